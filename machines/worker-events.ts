@@ -1,0 +1,40 @@
+/**
+ * Every event the worker machine receives, sends to its socket actor, or
+ * emits. Names are dot-namespaced by who sends them.
+ */
+
+/** Why a connection ended (mirrors `DisconnectCause` in the public API). */
+export type CloseCause =
+  | 'remote_close'
+  | 'remote_error'
+  | 'keepalive_timeout'
+  | 'read_limit'
+  | 'local_stop'
+  | 'network_error';
+
+/** Sent by the socket actor to its worker. */
+export type SocketEvent =
+  /** The handshake completed; sends are possible from now on. */
+  | { type: 'socket.open' }
+  /** The socket never opened (refused, HTTP error, TLS error, bad dialer…). */
+  | { type: 'socket.failed'; error: string }
+  /** An open socket closed. `cause` is the socket's own classification. */
+  | { type: 'socket.closed'; code: number; reason: string; cause: CloseCause };
+
+/** Sent to the worker from outside (the pool, a test, a user). */
+export type ControlEvent = { type: 'worker.stop' };
+
+/** Everything the worker machine accepts. */
+export type WorkerEvent = SocketEvent | ControlEvent;
+
+/** What the worker sends to its socket actor. */
+export type SocketCommand =
+  | { type: 'socket.ping' }
+  | { type: 'socket.close'; code: number; reason: string };
+
+/** Lifecycle events the worker emits (`actor.on(type, …)`); `at` is epoch ms from the injected clock. */
+export type WorkerEmitted =
+  | { type: 'connected'; id: string; at: number }
+  | { type: 'disconnected'; id: string; at: number; code: number; reason: string; cause: CloseCause }
+  | { type: 'dial_failed'; id: string; at: number; attempt: number; error: string }
+  | { type: 'retired'; id: string; at: number; attempts: number };

@@ -1,0 +1,266 @@
+import { assign, emit, fromCallback, sendTo, setup } from 'xstate';
+import { computeBackoff, type BackoffPolicy } from './backoff.ts';
+import type { CloseCause, SocketCommand, WorkerEmitted, WorkerEvent } from './worker-events.ts';
+import type { WorkerLink } from './worker-link.ts';
+
+/** The timings a worker runs on (all milliseconds; 0 turns ping/keepalive off). */
+export interface WorkerTiming {
+  reconnectDelay: number;
+  minUptime: number;
+  keepaliveTimeout: number;
+  pingInterval: number;
+  handshakeTimeout: number;
+  closeTimeout: number;
+  retry: BackoffPolicy & { maxRetries: number };
+}
+
+/** What a worker machine is started with. */
+export interface WorkerInput {
+  /** The peer id, copied into every emitted event. */
+  id: string;
+  link: WorkerLink;
+  timing: WorkerTiming;
+  /** Epoch-ms clock; tests pass `() => simulatedClock.now()`. Default `Date.now`. */
+  now?: () => number;
+  /** Random source in [0, 1) for jitter. Default `Math.random`. */
+  random?: () => number;
+}
+
+/** What the socket actor is started with. */
+export interface SocketInput {
+  id: string;
+  link: WorkerLink;
+}
+
+export interface WorkerContext {
+  id: string;
+  link: WorkerLink;
+  timing: WorkerTiming;
+  now: () => number;
+  random: () => number;
+  /** Consecutive unsuccessful tries: failed dials and connections shorter than `minUptime`. */
+  attempt: number;
+  /** Why the worker is waiting: after a failed dial, or after a connection ended. */
+  waitingAfter: 'dial_failed' | 'disconnected';
+  connectedAt: number | undefined;
+  connections: number;
+  dialFailures: number;
+  lastError: string | undefined;
+}
+
+/** The public status names, exposed as tags so they stay stable under nesting. */
+export type WorkerTag = 'dialing' | 'connected' | 'closing' | 'backoff' | 'stopped';
+
+/** The wait before the next dial: backoff after failures, `reconnectDelay` (plus backoff for flaps) after a connection. */
+export function nextDialDelay(context: WorkerContext): number {
+  const backoff = computeBackoff(context.attempt, context.timing.retry, context.random);
+  return context.waitingAfter === 'disconnected' ? context.timing.reconnectDelay + backoff : backoff;
+}
+
+/** How long until the keepalive may have expired: the full timeout while paused, else what is left. */
+export function keepaliveRemaining(context: WorkerContext): number {
+  const { keepaliveTimeout } = context.timing;
+  if (context.link.paused) return keepaliveTimeout;
+  return Math.max(1, context.link.lastActivityAt + keepaliveTimeout - context.now());
+}
+
+function failureText(event: { type: string; error?: unknown }, context: WorkerContext): string {
+  if (event.type === 'socket.failed') return String(event.error);
+  if (event.type.startsWith('xstate.after')) return `handshake timed out after ${context.timing.handshakeTimeout} ms`;
+  const error = event.error;
+  return error instanceof Error ? error.message : String(error ?? event.type);
+}
+
+function disconnected(context: WorkerContext, code: number, reason: string, cause: CloseCause): WorkerEmitted {
+  return { type: 'disconnected', id: context.id, at: context.now(), code, reason, cause };
+}
+
+/**
+ * The default worker statechart: one peer, dialed, kept alive and redialed
+ * until it is stopped or its retry policy gives up.
+ *
+ * It imports only xstate. The socket is the `socket` actor (a placeholder
+ * here; `src/` provides the `ws` adapter, tests provide fakes), and time comes
+ * from the actor system's clock plus the injected `now`.
+ *
+ * @example
+ * ```ts
+ * const worker = createActor(workerMachine.provide({ actors: { socket: mySocket } }), {
+ *   input: { id: 'ws://127.0.0.1:7000', link: createWorkerLink(), timing }
+ * });
+ * worker.on('connected', (e) => console.log('up at', e.at));
+ * worker.start();
+ * ```
+ */
+export const workerMachine = setup({
+  types: {
+    context: {} as WorkerContext,
+    input: {} as WorkerInput,
+    events: {} as WorkerEvent,
+    emitted: {} as WorkerEmitted,
+    tags: {} as WorkerTag,
+    output: {} as { retired: boolean; attempts: number }
+  },
+  actors: {
+    // Replaced with `.provide({ actors: { socket } })`; this one never opens.
+    socket: fromCallback<SocketCommand, SocketInput>(() => () => {})
+  },
+  delays: {
+    handshakeTimeout: ({ context }) => context.timing.handshakeTimeout,
+    dialDelay: ({ context }) => nextDialDelay(context),
+    pingDelay: ({ context }) => Math.round(context.timing.pingInterval * (0.9 + 0.2 * context.random())),
+    keepaliveDelay: ({ context }) => keepaliveRemaining(context),
+    closeTimeout: ({ context }) => context.timing.closeTimeout
+  },
+  guards: {
+    canRetry: ({ context }) => context.timing.retry.maxRetries === 0 || context.attempt <= context.timing.retry.maxRetries,
+    pingOff: ({ context }) => context.timing.pingInterval === 0,
+    keepaliveOff: ({ context }) => context.timing.keepaliveTimeout === 0,
+    keepaliveExpired: ({ context }) =>
+      !context.link.paused && context.now() - context.link.lastActivityAt >= context.timing.keepaliveTimeout
+  },
+  actions: {
+    recordDialFailure: assign(({ context, event }) => ({
+      attempt: context.attempt + 1,
+      dialFailures: context.dialFailures + 1,
+      waitingAfter: 'dial_failed' as const,
+      lastError: failureText(event as { type: string; error?: unknown }, context)
+    })),
+    emitDialFailed: emit(({ context }) => ({
+      type: 'dial_failed' as const,
+      id: context.id,
+      at: context.now(),
+      attempt: context.attempt,
+      error: context.lastError ?? 'unknown error'
+    })),
+    emitRetired: emit(({ context }) => ({ type: 'retired' as const, id: context.id, at: context.now(), attempts: context.attempt })),
+    recordConnected: assign(({ context }) => ({ connectedAt: context.now(), connections: context.connections + 1 })),
+    emitConnected: emit(({ context }) => ({ type: 'connected' as const, id: context.id, at: context.now() })),
+    // A connection that lived `minUptime` resets the streak; a shorter one (a flap) extends it.
+    recordConnectionEnd: assign(({ context }) => {
+      const uptime = context.now() - (context.connectedAt ?? context.now());
+      return {
+        attempt: uptime >= context.timing.minUptime ? 0 : context.attempt + 1,
+        waitingAfter: 'disconnected' as const,
+        connectedAt: undefined
+      };
+    }),
+    emitRemoteClose: emit(({ context, event }) => {
+      const closed = event as Extract<WorkerEvent, { type: 'socket.closed' }>;
+      return disconnected(context, closed.code, closed.reason, closed.cause);
+    }),
+    emitKeepaliveTimeout: emit(({ context }) => disconnected(context, 1006, 'keepalive timeout', 'keepalive_timeout')),
+    emitSocketCrash: emit(({ context }) => disconnected(context, 1006, 'socket adapter failed', 'network_error')),
+    emitLocalStop: emit(({ context }) => disconnected(context, 1000, 'worker stopped', 'local_stop')),
+    sendPing: sendTo('socket', { type: 'socket.ping' }),
+    sendCloseFrame: sendTo('socket', { type: 'socket.close', code: 1000, reason: 'worker stopped' })
+  }
+}).createMachine({
+  id: 'worker',
+  initial: 'session',
+  context: ({ input }) => ({
+    id: input.id,
+    link: input.link,
+    timing: input.timing,
+    now: input.now ?? Date.now,
+    random: input.random ?? Math.random,
+    attempt: 0,
+    waitingAfter: 'dial_failed',
+    connectedAt: undefined,
+    connections: 0,
+    dialFailures: 0,
+    lastError: undefined
+  }),
+  output: ({ context }) => ({ retired: context.timing.retry.maxRetries > 0 && context.attempt > context.timing.retry.maxRetries, attempts: context.attempt }),
+  on: {
+    // From dialing and backoff a stop is immediate and silent: nothing was usable.
+    'worker.stop': '.stopped'
+  },
+  states: {
+    // The socket lives exactly as long as this state: leaving it stops the
+    // socket actor, whose cleanup terminates whatever is left of the connection.
+    session: {
+      invoke: {
+        id: 'socket',
+        src: 'socket',
+        input: ({ context }) => ({ id: context.id, link: context.link })
+      },
+      initial: 'dialing',
+      states: {
+        dialing: {
+          tags: 'dialing',
+          after: { handshakeTimeout: '#worker.failed' },
+          on: {
+            'socket.open': 'connected',
+            'socket.failed': '#worker.failed',
+            'xstate.error.actor.socket': '#worker.failed'
+          }
+        },
+        connected: {
+          tags: 'connected',
+          type: 'parallel',
+          entry: ['recordConnected', 'emitConnected'],
+          on: {
+            'socket.closed': { target: '#worker.backoff', actions: ['emitRemoteClose', 'recordConnectionEnd'] },
+            'xstate.error.actor.socket': { target: '#worker.backoff', actions: ['emitSocketCrash', 'recordConnectionEnd'] },
+            'worker.stop': { target: 'closing', actions: ['sendCloseFrame', 'emitLocalStop'] }
+          },
+          states: {
+            ping: {
+              initial: 'choosing',
+              states: {
+                choosing: { always: [{ guard: 'pingOff', target: 'off' }, { target: 'waiting' }] },
+                waiting: { after: { pingDelay: { target: 'waiting', reenter: true, actions: 'sendPing' } } },
+                off: {}
+              }
+            },
+            // Fires at lastActivity + keepaliveTimeout; activity meanwhile just re-arms it.
+            keepalive: {
+              initial: 'choosing',
+              states: {
+                choosing: { always: [{ guard: 'keepaliveOff', target: 'off' }, { target: 'watching' }] },
+                watching: {
+                  after: {
+                    keepaliveDelay: [
+                      {
+                        guard: 'keepaliveExpired',
+                        target: '#worker.backoff',
+                        actions: ['emitKeepaliveTimeout', 'recordConnectionEnd']
+                      },
+                      { target: 'watching', reenter: true }
+                    ]
+                  }
+                },
+                off: {}
+              }
+            }
+          }
+        },
+        // A close frame is out; give the peer `closeTimeout` to answer before terminating.
+        closing: {
+          tags: 'closing',
+          after: { closeTimeout: '#worker.stopped' },
+          on: {
+            'socket.closed': '#worker.stopped',
+            'xstate.error.actor.socket': '#worker.stopped',
+            'worker.stop': {}
+          }
+        }
+      }
+    },
+    // A dial failed: count it, report it, then retry or retire.
+    failed: {
+      tags: 'backoff',
+      entry: ['recordDialFailure', 'emitDialFailed'],
+      always: [{ guard: 'canRetry', target: 'backoff' }, { target: 'stopped', actions: 'emitRetired' }]
+    },
+    backoff: {
+      tags: 'backoff',
+      after: { dialDelay: 'session' }
+    },
+    stopped: {
+      tags: 'stopped',
+      type: 'final'
+    }
+  }
+});

@@ -1,0 +1,170 @@
+/**
+ * Every error honeybee throws is a {@link HoneybeeError} with a stable `code`.
+ * Messages say what happened, to which peer, in which state, and what to do.
+ * Peer ids that reach a message are passed through `redactUrl` first, so a
+ * password in a URL never lands in a log or a stack trace.
+ */
+
+/** The stable codes, one per error class. */
+export const ErrorCodes = {
+  POOL_CLOSED: 'HONEYBEE_ERR_POOL_CLOSED',
+  PEER_NOT_FOUND: 'HONEYBEE_ERR_PEER_NOT_FOUND',
+  PEER_EXISTS: 'HONEYBEE_ERR_PEER_EXISTS',
+  CONNECTION_UNAVAILABLE: 'HONEYBEE_ERR_CONNECTION_UNAVAILABLE',
+  INVALID_URL: 'HONEYBEE_ERR_INVALID_URL',
+  INVALID_OPTION: 'HONEYBEE_ERR_INVALID_OPTION',
+  INVALID_POOL_ID: 'HONEYBEE_ERR_INVALID_POOL_ID',
+  INVALID_PAYLOAD: 'HONEYBEE_ERR_INVALID_PAYLOAD',
+  BACKPRESSURE: 'HONEYBEE_ERR_BACKPRESSURE',
+  WRITE_FAILED: 'HONEYBEE_ERR_WRITE_FAILED',
+  FACTORY: 'HONEYBEE_ERR_FACTORY',
+  DIAL_FAILED: 'HONEYBEE_ERR_DIAL_FAILED',
+  READ_LIMIT: 'HONEYBEE_ERR_READ_LIMIT'
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class of every honeybee error. */
+export class HoneybeeError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The pool was closed; create a new pool to connect again. */
+export class PoolClosedError extends HoneybeeError {
+  constructor(poolId: string, operation: string) {
+    super(ErrorCodes.POOL_CLOSED, `Cannot ${operation}: pool "${poolId}" is closed. Create a new pool.`);
+  }
+}
+
+/** No peer is registered under this id. */
+export class PeerNotFoundError extends HoneybeeError {
+  readonly peer: string;
+  constructor(peer: string) {
+    super(ErrorCodes.PEER_NOT_FOUND, `Peer ${peer} is not in the pool. Call connect() first; pool.peers() lists the registered ids.`);
+    this.peer = peer;
+  }
+}
+
+/** A peer with the same normalized id is already registered. */
+export class PeerExistsError extends HoneybeeError {
+  readonly peer: string;
+  constructor(peer: string) {
+    super(ErrorCodes.PEER_EXISTS, `Peer ${peer} is already in the pool. Call remove() first to replace it.`);
+    this.peer = peer;
+  }
+}
+
+/** The peer has no open connection right now (it is dialing, backing off or closing). */
+export class ConnectionUnavailableError extends HoneybeeError {
+  readonly peer: string;
+  readonly state: string;
+  constructor(peer: string, state: string) {
+    super(
+      ErrorCodes.CONNECTION_UNAVAILABLE,
+      `Cannot send to ${peer}: it is ${state}, not connected. Wait for its "connected" event and retry.`
+    );
+    this.peer = peer;
+    this.state = state;
+  }
+}
+
+/** The URL is not a usable ws:// or wss:// address. */
+export class InvalidUrlError extends HoneybeeError {
+  readonly input: string;
+  constructor(input: string, reason: string) {
+    super(ErrorCodes.INVALID_URL, `Invalid peer URL ${JSON.stringify(input)}: ${reason}.`);
+    this.input = input;
+  }
+}
+
+/** An option failed validation; the message names the option, the value and the rule. */
+export class InvalidOptionError extends HoneybeeError {
+  readonly option: string;
+  constructor(option: string, rule: string, value: unknown) {
+    super(ErrorCodes.INVALID_OPTION, `Expected \`${option}\` to be ${rule}, got ${describeValue(value)}`);
+    this.option = option;
+  }
+}
+
+/** The pool id is empty or not a string. */
+export class InvalidPoolIdError extends HoneybeeError {
+  constructor(value: unknown) {
+    super(ErrorCodes.INVALID_POOL_ID, `Expected \`id\` to be a non-empty string, got ${describeValue(value)}`);
+  }
+}
+
+/** `send` was given something that is not a string, Uint8Array or ArrayBuffer. */
+export class InvalidPayloadError extends HoneybeeError {
+  constructor(peer: string, value: unknown) {
+    super(
+      ErrorCodes.INVALID_PAYLOAD,
+      `Cannot send to ${peer}: expected a string, Uint8Array or ArrayBuffer, got ${describeValue(value)}`
+    );
+  }
+}
+
+/** The socket's outgoing buffer is above `sendHighWaterMark`: the peer is not reading fast enough. */
+export class BackpressureError extends HoneybeeError {
+  readonly peer: string;
+  readonly bufferedAmount: number;
+  constructor(peer: string, bufferedAmount: number, highWaterMark: number) {
+    super(
+      ErrorCodes.BACKPRESSURE,
+      `Cannot send to ${peer}: ${bufferedAmount} bytes are already waiting (sendHighWaterMark ${highWaterMark}). Retry when the peer catches up.`
+    );
+    this.peer = peer;
+    this.bufferedAmount = bufferedAmount;
+  }
+}
+
+/** The socket refused the write. */
+export class WriteFailedError extends HoneybeeError {
+  constructor(peer: string, cause: unknown) {
+    super(ErrorCodes.WRITE_FAILED, `Write to ${peer} failed: ${errorText(cause)}`, { cause });
+  }
+}
+
+/** The worker factory broke its contract (returned a promise, or called the pool re-entrantly). */
+export class FactoryError extends HoneybeeError {
+  constructor(peer: string, reason: string) {
+    super(ErrorCodes.FACTORY, `Worker factory for ${peer} ${reason}. A factory must synchronously return a Worker and must not call the pool.`);
+  }
+}
+
+/** One dial attempt failed (refused, handshake timeout, HTTP error, TLS error…). */
+export class DialFailedError extends HoneybeeError {
+  constructor(peer: string, reason: string, cause?: unknown) {
+    super(ErrorCodes.DIAL_FAILED, `Dial to ${peer} failed: ${reason}`, { cause });
+  }
+}
+
+/** The peer sent a message larger than `readLimit`. */
+export class ReadLimitError extends HoneybeeError {
+  constructor(peer: string, readLimit: number) {
+    super(ErrorCodes.READ_LIMIT, `Peer ${peer} sent a message above readLimit (${readLimit} bytes); the connection was closed with 1009.`);
+  }
+}
+
+/** A short, safe description of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'symbol') return 'a symbol';
+  const name = (value as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+/** The message of an unknown thrown value. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

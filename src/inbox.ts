@@ -1,0 +1,159 @@
+import { AsyncQueue } from './async-queue.ts';
+import type { InboxMessage, InboxOverflow, InboxWriter } from './types.ts';
+
+/** Options of an {@link Inbox}. */
+export interface InboxOptions {
+  /** How many messages the inbox holds before its overflow policy applies. */
+  capacity: number;
+  /** What a write does when the inbox is full. */
+  overflow: InboxOverflow;
+  /**
+   * Called synchronously with each message the overflow policy discards: the
+   * new one under `drop-newest`, the evicted oldest one under `drop-oldest`.
+   * @default undefined
+   */
+  onDrop?: (message: InboxMessage) => void;
+}
+
+/**
+ * The pool's bounded inbox: workers write received messages into it, the
+ * application reads them with `for await`.
+ *
+ * Under `block` nothing is ever lost: a write past capacity is still kept and
+ * returns `false`, telling the worker to pause its socket until `onDrain`
+ * calls back. The `drop-*` policies keep the depth at `capacity` and count
+ * every discarded message.
+ *
+ * Counters satisfy `received = taken + depth + dropped` at all times.
+ *
+ * @example
+ * ```ts
+ * const inbox = new Inbox({ capacity: 256, overflow: 'block' });
+ * if (!inbox.write('wss://relay.example', 'hello', Date.now())) {
+ *   socket.pause();
+ *   inbox.onDrain(() => socket.resume());
+ * }
+ * for await (const message of inbox) console.log(message.id, message.data);
+ * ```
+ */
+export class Inbox implements InboxWriter, AsyncIterable<InboxMessage> {
+  readonly #capacity: number;
+  readonly #lowWater: number;
+  readonly #overflow: InboxOverflow;
+  readonly #onDrop: ((message: InboxMessage) => void) | undefined;
+  readonly #queue: AsyncQueue<InboxMessage>;
+  #drainWaiters: Array<() => void> = [];
+  #received = 0;
+  #dropped = 0;
+
+  /** Creates an empty inbox; throws a `RangeError` if `capacity` is not a positive integer. */
+  constructor(options: InboxOptions) {
+    if (!Number.isInteger(options.capacity) || options.capacity < 1) {
+      throw new RangeError(`Expected inbox capacity to be a positive integer, got ${String(options.capacity)}`);
+    }
+    this.#capacity = options.capacity;
+    this.#lowWater = Math.floor(options.capacity / 2);
+    this.#overflow = options.overflow;
+    this.#onDrop = options.onDrop;
+    this.#queue = new AsyncQueue<InboxMessage>({ onTake: () => this.#afterTake() });
+  }
+
+  /** The number of buffered messages; may exceed the capacity under `block`. */
+  get depth(): number {
+    return this.#queue.size;
+  }
+
+  /** Every message written before {@link Inbox.end}, kept or dropped. */
+  get received(): number {
+    return this.#received;
+  }
+
+  /** Messages discarded by a `drop-oldest` or `drop-newest` policy. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Whether {@link Inbox.end} has been called. */
+  get ended(): boolean {
+    return this.#queue.ended;
+  }
+
+  /**
+   * Delivers one message. Returns `false` only under `block`, when the depth
+   * has reached the capacity: the caller should pause its socket and call
+   * {@link Inbox.onDrain}. After {@link Inbox.end} the message is ignored.
+   */
+  write(id: string, data: string | Uint8Array, receivedAt: number): boolean {
+    const queue = this.#queue;
+    if (queue.ended) return true;
+    this.#received++;
+    const message: InboxMessage = { id, data, receivedAt };
+    if (queue.size < this.#capacity) {
+      queue.push(message);
+      // A push may have gone straight to a waiting reader, so re-read the size.
+      return this.#overflow !== 'block' || queue.size < this.#capacity;
+    }
+    switch (this.#overflow) {
+      case 'block':
+        // Frames parsed after the socket was paused still arrive; keep them.
+        queue.push(message);
+        return false;
+      case 'drop-newest':
+        this.#drop(message);
+        return true;
+      case 'drop-oldest': {
+        const evicted = queue.evict();
+        queue.push(message);
+        if (evicted !== undefined) this.#drop(evicted);
+        return true;
+      }
+    }
+  }
+
+  /**
+   * Calls `resume` once, on a microtask, when the depth has fallen to the
+   * low-water mark (half the capacity, rounded down) — at once if it already
+   * has, or if the inbox has ended.
+   */
+  onDrain(resume: () => void): void {
+    if (this.#queue.ended || this.#queue.size <= this.#lowWater) queueMicrotask(resume);
+    else this.#drainWaiters.push(resume);
+  }
+
+  /** Takes the oldest message synchronously, or returns `undefined` when empty. */
+  shift(): InboxMessage | undefined {
+    return this.#queue.shift();
+  }
+
+  /**
+   * Accepts no more messages and releases every paused writer. Readers still
+   * receive what is buffered, then finish.
+   */
+  end(): void {
+    this.#queue.end();
+    this.#releaseDrainWaiters();
+  }
+
+  /** Returns a fresh iterator; breaking out of it keeps the rest buffered. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<InboxMessage, undefined, undefined> {
+    return this.#queue[Symbol.asyncIterator]();
+  }
+
+  #afterTake(): void {
+    if (this.#drainWaiters.length !== 0 && this.#queue.size <= this.#lowWater) this.#releaseDrainWaiters();
+  }
+
+  // Resumes run on microtasks: a resumed socket emits buffered frames
+  // synchronously, which would re-enter write() in the middle of a take.
+  #releaseDrainWaiters(): void {
+    const waiters = this.#drainWaiters;
+    if (waiters.length === 0) return;
+    this.#drainWaiters = [];
+    for (const resume of waiters) queueMicrotask(resume);
+  }
+
+  #drop(message: InboxMessage): void {
+    this.#dropped++;
+    if (this.#onDrop !== undefined) this.#onDrop(message);
+  }
+}

@@ -1,0 +1,310 @@
+import { pino } from 'pino';
+import { InvalidOptionError, InvalidPoolIdError } from './errors.ts';
+import type {
+  ConnectionOptions,
+  Dialer,
+  InboxOverflow,
+  ResolvedPoolOptions,
+  RetryOptions,
+  TlsOptions
+} from './types.ts';
+import { VERSION } from './version.ts';
+
+/** The shape of {@link DEFAULTS}. */
+export interface Defaults {
+  /** Pool id, used in log bindings and error messages. @default 'honeybee' */
+  readonly id: string;
+  /** Inbox capacity in messages. @default 256 */
+  readonly inboxSize: number;
+  /** What a full inbox does with the next message. @default 'block' */
+  readonly inboxOverflow: InboxOverflow;
+  /** Events stream capacity. @default 1024 */
+  readonly eventsSize: number;
+  /** Wait before redialing after a connection that stayed up ≥ `minUptime`, ms. @default 2000 */
+  readonly reconnectDelay: number;
+  /** Uptime after which a connection counts as healthy and the retry count resets, ms. @default 5000 */
+  readonly minUptime: number;
+  /** Silence after which a connection is declared dead, ms; 0 = off. @default 60000 */
+  readonly keepaliveTimeout: number;
+  /** Interval between pings, ms; 0 = off. @default 20000 */
+  readonly pingInterval: number;
+  /** Limit for the opening handshake, ms. @default 10000 */
+  readonly handshakeTimeout: number;
+  /** Largest accepted message in bytes; 0 = unlimited. @default 524288 */
+  readonly readLimit: number;
+  /** Outgoing buffer size in bytes above which `send` throws. @default 16777216 */
+  readonly sendHighWaterMark: number;
+  /** Grace period after a local close frame before the socket is terminated, ms. @default 1000 */
+  readonly closeTimeout: number;
+  /** Headers of the opening handshake. @default { 'User-Agent': 'honeybee/<version>' } */
+  readonly headers: Readonly<Record<string, string>>;
+  /** WebSocket subprotocols offered. @default [] */
+  readonly protocols: readonly string[];
+  /** Retry policy for failed dials. @default { maxRetries: 0, initialDelay: 1000, maxDelay: 60000, jitter: 0.2 } */
+  readonly retry: Readonly<RetryOptions>;
+}
+
+/**
+ * Every default option value, in one deeply frozen constant. Options without
+ * an entry default to: `logger` silent pino, `tls` Node's defaults,
+ * `workerFactory` the built-in worker, `dialer` the `ws` client, `inspect` none.
+ */
+export const DEFAULTS: Defaults = deepFreeze({
+  id: 'honeybee',
+  inboxSize: 256,
+  inboxOverflow: 'block',
+  eventsSize: 1024,
+  reconnectDelay: 2000,
+  minUptime: 5000,
+  keepaliveTimeout: 60_000,
+  pingInterval: 20_000,
+  handshakeTimeout: 10_000,
+  readLimit: 524_288,
+  sendHighWaterMark: 16 * 1024 * 1024,
+  closeTimeout: 1000,
+  headers: { 'User-Agent': `honeybee/${VERSION}` },
+  protocols: [],
+  retry: { maxRetries: 0, initialDelay: 1000, maxDelay: 60_000, jitter: 0.2 }
+} satisfies Defaults);
+
+// setTimeout fires immediately (with a warning) for anything larger.
+const MAX_DELAY = 2_147_483_647;
+const INBOX_OVERFLOWS: readonly InboxOverflow[] = ['block', 'drop-oldest', 'drop-newest'];
+// RFC 9110 `token`: valid header names and subprotocol names.
+const TOKEN = /^[!#$%&'*+\-.^_`|~\dA-Za-z]+$/;
+const LOGGER_METHODS = ['info', 'warn', 'error', 'debug', 'child'] as const;
+
+const CONNECT_KEYS = [
+  'reconnectDelay', 'minUptime', 'keepaliveTimeout', 'pingInterval', 'handshakeTimeout',
+  'readLimit', 'sendHighWaterMark', 'closeTimeout', 'headers', 'protocols', 'tls', 'retry', 'dialer'
+] as const;
+const POOL_KEYS = ['id', 'logger', 'inboxSize', 'inboxOverflow', 'eventsSize', 'workerFactory', 'inspect', ...CONNECT_KEYS];
+const RETRY_KEYS = ['maxRetries', 'initialDelay', 'maxDelay', 'jitter'] as const;
+const TLS_KEYS = ['ca', 'cert', 'key', 'rejectUnauthorized'] as const;
+
+type Input = Record<string, unknown>;
+
+/**
+ * Validates the options given to `createPool` and fills in {@link DEFAULTS}.
+ *
+ * @param input - what the user passed (`undefined` for all defaults).
+ * @param defaultDialer - the dialer used when the options name none.
+ * @throws InvalidPoolIdError when `id` is not a non-empty string.
+ * @throws InvalidOptionError naming the first option that breaks its rule.
+ */
+export function resolvePoolOptions(input: unknown, defaultDialer: Dialer): ResolvedPoolOptions {
+  const options = plainOptions(input, 'options');
+  rejectUnknownKeys(options, POOL_KEYS, '', 'a known option');
+  return {
+    id: poolId(options.id),
+    logger: options.logger === undefined ? pino({ level: 'silent' }) : pinoLike(options.logger),
+    inboxSize: optional(options, 'inboxSize', DEFAULTS.inboxSize, positiveInteger),
+    inboxOverflow: optional(options, 'inboxOverflow', DEFAULTS.inboxOverflow, inboxOverflow),
+    eventsSize: optional(options, 'eventsSize', DEFAULTS.eventsSize, positiveInteger),
+    workerFactory: options.workerFactory === undefined ? undefined : fn('workerFactory', options.workerFactory),
+    inspect: inspector(options.inspect),
+    connection: applyConnectOptions(defaultConnection(defaultDialer), options)
+  };
+}
+
+/**
+ * Validates the per-peer options given to `connect(url, options)` and returns
+ * `base` with them applied. `headers` and `retry` merge over the base values;
+ * every other option replaces its base value.
+ *
+ * @throws InvalidOptionError naming the first option that breaks its rule,
+ * including options that can only be set for the whole pool.
+ */
+export function resolveConnectOptions(base: ConnectionOptions, input: unknown): ConnectionOptions {
+  const options = plainOptions(input, 'options');
+  rejectUnknownKeys(options, CONNECT_KEYS, '', 'a per-peer option');
+  return applyConnectOptions(base, options);
+}
+
+function defaultConnection(dialer: Dialer): ConnectionOptions {
+  const { id: _id, inboxSize: _i, inboxOverflow: _o, eventsSize: _e, headers, protocols, retry, ...timings } = DEFAULTS;
+  return { ...timings, headers: { ...headers }, protocols: [...protocols], tls: undefined, retry: { ...retry }, dialer };
+}
+
+function applyConnectOptions(base: ConnectionOptions, options: Input): ConnectionOptions {
+  const delay = (name: (typeof CONNECT_KEYS)[number] & keyof ConnectionOptions, positive: boolean): number =>
+    optional(options, name, base[name] as number, positive ? positiveDelay : nonNegativeDelay);
+  return {
+    reconnectDelay: delay('reconnectDelay', false),
+    minUptime: delay('minUptime', false),
+    keepaliveTimeout: delay('keepaliveTimeout', false),
+    pingInterval: delay('pingInterval', false),
+    handshakeTimeout: delay('handshakeTimeout', true),
+    readLimit: optional(options, 'readLimit', base.readLimit, nonNegativeInteger),
+    sendHighWaterMark: optional(options, 'sendHighWaterMark', base.sendHighWaterMark, positiveInteger),
+    closeTimeout: delay('closeTimeout', true),
+    headers: options.headers === undefined ? { ...base.headers } : mergeHeaders(base.headers, options.headers),
+    protocols: options.protocols === undefined ? [...base.protocols] : protocolList(options.protocols),
+    tls: options.tls === undefined ? base.tls : tlsOptions(options.tls),
+    retry: options.retry === undefined ? { ...base.retry } : retryPolicy(base.retry, options.retry),
+    dialer: options.dialer === undefined ? base.dialer : fn('dialer', options.dialer)
+  };
+}
+
+function isPlainObject(value: unknown): value is Input {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function plainOptions(input: unknown, name: string): Input {
+  if (input === undefined) return {};
+  if (!isPlainObject(input)) throw new InvalidOptionError(name, 'a plain object', input);
+  return input;
+}
+
+function rejectUnknownKeys(input: Input, known: readonly string[], prefix: string, rule: string): void {
+  for (const key of Object.keys(input)) {
+    if (!known.includes(key)) {
+      throw new InvalidOptionError(`${prefix}${key}`, `${rule} (one of: ${known.join(', ')})`, input[key]);
+    }
+  }
+}
+
+/** Reads `input[name]`, or `fallback` when it is absent or `undefined`. */
+function optional<T>(input: Input, name: string, fallback: T, check: (name: string, value: unknown) => T): T {
+  const value = input[name];
+  return value === undefined ? fallback : check(name, value);
+}
+
+function poolId(value: unknown): string {
+  if (value === undefined) return DEFAULTS.id;
+  if (typeof value !== 'string' || value.trim() === '') throw new InvalidPoolIdError(value);
+  return value;
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  throw new InvalidOptionError(name, 'a positive integer', value);
+}
+
+function nonNegativeInteger(name: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw new InvalidOptionError(name, 'an integer ≥ 0', value);
+}
+
+function nonNegativeDelay(name: string, value: unknown): number {
+  if (typeof value === 'number' && value >= 0 && value <= MAX_DELAY) return value;
+  throw new InvalidOptionError(name, `a number of milliseconds from 0 to ${MAX_DELAY} (the setTimeout limit)`, value);
+}
+
+function positiveDelay(name: string, value: unknown): number {
+  if (typeof value === 'number' && value > 0 && value <= MAX_DELAY) return value;
+  throw new InvalidOptionError(name, `a number of milliseconds above 0 and up to ${MAX_DELAY} (the setTimeout limit)`, value);
+}
+
+function inboxOverflow(name: string, value: unknown): InboxOverflow {
+  if (INBOX_OVERFLOWS.includes(value as InboxOverflow)) return value as InboxOverflow;
+  throw new InvalidOptionError(name, `one of ${INBOX_OVERFLOWS.map((v) => `'${v}'`).join(', ')}`, value);
+}
+
+function fn<T>(name: string, value: unknown): T {
+  if (typeof value === 'function') return value as T;
+  throw new InvalidOptionError(name, 'a function', value);
+}
+
+function pinoLike(value: unknown): ResolvedPoolOptions['logger'] {
+  const obj = value as Record<string, unknown> | null;
+  if (typeof obj === 'object' && obj !== null && LOGGER_METHODS.every((m) => typeof obj[m] === 'function')) {
+    return value as ResolvedPoolOptions['logger'];
+  }
+  throw new InvalidOptionError('logger', `a pino logger (an object with ${LOGGER_METHODS.join(', ')} methods)`, value);
+}
+
+function inspector(value: unknown): ResolvedPoolOptions['inspect'] {
+  if (value === undefined || typeof value === 'function') return value as ResolvedPoolOptions['inspect'];
+  if (typeof value === 'object' && value !== null && typeof (value as { next?: unknown }).next === 'function') {
+    return value as ResolvedPoolOptions['inspect'];
+  }
+  throw new InvalidOptionError('inspect', 'an XState inspection observer (a function or an object with a next method)', value);
+}
+
+function mergeHeaders(base: Readonly<Record<string, string>>, value: unknown): Record<string, string> {
+  if (!isPlainObject(value)) throw new InvalidOptionError('headers', 'a plain object of header names to strings', value);
+  const merged: Record<string, string> = { ...base };
+  for (const [name, headerValue] of Object.entries(value)) {
+    if (!TOKEN.test(name)) throw new InvalidOptionError(`headers.${name}`, 'a valid HTTP header name', name);
+    if (typeof headerValue !== 'string' || /[\r\n\0]/.test(headerValue)) {
+      throw new InvalidOptionError(`headers.${name}`, 'a string without CR, LF or NUL', headerValue);
+    }
+    // A user's `user-agent` must replace the default `User-Agent`, not join it.
+    for (const existing of Object.keys(merged)) {
+      if (existing.toLowerCase() === name.toLowerCase()) delete merged[existing];
+    }
+    merged[name] = headerValue;
+  }
+  return merged;
+}
+
+function protocolList(value: unknown): string[] {
+  if (typeof value === 'string') return [protocolName('protocols', value)];
+  if (!Array.isArray(value)) throw new InvalidOptionError('protocols', 'a subprotocol name or an array of them', value);
+  const names = value.map((item: unknown, index) => protocolName(`protocols[${index}]`, item));
+  // `ws` throws at dial time on a repeated subprotocol; catch it here instead.
+  const repeated = names.findIndex((name, index) => names.indexOf(name) !== index);
+  if (repeated !== -1) throw new InvalidOptionError(`protocols[${repeated}]`, 'a subprotocol not listed before', names[repeated]);
+  return names;
+}
+
+function protocolName(name: string, value: unknown): string {
+  if (typeof value === 'string' && TOKEN.test(value)) return value;
+  throw new InvalidOptionError(name, 'a non-empty subprotocol name without spaces, commas or other separators', value);
+}
+
+function tlsOptions(value: unknown): TlsOptions {
+  if (!isPlainObject(value)) throw new InvalidOptionError('tls', 'a plain object', value);
+  rejectUnknownKeys(value, TLS_KEYS, 'tls.', 'a known TLS option');
+  const tls: TlsOptions = {};
+  const { ca, cert, key, rejectUnauthorized } = value;
+  if (ca !== undefined) tls.ca = Array.isArray(ca) ? ca.map((item, i) => pem(`tls.ca[${i}]`, item)) : pem('tls.ca', ca);
+  if (cert !== undefined) tls.cert = pem('tls.cert', cert);
+  if (key !== undefined) tls.key = pem('tls.key', key);
+  if (rejectUnauthorized !== undefined) {
+    if (typeof rejectUnauthorized !== 'boolean') {
+      throw new InvalidOptionError('tls.rejectUnauthorized', 'a boolean', rejectUnauthorized);
+    }
+    tls.rejectUnauthorized = rejectUnauthorized;
+  }
+  return tls;
+}
+
+function pem(name: string, value: unknown): string | Buffer {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
+  throw new InvalidOptionError(name, 'a string or a Buffer', value);
+}
+
+function retryPolicy(base: RetryOptions, value: unknown): RetryOptions {
+  if (!isPlainObject(value)) throw new InvalidOptionError('retry', 'a plain object', value);
+  rejectUnknownKeys(value, RETRY_KEYS, 'retry.', 'a known retry option');
+  const retry: RetryOptions = {
+    maxRetries: optional(value, 'maxRetries', base.maxRetries, (_, v) => nonNegativeInteger('retry.maxRetries', v)),
+    initialDelay: optional(value, 'initialDelay', base.initialDelay, (_, v) => positiveDelay('retry.initialDelay', v)),
+    maxDelay: optional(value, 'maxDelay', base.maxDelay, (_, v) => positiveDelay('retry.maxDelay', v)),
+    jitter: optional(value, 'jitter', base.jitter, (_, v) => fraction('retry.jitter', v))
+  };
+  if (retry.initialDelay > retry.maxDelay) {
+    // Blame the option the user actually set, so the message points at their typo.
+    if (value.initialDelay === undefined) {
+      throw new InvalidOptionError('retry.maxDelay', `at least \`retry.initialDelay\` (${retry.initialDelay})`, retry.maxDelay);
+    }
+    throw new InvalidOptionError('retry.initialDelay', `at most \`retry.maxDelay\` (${retry.maxDelay})`, retry.initialDelay);
+  }
+  return retry;
+}
+
+function fraction(name: string, value: unknown): number {
+  if (typeof value === 'number' && value >= 0 && value <= 1) return value;
+  throw new InvalidOptionError(name, 'a number from 0 to 1', value);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (typeof child === 'object' && child !== null) deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,81 @@
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { WorkerLink } from '../machines/worker-link.ts';
+import { BackpressureError, WriteFailedError } from './errors.ts';
+import type { ConnectionOptions, DialOptions, InboxWriter } from './types.ts';
+
+const OPEN = 1;
+
+/**
+ * Everything one default worker shares between its machine, its socket
+ * adapter and the pool façade: the live socket (if any), the data-path
+ * counters, and the keepalive bookkeeping the machine reads.
+ *
+ * Only plain field writes happen here per message; lifecycle goes through
+ * the machine.
+ */
+export class PeerLink implements WorkerLink {
+  lastActivityAt = 0;
+  paused = false;
+  /** The open socket, or null when sends are not possible. */
+  socket: WebSocket | null = null;
+  received = 0;
+  sent = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  lastMessageAt: number | undefined = undefined;
+  lastError: string | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    /** The id with credentials removed, for logs and error messages. */
+    readonly label: string,
+    readonly options: ConnectionOptions,
+    readonly inbox: InboxWriter,
+    readonly logger: Logger,
+    readonly now: () => number = Date.now
+  ) {}
+
+  /** What the dialer is asked to open. */
+  dialOptions(): DialOptions {
+    const { headers, protocols, handshakeTimeout, readLimit, tls } = this.options;
+    return { headers, protocols, handshakeTimeout, maxPayload: readLimit, tls };
+  }
+
+  /** Makes `socket` the live connection: sends work from now on. */
+  attach(socket: WebSocket): void {
+    this.socket = socket;
+    this.paused = false;
+    this.lastActivityAt = this.now();
+  }
+
+  /** Sends stop working from now on. */
+  detach(): void {
+    this.socket = null;
+  }
+
+  /** True if a send would reach an open socket. */
+  get writable(): boolean {
+    return this.socket !== null && this.socket.readyState === OPEN;
+  }
+
+  /**
+   * Writes one frame on the live socket. The caller has checked `writable`;
+   * this enforces the high-water mark and counts the bytes.
+   */
+  write(data: string | Uint8Array | ArrayBuffer): void {
+    const socket = this.socket as WebSocket;
+    const buffered = socket.bufferedAmount;
+    if (buffered > this.options.sendHighWaterMark) {
+      throw new BackpressureError(this.label, buffered, this.options.sendHighWaterMark);
+    }
+    try {
+      socket.send(data);
+    } catch (error) {
+      throw new WriteFailedError(this.label, error);
+    }
+    this.sent += 1;
+    this.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    this.lastActivityAt = this.now();
+  }
+}

@@ -1,0 +1,218 @@
+import type { Logger } from 'pino';
+import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
+import type { ClientOptions, WebSocket } from 'ws';
+
+/** A message received from a peer, tagged with the peer's id. */
+export interface InboxMessage {
+  /** The normalized peer id (its URL). */
+  readonly id: string;
+  /** A string for text frames, a Uint8Array for binary frames. */
+  readonly data: string | Uint8Array;
+  /** Epoch milliseconds at which the frame was read off the socket. */
+  readonly receivedAt: number;
+}
+
+/** Why a connection ended. */
+export type DisconnectCause =
+  | 'remote_close'
+  | 'remote_error'
+  | 'keepalive_timeout'
+  | 'read_limit'
+  | 'local_stop'
+  | 'network_error';
+
+/** Lifecycle events, one stream for the whole pool. `at` is epoch milliseconds. */
+export type PoolEvent =
+  | { readonly kind: 'connected'; readonly id: string; readonly at: number }
+  | {
+      readonly kind: 'disconnected';
+      readonly id: string;
+      readonly at: number;
+      readonly code: number;
+      readonly reason: string;
+      readonly cause: DisconnectCause;
+    }
+  | { readonly kind: 'dial_failed'; readonly id: string; readonly at: number; readonly attempt: number; readonly error: string }
+  | { readonly kind: 'retired'; readonly id: string; readonly at: number; readonly attempts: number };
+
+export type PoolEventKind = PoolEvent['kind'];
+
+/** What to do when the inbox is full. */
+export type InboxOverflow = 'block' | 'drop-oldest' | 'drop-newest';
+
+/** Options handed to the TLS handshake of `wss://` peers. */
+export interface TlsOptions {
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  rejectUnauthorized?: boolean;
+}
+
+/** What a dialer is asked to open. */
+export interface DialOptions {
+  headers: Record<string, string>;
+  protocols: string[];
+  handshakeTimeout: number;
+  /** 0 = unlimited. */
+  maxPayload: number;
+  tls: TlsOptions | undefined;
+}
+
+/**
+ * Opens a WebSocket. The default uses `ws`; a custom dialer must return an
+ * object with the `ws` client's events and methods (`open`, `message`, `pong`,
+ * `error`, `close`; `send`, `ping`, `close`, `terminate`, `pause`, `resume`).
+ */
+export type Dialer = (url: string, options: DialOptions) => WebSocket;
+
+/** Retry policy for failed dials. */
+export interface RetryOptions {
+  /** 0 = retry forever. */
+  maxRetries: number;
+  initialDelay: number;
+  maxDelay: number;
+  jitter: number;
+}
+
+/** Per-connection settings; the pool's values apply unless `connect` overrides them. */
+export interface ConnectionOptions {
+  reconnectDelay: number;
+  minUptime: number;
+  keepaliveTimeout: number;
+  pingInterval: number;
+  handshakeTimeout: number;
+  readLimit: number;
+  sendHighWaterMark: number;
+  closeTimeout: number;
+  headers: Record<string, string>;
+  protocols: string[];
+  tls: TlsOptions | undefined;
+  retry: RetryOptions;
+  dialer: Dialer;
+}
+
+/** What `connect(url, options)` accepts. */
+export interface ConnectOptions {
+  reconnectDelay?: number;
+  minUptime?: number;
+  keepaliveTimeout?: number;
+  pingInterval?: number;
+  handshakeTimeout?: number;
+  readLimit?: number;
+  sendHighWaterMark?: number;
+  closeTimeout?: number;
+  headers?: Record<string, string>;
+  protocols?: string | string[];
+  tls?: TlsOptions;
+  retry?: Partial<RetryOptions>;
+  dialer?: Dialer;
+}
+
+/** What `createPool(options)` accepts. */
+export interface PoolOptions extends ConnectOptions {
+  id?: string;
+  logger?: Logger;
+  inboxSize?: number;
+  inboxOverflow?: InboxOverflow;
+  eventsSize?: number;
+  workerFactory?: WorkerFactory;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/** Pool options after defaults and validation. */
+export interface ResolvedPoolOptions {
+  id: string;
+  logger: Logger;
+  inboxSize: number;
+  inboxOverflow: InboxOverflow;
+  eventsSize: number;
+  workerFactory: WorkerFactory | undefined;
+  inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  connection: ConnectionOptions;
+}
+
+/** Writes received messages into the pool's inbox. */
+export interface InboxWriter {
+  /**
+   * Delivers one message and counts it. Returns `false` when the inbox is full
+   * under the `block` policy: the caller should stop reading its socket and
+   * call `onDrain` to learn when to resume. The message is kept either way.
+   */
+  write(id: string, data: string | Uint8Array, receivedAt: number): boolean;
+  /** Calls `resume` once, when the inbox has drained below its low-water mark. */
+  onDrain(resume: () => void): void;
+}
+
+/** Writes lifecycle events into the pool's events stream (and the pool actor). */
+export interface EventWriter {
+  write(event: PoolEvent): void;
+}
+
+/** What the pool gives a worker when it starts it. */
+export interface PoolPlugin {
+  readonly poolId: string;
+  readonly inbox: InboxWriter;
+  readonly events: EventWriter;
+  readonly dialer: Dialer;
+  readonly options: ConnectionOptions;
+  readonly logger: Logger;
+  /**
+   * The peer's actor in the pool's actor tree. A worker that runs XState
+   * actors creates them with `createActor(logic, { parent: plugin.host })` so
+   * they share the pool's system, clock and inspector.
+   */
+  readonly host: AnyActorRef;
+}
+
+/** Per-worker counters. Every counter is monotonic across reconnects. */
+export interface WorkerStats {
+  /** `dialing`, `connected`, `backoff`, `closing`, `stopped`, or a custom worker's own name. */
+  state: string;
+  connected: boolean;
+  connectedSince: number | undefined;
+  attempt: number;
+  received: number;
+  sent: number;
+  bytesIn: number;
+  bytesOut: number;
+  restarts: number;
+  dialFailures: number;
+  lastError: string | undefined;
+  lastMessageAt: number | undefined;
+  bufferedAmount: number;
+  paused: boolean;
+}
+
+/** A worker's stats plus what the pool counts for it. */
+export interface PeerStats extends WorkerStats {
+  id: string;
+  /** Messages of this peer dropped by the inbox overflow policy. */
+  drops: number;
+}
+
+/** A snapshot of the whole pool. */
+export interface PoolStats {
+  peerCount: number;
+  inboxDepth: number;
+  eventsDepth: number;
+  totalReceived: number;
+  totalSent: number;
+  inboxDropped: number;
+  eventsDropped: number;
+  peers: PeerStats[];
+}
+
+/** The worker extension contract (spec §2.1). */
+export interface Worker {
+  /** Runs the worker; settles only when it is completely finished. */
+  start(plugin: PoolPlugin): Promise<void>;
+  /** Makes `start()` settle in bounded time. Idempotent; callable any time. */
+  stop(): void;
+  /** Sends one message; throws a HoneybeeError if it cannot. */
+  send(data: string | Uint8Array | ArrayBuffer): void;
+  /** A synchronous snapshot; never throws, never waits. */
+  stats(): WorkerStats;
+}
+
+/** Creates one worker per peer. Must be synchronous and must not call the pool. */
+export type WorkerFactory = (ctx: { signal: AbortSignal }, id: string, logger: Logger) => Worker;

@@ -1,0 +1,137 @@
+import type { RawData, WebSocket } from 'ws';
+import { fromCallback } from 'xstate';
+import type { CloseCause, SocketCommand, SocketEvent } from '../machines/worker-events.ts';
+import type { SocketInput } from '../machines/worker-machine.ts';
+import { errorText } from './errors.ts';
+import { redactUrl } from './normalize-url.ts';
+import { PeerLink } from './peer-link.ts';
+
+const CLOSED = 3;
+
+function noop(): void {}
+
+/** Turns how a socket ended into a cause: ws's own protocol errors, network errors, or a clean close. */
+export function classifyClose(code: number, error: unknown): CloseCause {
+  const errorCode = (error as { code?: unknown } | undefined)?.code;
+  if (errorCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return 'read_limit';
+  if (typeof errorCode === 'string' && errorCode.startsWith('WS_ERR_')) return 'remote_error';
+  if (error !== undefined || code === 1006) return 'network_error';
+  return 'remote_close';
+}
+
+/** The dial error as text that is safe to log: no URL credentials. */
+function dialErrorText(error: unknown, code: number): string {
+  return redactUrl(error === undefined ? `closed with code ${code} before opening` : errorText(error));
+}
+
+/**
+ * The `ws` socket actor of the default worker.
+ *
+ * It dials once, reports `socket.open` / `socket.failed` / `socket.closed` to
+ * the worker, and answers `socket.ping` / `socket.close`. Received frames go
+ * straight into the pool's inbox with counters bumped on the link — never
+ * through an actor event. ws always emits `'error'` before `'close'`; the two
+ * collapse into the one terminal event sent on `'close'`.
+ */
+export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
+  ({ input, sendBack, receive, self }) => {
+    if (!(input.link instanceof PeerLink)) {
+      throw new TypeError('wsSocketLogic needs a PeerLink; provide your own socket actor for other links');
+    }
+    const link = input.link;
+    const report = (event: SocketEvent): void => sendBack(event);
+    const { inbox, now, id } = link;
+    let socket: WebSocket;
+    try {
+      socket = link.options.dialer(id, link.dialOptions());
+    } catch (error) {
+      report({ type: 'socket.failed', error: dialErrorText(error, 1006) });
+      return noop;
+    }
+    let opened = false;
+    let finished = false;
+    let lastError: unknown = undefined;
+
+    const resume = (): void => {
+      if (finished || !link.paused) return;
+      link.paused = false;
+      link.lastActivityAt = now();
+      socket.resume();
+    };
+    const socketOnMessage = (data: RawData, isBinary: boolean): void => {
+      const bytes = data as Buffer;
+      const at = now();
+      link.received += 1;
+      link.bytesIn += bytes.length;
+      link.lastActivityAt = at;
+      link.lastMessageAt = at;
+      if (!inbox.write(id, isBinary ? bytes : bytes.toString(), at) && !link.paused) {
+        // Backpressure: stop reading the TCP socket until the consumer catches up.
+        link.paused = true;
+        socket.pause();
+        inbox.onDrain(resume);
+      }
+    };
+    const socketOnOpen = (): void => {
+      opened = true;
+      link.attach(socket);
+      report({ type: 'socket.open' });
+    };
+    const socketOnPong = (): void => {
+      link.lastActivityAt = now();
+    };
+    const socketOnError = (error: Error): void => {
+      lastError = error;
+      link.lastError = redactUrl(error.message);
+    };
+    const socketOnClose = (code: number, reason: Buffer): void => {
+      finished = true;
+      link.detach();
+      link.paused = false;
+      parentWatch?.unsubscribe();
+      if (!opened) {
+        report({ type: 'socket.failed', error: dialErrorText(lastError, code) });
+        return;
+      }
+      report({ type: 'socket.closed', code, reason: reason.toString(), cause: classifyClose(code, lastError) });
+    };
+
+    socket.on('open', socketOnOpen);
+    socket.on('message', socketOnMessage);
+    socket.on('pong', socketOnPong);
+    socket.on('error', socketOnError);
+    socket.on('close', socketOnClose);
+
+    receive((command) => {
+      if (finished || !opened) return;
+      try {
+        if (command.type === 'socket.ping') socket.ping();
+        else {
+          link.detach();
+          socket.close(command.code, command.reason);
+        }
+      } catch (error) {
+        socketOnError(error as Error);
+      }
+    });
+
+    const dispose = (): void => {
+      if (finished) return;
+      finished = true;
+      link.detach();
+      link.paused = false;
+      socket.removeAllListeners();
+      // close()/terminate() while CONNECTING emit 'error' on the next tick.
+      socket.on('error', noop);
+      if (socket.readyState !== CLOSED) socket.terminate();
+    };
+    // XState does not stop the children of a machine that errors (statelyai/xstate#5433),
+    // so also dispose when the worker itself ends.
+    const parentWatch = self._parent?.subscribe({ error: dispose, complete: dispose });
+
+    return () => {
+      parentWatch?.unsubscribe();
+      dispose();
+    };
+  }
+);
