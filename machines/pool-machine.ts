@@ -8,7 +8,7 @@ export interface PeerHostInput {
 
 /** Events the pool machine accepts. */
 export type PoolMachineEvent =
-  /** Create the peer's host actor and start its worker. */
+  /** Create the peer's host actor (`id` is its actor id: keep credentials out of it) and start its worker. */
   | { type: 'pool.register'; id: string; run: PeerHostInput['run'] }
   /** A worker reported a lifecycle event; the pool re-emits it. */
   | { type: 'peer.event'; event: WorkerEmitted }
@@ -53,7 +53,10 @@ export const poolMachine = setup({
   actions: {
     startPeerHost: ({ event, self }) => {
       if (event.type !== 'pool.register') return;
-      createActor(peerHostLogic, { parent: self, id: event.id, input: { run: event.run } }).start();
+      const host = createActor(peerHostLogic, { parent: self, id: event.id, input: { run: event.run } });
+      // Start outside this action: the worker's own actions must not run nested
+      // inside one of the pool's (XState treats that as a custom action calling built-ins).
+      queueMicrotask(() => host.start());
     },
     countStart: assign({ live: ({ context }) => context.live + 1 }),
     countFinish: assign({ live: ({ context }) => Math.max(0, context.live - 1) }),

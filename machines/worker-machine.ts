@@ -57,11 +57,17 @@ export function nextDialDelay(context: WorkerContext): number {
   return context.waitingAfter === 'disconnected' ? context.timing.reconnectDelay + backoff : backoff;
 }
 
+// The keepalive belongs to the connection: activity from before it opened
+// (a previous connection's, or none at all) must not count against it.
+function lastActivity(context: WorkerContext): number {
+  return Math.max(context.link.lastActivityAt, context.connectedAt ?? -Infinity);
+}
+
 /** How long until the keepalive may have expired: the full timeout while paused, else what is left. */
 export function keepaliveRemaining(context: WorkerContext): number {
   const { keepaliveTimeout } = context.timing;
   if (context.link.paused) return keepaliveTimeout;
-  return Math.max(1, context.link.lastActivityAt + keepaliveTimeout - context.now());
+  return Math.max(1, lastActivity(context) + keepaliveTimeout - context.now());
 }
 
 function failureText(event: { type: string; error?: unknown }, context: WorkerContext): string {
@@ -117,7 +123,7 @@ export const workerMachine = setup({
     pingOff: ({ context }) => context.timing.pingInterval === 0,
     keepaliveOff: ({ context }) => context.timing.keepaliveTimeout === 0,
     keepaliveExpired: ({ context }) =>
-      !context.link.paused && context.now() - context.link.lastActivityAt >= context.timing.keepaliveTimeout
+      !context.link.paused && context.now() - lastActivity(context) >= context.timing.keepaliveTimeout
   },
   actions: {
     recordDialFailure: assign(({ context, event }) => ({
@@ -171,7 +177,14 @@ export const workerMachine = setup({
     dialFailures: 0,
     lastError: undefined
   }),
-  output: ({ context }) => ({ retired: context.timing.retry.maxRetries > 0 && context.attempt > context.timing.retry.maxRetries, attempts: context.attempt }),
+  // Flaps also raise `attempt`, so only a streak that ended in a failed dial means the policy gave up.
+  output: ({ context }) => ({
+    retired:
+      context.timing.retry.maxRetries > 0 &&
+      context.attempt > context.timing.retry.maxRetries &&
+      context.waitingAfter === 'dial_failed',
+    attempts: context.attempt
+  }),
   on: {
     // From dialing and backoff a stop is immediate and silent: nothing was usable.
     'worker.stop': '.stopped'

@@ -80,7 +80,8 @@ export class DefaultWorker implements Worker {
 
   stop(): void {
     this.#stopRequested = true;
-    this.#actor?.send({ type: 'worker.stop' });
+    const actor = this.#actor;
+    if (actor !== undefined && actor.getSnapshot().status === 'active') actor.send({ type: 'worker.stop' });
   }
 
   send(data: string | Uint8Array | ArrayBuffer): void {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createActor, type Actor } from 'xstate';
+import { createActor, waitFor, type Actor } from 'xstate';
 import type { WorkerEmitted } from '../machines/worker-events.ts';
 import { poolMachine } from '../machines/pool-machine.ts';
 import { defaultWorkerFactory } from './default-worker.ts';
@@ -150,7 +150,7 @@ class HoneybeePool implements Pool {
     entry.finished = new Promise<void>((done) => (resolve = done));
     this.actor.send({
       type: 'pool.register',
-      id,
+      id: label,
       run: (host) => {
         const plugin = this.#plugin(entry, connection, logger, host);
         return this.#runWorker(entry, plugin).finally(resolve);
@@ -180,15 +180,19 @@ class HoneybeePool implements Pool {
   }
 
   close(): Promise<void> {
+    // Closing from inside a factory would let connect() register a worker nobody stops.
+    this.#rejectReentry('close');
     this.#closing ??= this.#shutdown();
     return this.#closing;
   }
 
   peers(): string[] {
+    this.#noteReentry();
     return this.#closing === undefined ? [...this.#registry.keys()] : [];
   }
 
   stats(): PoolStats {
+    this.#noteReentry();
     const peers: PeerStats[] = [];
     for (const entry of this.#registry.values()) peers.push(this.#peerStatsOf(entry));
     return {
@@ -204,6 +208,7 @@ class HoneybeePool implements Pool {
   }
 
   peerStats(id: string): PeerStats {
+    this.#noteReentry();
     const key = normalizeUrl(id);
     const entry = this.#registry.get(key);
     if (entry === undefined) throw new PeerNotFoundError(redactUrl(key));
@@ -211,11 +216,20 @@ class HoneybeePool implements Pool {
   }
 
   #assertOpen(operation: string): void {
+    this.#rejectReentry(operation);
+    if (this.#closing !== undefined) throw new PoolClosedError(this.id, operation);
+  }
+
+  #rejectReentry(operation: string): void {
     if (this.#inFactory) {
       this.#reentered = true;
       throw new FactoryError('a peer', `called pool.${operation}() while the pool was creating a worker`);
     }
-    if (this.#closing !== undefined) throw new PoolClosedError(this.id, operation);
+  }
+
+  // Read-only methods do not throw here (stats() never throws), but the factory is still rejected.
+  #noteReentry(): void {
+    if (this.#inFactory) this.#reentered = true;
   }
 
   #createWorker(id: string, label: string, logger: Logger): Worker {
@@ -285,6 +299,9 @@ class HoneybeePool implements Pool {
     for (const entry of this.#live) this.#stopWorker(entry);
     this.#abort.abort();
     await Promise.allSettled([...this.#live].map((entry) => entry.finished));
+    // The machine sees each host finish a little after its promise settles; wait for
+    // that too, so no done event reaches a finished pool actor.
+    await waitFor(this.actor, (snapshot) => snapshot.context.live === 0);
     this.#registry.clear();
     this.#inbox.end();
     this.#events.end();

@@ -93,7 +93,11 @@ export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
         report({ type: 'socket.failed', error: dialErrorText(lastError, code) });
         return;
       }
-      report({ type: 'socket.closed', code, reason: reason.toString(), cause: classifyClose(code, lastError) });
+      const cause = classifyClose(code, lastError);
+      // On an oversized frame ws sends close 1009 itself but stops reading, so it
+      // never sees the peer's echo and reports 1006; the connection ended with 1009.
+      const closeCode = cause === 'read_limit' ? 1009 : code;
+      report({ type: 'socket.closed', code: closeCode, reason: reason.toString(), cause });
     };
 
     socket.on('open', socketOnOpen);
@@ -109,6 +113,8 @@ export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
         else {
           link.detach();
           socket.close(command.code, command.reason);
+          // A socket paused for backpressure could never read the peer's close reply.
+          if (link.paused) resume();
         }
       } catch (error) {
         socketOnError(error as Error);

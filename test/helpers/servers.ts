@@ -47,6 +47,9 @@ export async function startHungServer(): Promise<{ url: string; sockets: Set<net
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
+    // Read (and ignore) the upgrade request: a socket nobody reads never sees the
+    // client's FIN, so it would stay in `sockets` after the client has gone.
+    socket.resume();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;

@@ -1,0 +1,188 @@
+/**
+ * `npm start`: a honeybee pool kept connected to a few peers, with a live
+ * status line per peer every second and a summary when it closes.
+ * `npm start -- --help` lists the options.
+ */
+import { HoneybeeError, PeerNotFoundError } from '../errors.ts';
+import { normalizeUrl, redactUrl } from '../normalize-url.ts';
+import { createPool, type Pool } from '../pool.ts';
+import { parseArgs, USAGE } from './args.ts';
+import { formatStatus, formatSummary, type StatusRow } from './format.ts';
+import { createScreen } from './screen.ts';
+import { startDemoPeers, type DemoPeer, type DemoPeers } from './peers.ts';
+import { createTally, reconnects, recordEvent, type PeerTally } from './tally.ts';
+
+const TICK_MS = 1000;
+const CLOSE_WATCHDOG_MS = 10_000;
+
+/** A peer to dial and the name it is shown under. */
+type Target = Pick<DemoPeer, 'name' | 'url'>;
+
+/** Every peer the demo dialed, keyed by the id `connect` returned. */
+type Tallies = Map<string, PeerTally>;
+
+/** The pool state of a peer; a retired peer has left the registry, so stats() no longer knows it. */
+function stateOf(pool: Pool, id: string, tally: PeerTally): string {
+  try {
+    return pool.peerStats(id).state;
+  } catch (error) {
+    if (error instanceof PeerNotFoundError) return tally.retired ? 'retired' : 'stopped';
+    throw error;
+  }
+}
+
+/** Builds this tick's rows; `previous` holds each peer's message count at the last tick. */
+function statusRows(pool: Pool, tallies: Tallies, previous: Map<string, number>, sinceMs: number): StatusRow[] {
+  return [...tallies].map(([id, tally]) => {
+    const rate = ((tally.messages - (previous.get(id) ?? 0)) * 1000) / Math.max(1, sinceMs);
+    previous.set(id, tally.messages);
+    return {
+      name: tally.name,
+      state: stateOf(pool, id, tally),
+      messages: tally.messages,
+      rate,
+      reconnects: reconnects(tally),
+      dialFailures: tally.dialFailures,
+      lastEvent: tally.lastEvent
+    };
+  });
+}
+
+/** Drains the inbox and the events stream into the tallies; resolves when the pool has closed both. */
+async function consume(pool: Pool, tallies: Tallies): Promise<void> {
+  const inbox = async (): Promise<void> => {
+    for await (const message of pool.inbox) {
+      const tally = tallies.get(message.id);
+      if (tally) tally.messages += 1;
+    }
+  };
+  const events = async (): Promise<void> => {
+    for await (const event of pool.events) {
+      const tally = tallies.get(event.id);
+      if (tally) recordEvent(tally, event);
+    }
+  };
+  await Promise.all([inbox(), events()]);
+}
+
+/** Resolves after `durationMs`, or on the first SIGINT/SIGTERM when there is no duration. */
+function waitForStop(durationMs: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      clearTimeout(timer);
+      process.off('SIGINT', stop).off('SIGTERM', stop);
+      // A second Ctrl-C while closing means "now": give up on the clean close.
+      process.once('SIGINT', () => process.exit(130));
+      resolve();
+    };
+    const timer = durationMs === undefined ? undefined : setTimeout(stop, durationMs);
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+  });
+}
+
+/** Registers every peer; returns the tallies, or the library's typed error if `connect` refuses one. */
+function connectAll(pool: Pool, peers: readonly Target[]): Tallies | HoneybeeError {
+  const tallies: Tallies = new Map();
+  for (const peer of peers) {
+    try {
+      tallies.set(pool.connect(peer.url), createTally(peer.name));
+    } catch (error) {
+      if (error instanceof HoneybeeError) return error;
+      throw error;
+    }
+  }
+  return tallies;
+}
+
+/** Draws the status block every tick; `finish()` stops, draws a last block and returns the elapsed ms. */
+function startTicker(pool: Pool, tallies: Tallies): { finish(): number } {
+  const startedAt = Date.now();
+  const screen = createScreen(process.stdout);
+  const previous = new Map<string, number>();
+  let lastDraw = startedAt;
+  const draw = (): void => {
+    const now = Date.now();
+    // The rate is over the real gap: the final block can come well before a full tick.
+    screen.draw(formatStatus(statusRows(pool, tallies, previous, now - lastDraw), now - startedAt, now));
+    lastDraw = now;
+  };
+  const timer = setInterval(draw, TICK_MS);
+  return {
+    finish() {
+      clearInterval(timer);
+      // One last block, so the final states sit above the summary (unless a tick just drew them).
+      if (Date.now() - lastDraw >= TICK_MS / 4) draw();
+      return Date.now() - startedAt;
+    }
+  };
+}
+
+/** Runs the pool until the duration ends or a signal arrives, then prints the summary. */
+async function run(peers: readonly Target[], durationMs: number | undefined, embedded?: DemoPeers): Promise<number> {
+  const pool = createPool({
+    id: 'honeybee-demo',
+    reconnectDelay: 500,
+    pingInterval: 1000,
+    keepaliveTimeout: 3000,
+    retry: { initialDelay: 250, maxDelay: 2000 }
+  });
+  const tallies = connectAll(pool, peers);
+  if (tallies instanceof HoneybeeError) {
+    console.error(`honeybee demo: ${tallies.message} (${tallies.code})`);
+    await Promise.all([pool.close(), embedded?.close()]);
+    return 2;
+  }
+  const consumed = consume(pool, tallies);
+  const ticker = startTicker(pool, tallies);
+  await waitForStop(durationMs);
+  const elapsed = ticker.finish();
+  // close() is bounded by closeTimeout; if it still hangs, fail loudly rather than sit there.
+  setTimeout(() => {
+    console.error(`honeybee demo: close did not finish within ${CLOSE_WATCHDOG_MS} ms`);
+    process.exit(1);
+  }, CLOSE_WATCHDOG_MS).unref();
+  const closeStart = performance.now();
+  await pool.close();
+  await consumed;
+  await embedded?.close();
+  const closeMs = Math.round(performance.now() - closeStart);
+  console.log(formatSummary([...tallies.values()], elapsed).join('\n'));
+  console.log(`honeybee demo: closed cleanly in ${closeMs} ms`);
+  return 0;
+}
+
+/** Parses the command line, picks the peers and runs; resolves with the exit code. */
+async function main(argv: readonly string[]): Promise<number> {
+  const command = parseArgs(argv);
+  if (command.kind === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command.kind === 'invalid') {
+    console.error(`honeybee demo: ${command.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (command.urls.length > 0) {
+    // Ids carry any user:password of the URL; the name is what gets printed.
+    const peers = command.urls.map((url) => ({ name: redactUrl(normalizeUrl(url)), url }));
+    console.log(`honeybee demo: dialing ${peers.length} peer(s) (--help for options)\n`);
+    return run(peers, command.durationMs);
+  }
+  const embedded = await startDemoPeers();
+  const width = Math.max(...embedded.peers.map((peer) => peer.name.length));
+  console.log(`honeybee demo: ${embedded.peers.length} embedded peers (--help for options)`);
+  for (const peer of embedded.peers) console.log(`  ${peer.name.padEnd(width)}  ${peer.url}  ${peer.description}`);
+  console.log('');
+  return run(embedded.peers, command.durationMs, embedded);
+}
+
+// exitCode rather than exit(): let stdout flush, and let a leaked handle show up as a hang.
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error('honeybee demo failed:', error);
+    process.exitCode = 1;
+  }
+);

@@ -1,0 +1,269 @@
+import { createActor, fromCallback, SimulatedClock, type Actor, type CallbackActorLogic } from 'xstate';
+import type { CloseCause, SocketCommand, SocketEvent, WorkerEmitted } from '../../machines/worker-events.ts';
+import { createWorkerLink, type WorkerLink } from '../../machines/worker-link.ts';
+import { workerMachine, type SocketInput, type WorkerTiming } from '../../machines/worker-machine.ts';
+
+/** One started instance of the fake socket actor: one dial. */
+export interface FakeSocketInstance {
+  /** 1-based dial number. */
+  readonly dial: number;
+  readonly input: SocketInput;
+  /** Clock time at which the worker started this dial. */
+  readonly startedAt: number;
+  /** Every command the worker sent to this instance, in order. */
+  readonly commands: SocketCommand[];
+  /** Started, not cleaned up and not crashed. */
+  readonly live: boolean;
+  /** True once XState ran the instance's cleanup (the worker stopped it). */
+  readonly cleanedUp: boolean;
+  /** True if the instance threw (the fake's way of crashing the socket actor). */
+  readonly crashed: boolean;
+  /** The handshake completed: sends `socket.open`. */
+  open(): void;
+  /** The dial failed: sends `socket.failed`. */
+  fail(error?: string): void;
+  /** The open socket closed: sends `socket.closed`. */
+  close(code?: number, reason?: string, cause?: CloseCause): void;
+  /** Makes the next command this instance receives throw. */
+  crashOnNextCommand(): void;
+  /** Makes the socket actor throw now; XState reports `xstate.error.actor.socket` to the worker. */
+  crash(): void;
+}
+
+/** A controllable stand-in for the `socket` actor of the worker machine. */
+export interface FakeSocket {
+  readonly logic: CallbackActorLogic<SocketCommand, SocketInput>;
+  /** Every instance ever started, in dial order. */
+  readonly instances: readonly FakeSocketInstance[];
+  /** The most recently started instance (throws if none was started). */
+  readonly current: FakeSocketInstance;
+  /** How many dials were started. */
+  readonly dials: number;
+  /** How many instances are live right now. */
+  readonly live: number;
+  /** The most instances that were ever live at the same time. */
+  readonly maxLive: number;
+  /** Every command received by any instance, in order. */
+  commands(type?: SocketCommand['type']): SocketCommand[];
+  /** True if every instance but the live one (if any) was cleaned up or crashed. */
+  allStoppedCleanedUp(): boolean;
+  /** Makes the next started instance throw while starting. */
+  crashNextStart(): void;
+}
+
+export interface FakeSocketOptions {
+  /** Clock for `startedAt`; defaults to 0 everywhere. */
+  now?: () => number;
+  /** Called synchronously when an instance starts, e.g. to fail every dial at once. */
+  onStart?: (instance: FakeSocketInstance) => void;
+}
+
+const CRASH = 'fake.crash';
+
+/** Creates a fake socket actor whose instances the test drives by hand. */
+export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
+  const now = options.now ?? (() => 0);
+  const instances: FakeSocketInstance[] = [];
+  let live = 0;
+  let maxLive = 0;
+  let crashAtStart = false;
+
+  const logic = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive, self }) => {
+    let state: 'live' | 'cleaned' | 'crashed' = 'live';
+    let crashOnCommand = false;
+    const commands: SocketCommand[] = [];
+    const leave = (next: 'cleaned' | 'crashed'): void => {
+      if (state === 'live') live -= 1;
+      state = next;
+    };
+    const send = (event: SocketEvent): void => sendBack(event);
+    const instance: FakeSocketInstance = {
+      dial: instances.length + 1,
+      input,
+      startedAt: now(),
+      commands,
+      get live() {
+        return state === 'live';
+      },
+      get cleanedUp() {
+        return state === 'cleaned';
+      },
+      get crashed() {
+        return state === 'crashed';
+      },
+      open: () => send({ type: 'socket.open' }),
+      fail: (error = 'connect ECONNREFUSED 127.0.0.1:9') => send({ type: 'socket.failed', error }),
+      close: (code = 1000, reason = '', cause = 'remote_close') => send({ type: 'socket.closed', code, reason, cause }),
+      crashOnNextCommand: () => {
+        crashOnCommand = true;
+      },
+      crash: () => {
+        crashOnCommand = true;
+        // Not a worker command: only a way to make the actor throw from inside.
+        self.send({ type: CRASH } as unknown as SocketCommand);
+      }
+    };
+    instances.push(instance);
+    live += 1;
+    maxLive = Math.max(maxLive, live);
+    if (crashAtStart) {
+      crashAtStart = false;
+      leave('crashed');
+      throw new Error(`fake socket #${instance.dial} crashed while starting`);
+    }
+    receive((command) => {
+      if ((command as { type: string }).type !== CRASH) commands.push(command);
+      if (crashOnCommand) {
+        crashOnCommand = false;
+        // XState never runs the cleanup of a callback actor that threw, so mark it here.
+        leave('crashed');
+        throw new Error(`fake socket #${instance.dial} crashed on ${command.type}`);
+      }
+    });
+    options.onStart?.(instance);
+    return () => leave('cleaned');
+  });
+
+  return {
+    logic,
+    instances,
+    get current() {
+      const last = instances.at(-1);
+      if (last === undefined) throw new Error('no fake socket was started yet');
+      return last;
+    },
+    get dials() {
+      return instances.length;
+    },
+    get live() {
+      return live;
+    },
+    get maxLive() {
+      return maxLive;
+    },
+    commands: (type) => instances.flatMap((i) => i.commands).filter((c) => type === undefined || c.type === type),
+    allStoppedCleanedUp: () => instances.every((i) => i.live ? i === instances.at(-1) : i.cleanedUp || i.crashed),
+    crashNextStart: () => {
+      crashAtStart = true;
+    }
+  };
+}
+
+/** Options for `makeTiming`; `retry` may be given in part. */
+export type TimingOverrides = Partial<Omit<WorkerTiming, 'retry'>> & { retry?: Partial<WorkerTiming['retry']> };
+
+/**
+ * Small timings for machine tests. Ping and keepalive are off unless a test
+ * turns them on, so they never interfere with tests of other timers.
+ */
+export function makeTiming(overrides: TimingOverrides = {}): WorkerTiming {
+  const { retry, ...rest } = overrides;
+  return {
+    reconnectDelay: 100,
+    minUptime: 1000,
+    keepaliveTimeout: 0,
+    pingInterval: 0,
+    handshakeTimeout: 500,
+    closeTimeout: 200,
+    ...rest,
+    retry: { maxRetries: 0, initialDelay: 1000, maxDelay: 5000, jitter: 0, ...retry }
+  };
+}
+
+/** The epoch time the simulated clock starts at, so `at` values look like real timestamps. */
+export const T0 = 1_700_000_000_000;
+
+export interface StartWorkerOptions {
+  timing?: TimingOverrides;
+  /** Random source for jitter; default a constant 0.5. */
+  random?: () => number;
+  onStart?: FakeSocketOptions['onStart'];
+  id?: string;
+  /** Start the link's `lastActivityAt` here; default the clock's start (T0). */
+  lastActivityAt?: number;
+}
+
+export interface WorkerHarness {
+  actor: Actor<typeof workerMachine>;
+  clock: SimulatedClock;
+  link: WorkerLink;
+  events: WorkerEmitted[];
+  fake: FakeSocket;
+  /** Errors reported by the worker actor (there should never be any). */
+  errors: unknown[];
+  /**
+   * Fires what is due now (a 0 ms wait is 0 ms), then advances the clock 1 ms
+   * at a time, so timers set while flushing start at the right time.
+   */
+  advance(ms: number, onStep?: () => void): void;
+  /** Advances until the next dial starts; returns the ms that took (throws after `limit`). */
+  untilNextDial(limit?: number): number;
+  /** The tags of the current snapshot, sorted. */
+  tags(): string[];
+  /** Emitted events of one type. */
+  emitted<T extends WorkerEmitted['type']>(type: T): Array<Extract<WorkerEmitted, { type: T }>>;
+}
+
+/** Starts a worker machine with a fake socket on a simulated clock that reads T0 at start. */
+export function startWorker(options: StartWorkerOptions = {}): WorkerHarness {
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  const fake = createFakeSocket({ now: () => clock.now(), ...(options.onStart ? { onStart: options.onStart } : {}) });
+  const link = createWorkerLink(options.lastActivityAt ?? T0);
+  const random = options.random ?? (() => 0.5);
+  const actor = createActor(workerMachine.provide({ actors: { socket: fake.logic } }), {
+    clock,
+    input: {
+      id: options.id ?? 'ws://127.0.0.1:7000',
+      link,
+      timing: makeTiming(options.timing),
+      now: () => clock.now(),
+      random
+    }
+  });
+  const events: WorkerEmitted[] = [];
+  const errors: unknown[] = [];
+  actor.on('*', (event) => events.push(event));
+  actor.subscribe({ error: (error) => errors.push(error) });
+  actor.start();
+  const advance = (ms: number, onStep?: () => void): void => {
+    clock.increment(0);
+    for (let i = 0; i < ms; i += 1) {
+      clock.increment(1);
+      onStep?.();
+    }
+  };
+  return {
+    actor,
+    clock,
+    link,
+    events,
+    fake,
+    errors,
+    advance,
+    untilNextDial(limit = 100_000) {
+      const start = clock.now();
+      const dials = fake.dials;
+      clock.increment(0);
+      while (fake.dials === dials) {
+        if (clock.now() - start >= limit) throw new Error(`no dial within ${limit} ms`);
+        clock.increment(1);
+      }
+      return clock.now() - start;
+    },
+    tags: () => [...actor.getSnapshot().tags].sort(),
+    emitted: (type) => events.filter((e) => e.type === type) as never
+  };
+}
+
+/** mulberry32: a tiny seeded PRNG in [0, 1), so "random" runs are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

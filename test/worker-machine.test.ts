@@ -1,0 +1,503 @@
+import { describe, expect, it, vi } from 'vitest';
+import { seededRandom, startWorker, T0, type WorkerHarness } from './helpers/fake-socket.ts';
+
+const ID = 'ws://127.0.0.1:7000';
+
+const types = (w: WorkerHarness): string[] => w.events.map((e) => e.type);
+
+/** Opens the current dial, keeps it up `uptime` ms, closes it; returns the wait until the next dial. */
+function flap(w: WorkerHarness, uptime: number): number {
+  w.fake.current.open();
+  w.advance(uptime);
+  w.fake.current.close(1006, '', 'network_error');
+  return w.untilNextDial();
+}
+
+describe('dialing', () => {
+  it('starts exactly one dial when the worker starts', () => {
+    const w = startWorker();
+    expect(w.tags()).toEqual(['dialing']);
+    expect(w.fake.dials).toBe(1);
+    expect(w.fake.live).toBe(1);
+    expect(w.fake.current.input).toEqual({ id: ID, link: w.link });
+    expect(w.events).toEqual([]);
+  });
+
+  it('enters connected and emits connected stamped with the clock time when the socket opens', () => {
+    const w = startWorker();
+    w.advance(250);
+    w.fake.current.open();
+    expect(w.tags()).toEqual(['connected']);
+    expect(w.events).toEqual([{ type: 'connected', id: ID, at: T0 + 250 }]);
+    expect(w.actor.getSnapshot().context.connections).toBe(1);
+  });
+
+  it('fails the dial with a handshake error when the socket does not open within handshakeTimeout, and stops that socket', () => {
+    const w = startWorker({ timing: { handshakeTimeout: 500 } });
+    w.advance(499);
+    expect(w.tags()).toEqual(['dialing']);
+    expect(w.events).toEqual([]);
+    w.advance(1);
+    expect(w.events).toEqual([
+      { type: 'dial_failed', id: ID, at: T0 + 500, attempt: 1, error: 'handshake timed out after 500 ms' }
+    ]);
+    expect(w.fake.instances[0]?.cleanedUp).toBe(true);
+    expect(w.fake.live).toBe(0);
+  });
+
+  it('reports the socket error text in dial_failed and stops the failed socket', () => {
+    const w = startWorker();
+    w.fake.current.fail('connect ECONNREFUSED 127.0.0.1:9');
+    expect(w.tags()).toEqual(['backoff']);
+    expect(w.events).toEqual([
+      { type: 'dial_failed', id: ID, at: T0, attempt: 1, error: 'connect ECONNREFUSED 127.0.0.1:9' }
+    ]);
+    expect(w.fake.current.cleanedUp).toBe(true);
+    expect(w.actor.getSnapshot().context.lastError).toBe('connect ECONNREFUSED 127.0.0.1:9');
+  });
+
+  it('keeps at most one socket live however many failure and close triggers pile up', () => {
+    const w = startWorker();
+    const liveSeen: number[] = [];
+    const pileUp = (): void => {
+      w.fake.current.fail('refused');
+      w.fake.current.fail('refused again'); // from a socket already stopped: dropped
+      w.actor.send({ type: 'socket.failed', error: 'stray' });
+      w.actor.send({ type: 'socket.closed', code: 1006, reason: '', cause: 'network_error' });
+      w.actor.send({ type: 'socket.failed', error: 'stray' });
+      liveSeen.push(w.fake.live);
+    };
+    pileUp(); // attempt 1: retried at once
+    w.advance(1, () => liveSeen.push(w.fake.live));
+    expect(w.fake.dials).toBe(2);
+    pileUp(); // attempt 2: retried after 1000 ms
+    w.advance(1000, () => liveSeen.push(w.fake.live));
+    expect(w.fake.dials).toBe(3);
+    pileUp(); // attempt 3: retried after 2000 ms
+    w.advance(1999, () => liveSeen.push(w.fake.live));
+    expect(w.fake.dials).toBe(3);
+    w.advance(1);
+    expect(w.fake.dials).toBe(4);
+    expect(w.emitted('dial_failed').map((e) => [e.attempt, e.error])).toEqual([
+      [1, 'refused'],
+      [2, 'refused'],
+      [3, 'refused']
+    ]);
+    expect(Math.max(...liveSeen)).toBe(1);
+    expect(w.fake.maxLive).toBe(1);
+    expect(w.fake.live).toBe(1);
+    expect(w.fake.allStoppedCleanedUp()).toBe(true);
+  });
+
+  it('goes to backoff, not error, when the socket actor crashes while starting', () => {
+    const w = startWorker();
+    w.fake.current.fail('refused');
+    w.fake.crashNextStart();
+    w.advance(1);
+    expect(w.fake.dials).toBe(2);
+    expect(w.fake.instances[1]?.crashed).toBe(true);
+    expect(w.emitted('dial_failed').map((e) => e.error)).toEqual(['refused', 'fake socket #2 crashed while starting']);
+    expect(w.actor.getSnapshot().status).toBe('active');
+    expect(w.tags()).toEqual(['backoff']);
+    expect(w.errors).toEqual([]);
+    w.advance(1000);
+    expect(w.fake.dials).toBe(3);
+    expect(w.fake.current.live).toBe(true);
+  });
+});
+
+describe('backoff', () => {
+  it('waits 0, 1000, 2000, 4000, 5000, 5000 ms between refused dials with jitter 0', () => {
+    const w = startWorker({
+      onStart: (socket) => socket.fail('refused'),
+      timing: { retry: { initialDelay: 1000, maxDelay: 5000, jitter: 0 } }
+    });
+    const waits = Array.from({ length: 6 }, () => w.untilNextDial());
+    expect(waits).toEqual([0, 1000, 2000, 4000, 5000, 5000]);
+    expect(w.emitted('dial_failed').map((e) => e.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(w.emitted('dial_failed').map((e) => e.at - T0)).toEqual([0, 0, 1000, 3000, 7000, 12000, 17000]);
+    expect(w.actor.getSnapshot().status).toBe('active');
+    expect(w.fake.maxLive).toBe(1);
+  });
+
+  it('scales each wait below the cap by the jitter factor drawn from random', () => {
+    const w = startWorker({
+      onStart: (socket) => socket.fail('refused'),
+      random: () => 0, // factor 1 − 0.5/2 = 0.75
+      timing: { retry: { initialDelay: 1000, maxDelay: 5000, jitter: 0.5 } }
+    });
+    const waits = Array.from({ length: 5 }, () => w.untilNextDial());
+    expect(waits).toEqual([0, 750, 1500, 3000, 5000]);
+  });
+
+  it('retires after maxRetries 3: four dial_failed with attempts 1 to 4, then retired and done', () => {
+    const w = startWorker({ onStart: (socket) => socket.fail('refused'), timing: { retry: { maxRetries: 3 } } });
+    w.advance(10_000);
+    expect(types(w)).toEqual(['dial_failed', 'dial_failed', 'dial_failed', 'dial_failed', 'retired']);
+    expect(w.emitted('dial_failed').map((e) => e.attempt)).toEqual([1, 2, 3, 4]);
+    expect(w.emitted('retired')).toEqual([{ type: 'retired', id: ID, at: T0 + 3000, attempts: 4 }]);
+    const snapshot = w.actor.getSnapshot();
+    expect(snapshot.status).toBe('done');
+    expect(snapshot.output).toEqual({ retired: true, attempts: 4 });
+    expect(w.tags()).toEqual(['stopped']);
+    expect(w.fake.dials).toBe(4);
+    expect(w.fake.live).toBe(0);
+    expect(w.fake.allStoppedCleanedUp()).toBe(true);
+  });
+
+  it('reports retired false in its output when stopped after flapping past maxRetries', () => {
+    const w = startWorker({ timing: { minUptime: 1000, retry: { maxRetries: 2 } } });
+    for (let i = 0; i < 3; i += 1) flap(w, 50);
+    expect(w.actor.getSnapshot().context.attempt).toBe(3);
+    w.actor.send({ type: 'worker.stop' });
+    expect(w.emitted('retired')).toEqual([]);
+    expect(w.actor.getSnapshot().output).toEqual({ retired: false, attempts: 3 });
+  });
+
+  it('waits exactly reconnectDelay after a remote close, not one ms less', () => {
+    const w = startWorker({ timing: { reconnectDelay: 100, minUptime: 1000 } });
+    w.fake.current.open();
+    w.advance(2000);
+    w.fake.current.close(4001, 'bye', 'remote_error');
+    expect(w.events.at(-1)).toEqual({
+      type: 'disconnected',
+      id: ID,
+      at: T0 + 2000,
+      code: 4001,
+      reason: 'bye',
+      cause: 'remote_error'
+    });
+    expect(w.tags()).toEqual(['backoff']);
+    expect(w.fake.instances[0]?.cleanedUp).toBe(true);
+    w.advance(99);
+    expect(w.fake.dials).toBe(1);
+    w.advance(1);
+    expect(w.fake.dials).toBe(2);
+    expect(w.fake.current.startedAt).toBe(T0 + 2100);
+    expect(w.tags()).toEqual(['dialing']);
+  });
+
+  it('redials at once after a close when reconnectDelay is 0', () => {
+    const w = startWorker({ timing: { reconnectDelay: 0 } });
+    w.fake.current.open();
+    w.advance(5000);
+    w.fake.current.close(1000, '');
+    expect(w.untilNextDial()).toBe(0);
+  });
+
+  it('backs off progressively when connections keep dropping after 50 ms', () => {
+    const w = startWorker({
+      timing: { reconnectDelay: 100, minUptime: 1000, retry: { initialDelay: 1000, maxDelay: 60_000, jitter: 0 } }
+    });
+    const waits = Array.from({ length: 5 }, () => flap(w, 50));
+    expect(waits).toEqual([100, 1100, 2100, 4100, 8100]);
+    expect(types(w)).toEqual(Array.from({ length: 5 }, () => ['connected', 'disconnected']).flat());
+  });
+
+  it('resets the attempt counter after a connection that stayed up minUptime', () => {
+    const w = startWorker({
+      timing: { reconnectDelay: 100, minUptime: 1000, retry: { initialDelay: 1000, maxDelay: 60_000, jitter: 0 } }
+    });
+    const waits = [flap(w, 50), flap(w, 50), flap(w, 50), flap(w, 1000), flap(w, 50), flap(w, 50)];
+    expect(waits).toEqual([100, 1100, 2100, 100, 100, 1100]);
+  });
+
+  it('does not reset the attempt counter after a connection one ms shorter than minUptime', () => {
+    const w = startWorker({
+      timing: { reconnectDelay: 100, minUptime: 1000, retry: { initialDelay: 1000, maxDelay: 60_000, jitter: 0 } }
+    });
+    expect([flap(w, 50), flap(w, 999), flap(w, 999)]).toEqual([100, 1100, 2100]);
+    expect(w.actor.getSnapshot().context.attempt).toBe(3);
+  });
+});
+
+describe('connected', () => {
+  it('gives three alternating connected/disconnected pairs for three remote closes', () => {
+    const w = startWorker({ timing: { reconnectDelay: 100, minUptime: 1000 } });
+    const redialWaits: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      w.fake.current.open();
+      w.advance(1500);
+      w.fake.current.close(1001, 'going away');
+      redialWaits.push(w.untilNextDial());
+    }
+    expect(types(w)).toEqual(['connected', 'disconnected', 'connected', 'disconnected', 'connected', 'disconnected']);
+    expect(w.emitted('disconnected').map((e) => [e.code, e.reason, e.cause])).toEqual([
+      [1001, 'going away', 'remote_close'],
+      [1001, 'going away', 'remote_close'],
+      [1001, 'going away', 'remote_close']
+    ]);
+    expect(redialWaits).toEqual([100, 100, 100]);
+    expect(w.fake.dials).toBe(4);
+    expect(w.fake.maxLive).toBe(1);
+    expect(w.fake.allStoppedCleanedUp()).toBe(true);
+  });
+
+  describe('ping', () => {
+    /** Opens the socket and returns the ms after open at which pings arrived within `span`. */
+    function pingTimes(w: WorkerHarness, span: number): number[] {
+      w.fake.current.open();
+      const openedAt = w.clock.now();
+      const times: number[] = [];
+      w.advance(span, () => {
+        if (w.fake.current.commands.length > times.length) times.push(w.clock.now() - openedAt);
+      });
+      return times;
+    }
+
+    it('sends socket.ping every 0.9 × pingInterval when random is 0', () => {
+      const w = startWorker({ random: () => 0, timing: { pingInterval: 1000 } });
+      expect(pingTimes(w, 3000)).toEqual([900, 1800, 2700]);
+      expect(w.fake.current.commands).toEqual([{ type: 'socket.ping' }, { type: 'socket.ping' }, { type: 'socket.ping' }]);
+    });
+
+    it('sends socket.ping every 1.1 × pingInterval when random is just below 1', () => {
+      const w = startWorker({ random: () => 1 - 2 ** -40, timing: { pingInterval: 1000 } });
+      expect(pingTimes(w, 3500)).toEqual([1100, 2200, 3300]);
+    });
+
+    it('keeps every ping interval within ±10 % of pingInterval with a seeded random', () => {
+      const w = startWorker({ random: seededRandom(42), timing: { pingInterval: 1000 } });
+      const times = pingTimes(w, 20_000);
+      const intervals = times.map((t, i) => t - (times[i - 1] ?? 0));
+      expect(intervals.length).toBeGreaterThanOrEqual(18);
+      for (const interval of intervals) {
+        expect(interval).toBeGreaterThanOrEqual(900);
+        expect(interval).toBeLessThanOrEqual(1100);
+      }
+      expect(new Set(intervals).size).toBeGreaterThan(5);
+    });
+
+    it('sends no ping when pingInterval is 0', () => {
+      const w = startWorker({ timing: { pingInterval: 0 } });
+      expect(pingTimes(w, 10_000)).toEqual([]);
+      expect(w.fake.commands()).toEqual([]);
+    });
+
+    it('sends no ping before the socket opens, and stops pinging once the connection ended', () => {
+      const w = startWorker({ random: () => 0, timing: { pingInterval: 100, handshakeTimeout: 10_000, reconnectDelay: 5000 } });
+      w.advance(1000);
+      expect(w.fake.commands()).toEqual([]);
+      w.fake.current.open();
+      w.advance(450);
+      w.fake.current.close(1000, '');
+      w.advance(4000);
+      expect(w.fake.commands('socket.ping')).toHaveLength(5);
+    });
+  });
+
+  describe('keepalive', () => {
+    it('never fires while activity is recorded every 20 ms with a 200 ms timeout', () => {
+      const w = startWorker({ timing: { keepaliveTimeout: 200 } });
+      w.fake.current.open();
+      let step = 0;
+      w.advance(5000, () => {
+        step += 1;
+        if (step % 20 === 0) w.link.lastActivityAt = w.clock.now();
+      });
+      expect(w.tags()).toEqual(['connected']);
+      expect(types(w)).toEqual(['connected']);
+    });
+
+    it('fires once per connection, 200 ms after the last activity, then reconnects after reconnectDelay', () => {
+      const w = startWorker({ timing: { keepaliveTimeout: 200, reconnectDelay: 100 } });
+      w.fake.current.open();
+      w.advance(199);
+      expect(w.tags()).toEqual(['connected']);
+      w.advance(1);
+      expect(w.events.at(-1)).toEqual({
+        type: 'disconnected',
+        id: ID,
+        at: T0 + 200,
+        code: 1006,
+        reason: 'keepalive timeout',
+        cause: 'keepalive_timeout'
+      });
+      expect(w.tags()).toEqual(['backoff']);
+      expect(w.fake.instances[0]?.cleanedUp).toBe(true);
+      expect(w.untilNextDial()).toBe(100);
+      // The second connection gets its own full timeout, although the link saw no activity since T0.
+      w.advance(30);
+      w.fake.current.open();
+      w.advance(199);
+      expect(w.tags()).toEqual(['connected']);
+      expect(w.emitted('disconnected')).toHaveLength(1);
+      w.advance(1);
+      expect(w.emitted('disconnected').map((e) => [e.at - T0, e.cause])).toEqual([
+        [200, 'keepalive_timeout'],
+        [530, 'keepalive_timeout']
+      ]);
+      expect(types(w)).toEqual(['connected', 'disconnected', 'connected', 'disconnected']);
+    });
+
+    it('gives the first connection its full timeout when the link never saw any activity', () => {
+      const w = startWorker({ lastActivityAt: 0, timing: { keepaliveTimeout: 200 } });
+      w.advance(40);
+      w.fake.current.open();
+      w.advance(199);
+      expect(types(w)).toEqual(['connected']);
+      w.advance(1);
+      expect(w.emitted('disconnected').map((e) => [e.at - T0, e.cause])).toEqual([[240, 'keepalive_timeout']]);
+    });
+
+    it('counts the timeout from the last activity, not from when the connection opened', () => {
+      const w = startWorker({ timing: { keepaliveTimeout: 200 } });
+      w.fake.current.open();
+      w.advance(150);
+      w.link.lastActivityAt = w.clock.now();
+      w.advance(199);
+      expect(w.tags()).toEqual(['connected']);
+      w.advance(1);
+      expect(w.emitted('disconnected').map((e) => e.at - T0)).toEqual([350]);
+    });
+
+    it('never fires while the link is paused, and not at once after unpausing with fresh activity', () => {
+      const w = startWorker({ timing: { keepaliveTimeout: 200 } });
+      w.fake.current.open();
+      w.link.paused = true;
+      w.advance(2050);
+      expect(types(w)).toEqual(['connected']);
+      w.link.paused = false;
+      w.link.lastActivityAt = w.clock.now();
+      w.advance(199);
+      expect(w.tags()).toEqual(['connected']);
+      w.advance(1);
+      expect(w.emitted('disconnected').map((e) => [e.at - T0, e.cause])).toEqual([[2250, 'keepalive_timeout']]);
+    });
+
+    it('never fires when keepaliveTimeout is 0', () => {
+      const w = startWorker({ timing: { keepaliveTimeout: 0 } });
+      w.fake.current.open();
+      w.advance(10_000);
+      expect(types(w)).toEqual(['connected']);
+      expect(w.tags()).toEqual(['connected']);
+    });
+  });
+
+  it('goes to backoff, not error, when the socket actor crashes on a command', () => {
+    const w = startWorker({ random: () => 0, timing: { pingInterval: 1000, reconnectDelay: 100 } });
+    w.fake.current.open();
+    w.fake.current.crashOnNextCommand();
+    w.advance(900);
+    expect(w.fake.instances[0]?.crashed).toBe(true);
+    expect(w.events.at(-1)).toEqual({
+      type: 'disconnected',
+      id: ID,
+      at: T0 + 900,
+      code: 1006,
+      reason: 'socket adapter failed',
+      cause: 'network_error'
+    });
+    expect(w.tags()).toEqual(['backoff']);
+    expect(w.actor.getSnapshot().status).toBe('active');
+    expect(w.errors).toEqual([]);
+    expect(w.untilNextDial()).toBe(100);
+    w.fake.current.open();
+    expect(types(w)).toEqual(['connected', 'disconnected', 'connected']);
+  });
+});
+
+describe('stopping', () => {
+  it('closes politely when stopped while connected: local_stop, a 1000 close command, closing, then done', () => {
+    const w = startWorker();
+    w.fake.current.open();
+    w.advance(10);
+    w.actor.send({ type: 'worker.stop' });
+    expect(w.events.at(-1)).toEqual({
+      type: 'disconnected',
+      id: ID,
+      at: T0 + 10,
+      code: 1000,
+      reason: 'worker stopped',
+      cause: 'local_stop'
+    });
+    expect(w.fake.current.commands).toEqual([{ type: 'socket.close', code: 1000, reason: 'worker stopped' }]);
+    expect(w.tags()).toEqual(['closing']);
+    expect(w.actor.getSnapshot().status).toBe('active');
+    expect(w.fake.current.live).toBe(true);
+    w.fake.current.close(1000, 'worker stopped');
+    const snapshot = w.actor.getSnapshot();
+    expect(snapshot.status).toBe('done');
+    expect(snapshot.output).toEqual({ retired: false, attempts: 0 });
+    expect(w.tags()).toEqual(['stopped']);
+    expect(types(w)).toEqual(['connected', 'disconnected']);
+    expect(w.fake.current.cleanedUp).toBe(true);
+  });
+
+  it('finishes closeTimeout after the close command when the peer never answers', () => {
+    const w = startWorker({ timing: { closeTimeout: 200 } });
+    w.fake.current.open();
+    w.actor.send({ type: 'worker.stop' });
+    w.advance(199);
+    expect(w.tags()).toEqual(['closing']);
+    w.advance(1);
+    expect(w.actor.getSnapshot().status).toBe('done');
+    expect(w.fake.current.cleanedUp).toBe(true);
+    expect(types(w)).toEqual(['connected', 'disconnected']);
+  });
+
+  it('stops at once and silently while dialing', () => {
+    const w = startWorker();
+    w.advance(100);
+    w.actor.send({ type: 'worker.stop' });
+    expect(w.actor.getSnapshot().status).toBe('done');
+    expect(w.events).toEqual([]);
+    expect(w.fake.current.commands).toEqual([]);
+    expect(w.fake.current.cleanedUp).toBe(true);
+  });
+
+  it('stops at once and silently during a huge backoff delay, without waiting it out', () => {
+    const w = startWorker({ timing: { retry: { initialDelay: 3_600_000, maxDelay: 3_600_000 } } });
+    w.fake.current.fail('refused');
+    w.advance(1);
+    w.fake.current.fail('refused');
+    expect(w.tags()).toEqual(['backoff']);
+    const before = [...w.events];
+    w.actor.send({ type: 'worker.stop' });
+    expect(w.actor.getSnapshot().status).toBe('done');
+    expect(w.events).toEqual(before);
+    w.clock.increment(3_600_000);
+    expect(w.fake.dials).toBe(2);
+    expect(w.fake.live).toBe(0);
+  });
+
+  it('stops at once and silently while waiting reconnectDelay after a close', () => {
+    const w = startWorker({ timing: { reconnectDelay: 3_600_000 } });
+    w.fake.current.open();
+    w.fake.current.close(1001, 'going away');
+    w.actor.send({ type: 'worker.stop' });
+    expect(w.actor.getSnapshot().status).toBe('done');
+    expect(types(w)).toEqual(['connected', 'disconnected']);
+    w.clock.increment(3_600_000);
+    expect(w.fake.dials).toBe(1);
+  });
+
+  it('treats repeated stops as one', () => {
+    const w = startWorker();
+    w.fake.current.open();
+    w.actor.send({ type: 'worker.stop' });
+    w.actor.send({ type: 'worker.stop' });
+    w.actor.send({ type: 'worker.stop' });
+    expect(w.fake.current.commands).toEqual([{ type: 'socket.close', code: 1000, reason: 'worker stopped' }]);
+    expect(w.tags()).toEqual(['closing']);
+    w.fake.current.close(1000, '');
+    // XState's dev build warns about events sent to a finished actor; that is all that happens.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    w.actor.send({ type: 'worker.stop' });
+    warn.mockRestore();
+    expect(w.actor.getSnapshot().status).toBe('done');
+    expect(types(w)).toEqual(['connected', 'disconnected']);
+    expect(w.errors).toEqual([]);
+  });
+
+  it('finishes when the socket actor crashes on the close command', () => {
+    const w = startWorker();
+    w.fake.current.open();
+    w.fake.current.crashOnNextCommand();
+    w.actor.send({ type: 'worker.stop' });
+    expect(w.fake.current.crashed).toBe(true);
+    expect(w.actor.getSnapshot().status).toBe('done');
+    expect(types(w)).toEqual(['connected', 'disconnected']);
+    expect(w.errors).toEqual([]);
+  });
+});

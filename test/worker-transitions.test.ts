@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { __unsafe_getAllOwnEventDescriptors as ownEventTypes, type ActorLogic, type AnyMachineSnapshot, type EventObject } from 'xstate';
+import { getAdjacencyMap, getStateNodes, type AdjacencyValue } from 'xstate/graph';
+import { createWorkerLink } from '../machines/worker-link.ts';
+import { workerMachine, type WorkerInput } from '../machines/worker-machine.ts';
+import { createFakeSocket, makeTiming, startWorker, type TimingOverrides, type WorkerHarness } from './helpers/fake-socket.ts';
+
+// Model-based coverage of the worker chart: walk every (state, event) edge of
+// the adjacency map, replay the shortest path to its source on a real actor
+// (fake socket, simulated clock), fire the edge, and check where it lands.
+//
+// The traversal is pure, so it cannot see time or the link. Two things are
+// modelled explicitly instead: the keepalive timer's guard outcome is a field
+// of the event (`expired`), and `minUptime` is out of reach so every
+// connection end counts as a flap, as it does for the constant `now` below.
+
+type ModelEvent = EventObject & { expired?: boolean };
+
+interface Config {
+  name: string;
+  timing: TimingOverrides;
+}
+
+const CONFIGS: Config[] = [
+  {
+    name: 'ping and keepalive on',
+    timing: { pingInterval: 100, keepaliveTimeout: 200, minUptime: 1e9, retry: { maxRetries: 2 } }
+  },
+  { name: 'ping and keepalive off', timing: { pingInterval: 0, keepaliveTimeout: 0, minUptime: 1e9, retry: { maxRetries: 2 } } }
+];
+
+const MAX_ATTEMPT = 4;
+
+const serialize = (snapshot: AnyMachineSnapshot): string => JSON.stringify([snapshot.value, snapshot.context.attempt]);
+
+// Typed loosely: the graph helpers' types do not accept a machine with typed emitted events.
+const modelMachine = workerMachine.provide({
+  actors: { socket: createFakeSocket().logic },
+  guards: { keepaliveExpired: ({ event }) => (event as ModelEvent).expired === true }
+}) as unknown as ActorLogic<AnyMachineSnapshot, ModelEvent, WorkerInput>;
+
+function modelEvents(snapshot: AnyMachineSnapshot): ModelEvent[] {
+  return (ownEventTypes(snapshot) as string[]).flatMap((type) =>
+    type.includes('.keepaliveDelay.') ? [{ type, expired: true }, { type, expired: false }] : [{ type }]
+  );
+}
+
+interface Edge {
+  name: string;
+  path: ModelEvent[];
+  event: ModelEvent;
+  target: string;
+}
+
+function explore(config: Config) {
+  const adjacency = getAdjacencyMap(modelMachine, {
+    input: {
+      id: 'ws://127.0.0.1:7000',
+      link: createWorkerLink(0),
+      timing: makeTiming(config.timing),
+      now: () => 0,
+      random: () => 0.5
+    },
+    serializeState: serialize,
+    events: modelEvents,
+    filterEvents: (snapshot) => snapshot.status === 'active',
+    stopWhen: (snapshot) => snapshot.context.attempt >= MAX_ATTEMPT,
+    limit: 10_000
+  }) as Record<string, AdjacencyValue<AnyMachineSnapshot, ModelEvent>>;
+  // Shortest event path to every state, breadth first from the initial one.
+  const initial = Object.keys(adjacency)[0] as string;
+  const paths = new Map<string, ModelEvent[]>([[initial, []]]);
+  const queue = [initial];
+  for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+    for (const { event, state } of Object.values(adjacency[key]?.transitions ?? {})) {
+      const next = serialize(state);
+      if (paths.has(next)) continue;
+      paths.set(next, [...(paths.get(key) ?? []), event]);
+      queue.push(next);
+    }
+  }
+  const edges: Edge[] = [];
+  for (const [source, { transitions }] of Object.entries(adjacency)) {
+    for (const { event, state } of Object.values(transitions)) {
+      const label = event.expired === undefined ? event.type : `${event.type} (expired: ${event.expired})`;
+      const target = serialize(state);
+      edges.push({ name: `${source} --${label}--> ${target}`, path: paths.get(source) ?? [], event, target });
+    }
+  }
+  return { adjacency, edges, paths };
+}
+
+const SESSION_TAGS = ['dialing', 'connected', 'closing'];
+
+/** The socket invariant: exactly one live socket inside the session, none outside. */
+function checkSockets(w: WorkerHarness): void {
+  const inSession = SESSION_TAGS.some((tag) => w.actor.getSnapshot().hasTag(tag as never));
+  expect(w.fake.live).toBe(inSession ? 1 : 0);
+  expect(w.fake.maxLive).toBeLessThanOrEqual(1);
+}
+
+/** Steps the clock 1 ms at a time until `done()`, checking the socket invariant at every step. */
+function stepUntil(w: WorkerHarness, limit: number, done: () => boolean, onStep?: () => void): void {
+  w.clock.increment(0);
+  for (let ms = 0; !done(); ms += 1) {
+    if (ms >= limit) throw new Error(`nothing happened within ${limit} ms`);
+    onStep?.();
+    w.clock.increment(1);
+    expect(w.fake.live).toBeLessThanOrEqual(1);
+  }
+}
+
+/** Makes the real actor take the model event: socket events via the fake, timers via the clock. */
+function fire(w: WorkerHarness, event: ModelEvent): void {
+  const before = serialize(w.actor.getSnapshot());
+  const changed = (): boolean => serialize(w.actor.getSnapshot()) !== before;
+  const fresh = (): void => {
+    w.link.lastActivityAt = w.clock.now();
+  };
+  const { timing } = w.actor.getSnapshot().context;
+  switch (event.type) {
+    case 'socket.open':
+      return w.fake.current.open();
+    case 'socket.failed':
+      return w.fake.current.fail('refused');
+    case 'socket.closed':
+      return w.fake.current.close(1006, '', 'network_error');
+    case 'xstate.error.actor.socket':
+      return w.fake.current.crash();
+    case 'worker.stop':
+      w.actor.send({ type: 'worker.stop' });
+      return;
+  }
+  const delay = event.type.split('.')[2];
+  if (delay === 'pingDelay') {
+    // Keep the link busy so the keepalive re-arms instead of firing meanwhile.
+    const pings = w.fake.current.commands.length;
+    stepUntil(w, Math.ceil(timing.pingInterval * 1.1) + 1, () => w.fake.current.commands.length > pings, fresh);
+  } else if (delay === 'keepaliveDelay' && event.expired === false) {
+    // Within one timeout the timer must fire at least once; with fresh activity it only re-arms.
+    let elapsed = 0;
+    stepUntil(w, timing.keepaliveTimeout + 1, () => elapsed++ > timing.keepaliveTimeout, fresh);
+  } else {
+    stepUntil(w, 100_000, changed);
+  }
+}
+
+describe.each(CONFIGS)('worker transitions ($name)', (config) => {
+  const { adjacency, edges } = explore(config);
+
+  it('gives every explored state at most one socket child, and exactly one inside the session', () => {
+    for (const { state } of Object.values(adjacency)) {
+      const inSession = SESSION_TAGS.some((tag) => state.hasTag(tag));
+      expect(Object.keys(state.children)).toEqual(inSession ? ['socket'] : []);
+    }
+  });
+
+  for (const { name, path, event, target } of edges) {
+    it(name, () => {
+      const w = startWorker({ timing: config.timing, random: () => 0.5 });
+      for (const step of [...path, event]) {
+        fire(w, step);
+        checkSockets(w);
+        expect(w.errors).toEqual([]);
+      }
+      expect(serialize(w.actor.getSnapshot())).toBe(target);
+      expect(w.fake.allStoppedCleanedUp()).toBe(true);
+    });
+  }
+});
+
+describe('worker transitions (coverage)', () => {
+  it('reaches every stable state node of the chart in one of the configurations', () => {
+    const reached = new Set<string>();
+    for (const config of CONFIGS) {
+      for (const { state } of Object.values(explore(config).adjacency)) {
+        for (const node of state._nodes) reached.add(node.id);
+      }
+    }
+    // `failed` and the two `choosing` states are transient (eventless transitions only).
+    const transient = ['worker.failed', 'worker.session.connected.ping.choosing', 'worker.session.connected.keepalive.choosing'];
+    const stable = getStateNodes(workerMachine.root)
+      .map((node) => node.id)
+      .filter((id) => !transient.includes(id));
+    expect([...reached].filter((id) => id !== 'worker').sort()).toEqual(stable.sort());
+  });
+});
