@@ -12,6 +12,7 @@ import {
   type StatusRow
 } from '../src/demo/format.ts';
 import { startDemoPeers } from '../src/demo/peers.ts';
+import { createScreen } from '../src/demo/screen.ts';
 import { createTally, reconnects, recordEvent } from '../src/demo/tally.ts';
 import type { PoolEvent } from '../src/types.ts';
 
@@ -196,6 +197,28 @@ describe('formatSummary', () => {
     expect(lines[2]).toMatch(/^ {2}steady +1,500 +1 +0 +0 +-$/);
     expect(lines[3]).toMatch(/^ {2}silent +2 +2 +1 +0 +keepalive_timeout 1$/);
     expect(lines[4]).toMatch(/^ {2}TOTAL +1,502 +3 +1 +0 +1 disconnects$/);
+  });
+});
+
+describe('createScreen', () => {
+  function fakeOut(isTTY: boolean, columns = 80): { isTTY: boolean; columns: number; text: string; write(t: string): void } {
+    return { isTTY, columns, text: '', write(t) { this.text += t; } };
+  }
+
+  it('keeps every block, separated by a blank line, when not on a terminal', () => {
+    const out = fakeOut(false);
+    const screen = createScreen(out);
+    screen.draw(['a', 'b']);
+    screen.draw(['c']);
+    expect(out.text).toBe('a\nb\n\nc\n\n');
+  });
+
+  it('moves the cursor back over the previous block on a terminal, and cuts lines at its width', () => {
+    const out = fakeOut(true, 25);
+    const screen = createScreen(out);
+    screen.draw(['one', 'two']);
+    screen.draw(['x'.repeat(40)]);
+    expect(out.text).toBe(`one\ntwo\n\x1b[2F\x1b[J${'x'.repeat(24)}\n`);
   });
 });
 

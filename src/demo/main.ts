@@ -6,6 +6,7 @@
 import { HoneybeeError, PeerNotFoundError } from '../errors.ts';
 import { normalizeUrl, redactUrl } from '../normalize-url.ts';
 import { createPool, type Pool } from '../pool.ts';
+import type { PoolOptions } from '../types.ts';
 import { parseArgs, USAGE } from './args.ts';
 import { formatStatus, formatSummary, type StatusRow } from './format.ts';
 import { createScreen } from './screen.ts';
@@ -14,6 +15,14 @@ import { createTally, reconnects, recordEvent, type PeerTally } from './tally.ts
 
 const TICK_MS = 1000;
 const CLOSE_WATCHDOG_MS = 10_000;
+// Short timings so reconnects, backoff and keepalive all show up within a few seconds.
+const POOL_OPTIONS: PoolOptions = {
+  id: 'honeybee-demo',
+  reconnectDelay: 500,
+  pingInterval: 1000,
+  keepaliveTimeout: 3000,
+  retry: { initialDelay: 250, maxDelay: 2000 }
+};
 
 /** A peer to dial and the name it is shown under. */
 type Target = Pick<DemoPeer, 'name' | 'url'>;
@@ -117,15 +126,23 @@ function startTicker(pool: Pool, tallies: Tallies): { finish(): number } {
   };
 }
 
+/** Closes the pool, waits for the consumers, stops the embedded peers; returns how long that took, ms. */
+async function closeAll(pool: Pool, consumed: Promise<void>, embedded: DemoPeers | undefined): Promise<number> {
+  // close() is bounded by closeTimeout; if it still hangs, fail loudly rather than sit there.
+  setTimeout(() => {
+    console.error(`honeybee demo: close did not finish within ${CLOSE_WATCHDOG_MS} ms`);
+    process.exit(1);
+  }, CLOSE_WATCHDOG_MS).unref();
+  const start = performance.now();
+  await pool.close();
+  await consumed;
+  await embedded?.close();
+  return Math.round(performance.now() - start);
+}
+
 /** Runs the pool until the duration ends or a signal arrives, then prints the summary. */
 async function run(peers: readonly Target[], durationMs: number | undefined, embedded?: DemoPeers): Promise<number> {
-  const pool = createPool({
-    id: 'honeybee-demo',
-    reconnectDelay: 500,
-    pingInterval: 1000,
-    keepaliveTimeout: 3000,
-    retry: { initialDelay: 250, maxDelay: 2000 }
-  });
+  const pool = createPool(POOL_OPTIONS);
   const tallies = connectAll(pool, peers);
   if (tallies instanceof HoneybeeError) {
     console.error(`honeybee demo: ${tallies.message} (${tallies.code})`);
@@ -136,16 +153,7 @@ async function run(peers: readonly Target[], durationMs: number | undefined, emb
   const ticker = startTicker(pool, tallies);
   await waitForStop(durationMs);
   const elapsed = ticker.finish();
-  // close() is bounded by closeTimeout; if it still hangs, fail loudly rather than sit there.
-  setTimeout(() => {
-    console.error(`honeybee demo: close did not finish within ${CLOSE_WATCHDOG_MS} ms`);
-    process.exit(1);
-  }, CLOSE_WATCHDOG_MS).unref();
-  const closeStart = performance.now();
-  await pool.close();
-  await consumed;
-  await embedded?.close();
-  const closeMs = Math.round(performance.now() - closeStart);
+  const closeMs = await closeAll(pool, consumed, embedded);
   console.log(formatSummary([...tallies.values()], elapsed).join('\n'));
   console.log(`honeybee demo: closed cleanly in ${closeMs} ms`);
   return 0;

@@ -1,3 +1,10 @@
+/** The part of a stream the screen uses; `process.stdout` fits. */
+export interface ScreenOutput {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  write(text: string): unknown;
+}
+
 /**
  * Prints the demo's status blocks. On a terminal each block replaces the
  * previous one (ANSI cursor-up and clear); anywhere else every block is kept,
@@ -9,7 +16,7 @@
  * screen.draw(['[  1.0s] 5 peers', '  steady  connected']);
  * ```
  */
-export function createScreen(out: NodeJS.WriteStream): { draw(lines: string[]): void } {
+export function createScreen(out: ScreenOutput): { draw(lines: string[]): void } {
   let drawn = 0;
   return {
     draw(lines) {
