@@ -1,5 +1,5 @@
 import { AsyncQueue } from './async-queue.ts';
-import type { InboxMessage, InboxOverflow, InboxWriter } from './types.ts';
+import type { InboxMessage, InboxOverflow, InboxWriter, PoolInbox } from './types.ts';
 
 /** Options of an {@link Inbox}. */
 export interface InboxOptions {
@@ -36,7 +36,7 @@ export interface InboxOptions {
  * for await (const message of inbox) console.log(message.id, message.data);
  * ```
  */
-export class Inbox implements InboxWriter, AsyncIterable<InboxMessage> {
+export class Inbox implements InboxWriter, PoolInbox {
   readonly #capacity: number;
   readonly #lowWater: number;
   readonly #overflow: InboxOverflow;
@@ -123,6 +123,16 @@ export class Inbox implements InboxWriter, AsyncIterable<InboxMessage> {
   /** Takes the oldest message synchronously, or returns `undefined` when empty. */
   shift(): InboxMessage | undefined {
     return this.#queue.shift();
+  }
+
+  /** Takes up to `max` of the oldest messages synchronously (all by default); `[]` when empty. */
+  drain(max?: number): InboxMessage[] {
+    return this.#queue.drain(max);
+  }
+
+  /** Returns an iterator over arrays of messages: one promise per batch, not per message. */
+  batches(max?: number): AsyncIterableIterator<InboxMessage[], undefined, undefined> {
+    return this.#queue.batches(max);
   }
 
   /**

@@ -4,9 +4,19 @@ export { normalizeUrl, redactUrl } from './normalize-url.ts';
 export { DEFAULTS } from './options.ts';
 export { VERSION } from './version.ts';
 export { DefaultWorker, defaultWorkerFactory, defaultWorkerLogic, workerStateName } from './default-worker.ts';
+export { workerFromMachine, MachineWorker, toPoolEvent } from './worker-from-machine.ts';
+export type { HostedWorkerInput, ExtraWorkerInput, WorkerFromMachineOptions } from './worker-from-machine.ts';
+export { ReplayWorker, replayWorkerFactory } from './examples/replay-worker.ts';
+export type { RecordedFrame, ReplayOptions } from './examples/replay-worker.ts';
 export { wsSocketLogic, classifyClose } from './ws-socket.ts';
 export { wsDialer } from './ws-dialer.ts';
 export { PeerLink } from './peer-link.ts';
+export { createInspector } from './inspector/server.ts';
+export type { Inspector, InspectorOptions } from './inspector/server.ts';
+export { toStatelyInspector } from './inspector/stately-adapter.ts';
+export type { StatelyInspectorLike, StatelyAdapterOptions } from './inspector/stately-adapter.ts';
+export type { WatchablePool } from './inspector/stats.ts';
+export type { WireMessage, WireSnapshot, WireLifecycle, WireStats, StatelyShapedEvent } from './inspector/wire.ts';
 export {
   HoneybeeError,
   ErrorCodes,
@@ -27,6 +37,7 @@ export {
 export type { ErrorCode } from './errors.ts';
 export type {
   InboxMessage,
+  PoolInbox,
   PoolEvent,
   PoolEventKind,
   DisconnectCause,

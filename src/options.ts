@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { InvalidOptionError, InvalidPoolIdError } from './errors.ts';
+import { redactHeaders } from './normalize-url.ts';
 import type {
   ConnectionOptions,
   Dialer,
@@ -72,6 +73,8 @@ const MAX_DELAY = 2_147_483_647;
 const INBOX_OVERFLOWS: readonly InboxOverflow[] = ['block', 'drop-oldest', 'drop-newest'];
 // RFC 9110 `token`: valid header names and subprotocol names.
 const TOKEN = /^[!#$%&'*+\-.^_`|~\dA-Za-z]+$/;
+// What Node's http client refuses in a header value (it would throw on every dial).
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const LOGGER_METHODS = ['info', 'warn', 'error', 'debug', 'child'] as const;
 
 const CONNECT_KEYS = [
@@ -229,8 +232,10 @@ function mergeHeaders(base: Readonly<Record<string, string>>, value: unknown): R
   const merged: Record<string, string> = { ...base };
   for (const [name, headerValue] of Object.entries(value)) {
     if (!TOKEN.test(name)) throw new InvalidOptionError(`headers.${name}`, 'a valid HTTP header name', name);
-    if (typeof headerValue !== 'string' || /[\r\n\0]/.test(headerValue)) {
-      throw new InvalidOptionError(`headers.${name}`, 'a string without CR, LF or NUL', headerValue);
+    if (typeof headerValue !== 'string' || INVALID_HEADER_VALUE.test(headerValue)) {
+      // Never echo the value of an Authorization or Cookie header into an error message.
+      const shown = typeof headerValue === 'string' ? redactHeaders({ [name]: headerValue })[name] : headerValue;
+      throw new InvalidOptionError(`headers.${name}`, 'a string of tabs and printable Latin-1 characters (no CR, LF or NUL)', shown);
     }
     // A user's `user-agent` must replace the default `User-Agent`, not join it.
     for (const existing of Object.keys(merged)) {

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import type { WorkerLink } from '../machines/worker-link.ts';
+import type { FrameLink, FrameTap } from '../machines/frame-link.ts';
 import { BackpressureError, WriteFailedError } from './errors.ts';
+import { tickNow } from './tick-now.ts';
 import type { ConnectionOptions, DialOptions, InboxWriter } from './types.ts';
 
 const OPEN = 1;
@@ -14,7 +15,7 @@ const OPEN = 1;
  * Only plain field writes happen here per message; lifecycle goes through
  * the machine.
  */
-export class PeerLink implements WorkerLink {
+export class PeerLink implements FrameLink {
   lastActivityAt = 0;
   paused = false;
   /** The open socket, or null when sends are not possible. */
@@ -25,6 +26,8 @@ export class PeerLink implements WorkerLink {
   bytesOut = 0;
   lastMessageAt: number | undefined = undefined;
   lastError: string | undefined = undefined;
+  /** Set by a worker machine that consumes some inbound frames itself (see `FrameLink`). */
+  tap: FrameTap | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -33,7 +36,8 @@ export class PeerLink implements WorkerLink {
     readonly options: ConnectionOptions,
     readonly inbox: InboxWriter,
     readonly logger: Logger,
-    readonly now: () => number = Date.now
+    /** Stamps received frames and activity; the default reads the clock once per tick, not per frame. */
+    readonly now: () => number = tickNow
   ) {}
 
   /** What the dialer is asked to open. */
@@ -57,6 +61,21 @@ export class PeerLink implements WorkerLink {
   /** True if a send would reach an open socket. */
   get writable(): boolean {
     return this.socket !== null && this.socket.readyState === OPEN;
+  }
+
+  /**
+   * Writes one frame of the worker's own protocol (an auth answer, a probe).
+   * It is not a user message: no counters move and no error is thrown.
+   */
+  sendFrame(data: string): boolean {
+    const socket = this.socket;
+    if (socket === null || socket.readyState !== OPEN) return false;
+    try {
+      socket.send(data);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**

@@ -13,15 +13,16 @@ import {
 } from './errors.ts';
 import { EventStream } from './event-stream.ts';
 import { Inbox } from './inbox.ts';
+import { indexScheduler } from './indexed-scheduler.ts';
 import { normalizeUrl, redactUrl } from './normalize-url.ts';
 import { resolveConnectOptions, resolvePoolOptions } from './options.ts';
 import type {
   ConnectOptions,
   ConnectionOptions,
-  InboxMessage,
   PeerStats,
   PoolEvent,
   PoolOptions,
+  PoolInbox,
   PoolPlugin,
   PoolStats,
   ResolvedPoolOptions,
@@ -43,8 +44,8 @@ interface PeerEntry {
 export interface Pool {
   /** The pool id (`options.id`). */
   readonly id: string;
-  /** Received messages of every peer, tagged with the peer id. Single consumer. */
-  readonly inbox: AsyncIterable<InboxMessage>;
+  /** Received messages of every peer, tagged with the peer id: `for await`, or batches for hot consumers. Single consumer. */
+  readonly inbox: PoolInbox;
   /** Lifecycle events of every peer. Single consumer; bounded, drops oldest. */
   readonly events: AsyncIterable<PoolEvent>;
   /** The XState pool actor: `subscribe`, `getSnapshot`, `on('connected', …)`, `system.inspect`. */
@@ -122,12 +123,14 @@ class HoneybeePool implements Pool {
       options.inspect === undefined
         ? createActor(poolMachine, { input })
         : createActor(poolMachine, { input, inspect: options.inspect });
+    // Stopping a peer must not scan every other peer's timers (see indexScheduler).
+    indexScheduler(this.actor.system);
     // A root actor in error with no error observer throws an uncaught exception.
     this.actor.subscribe({ error: (error) => this.#logger.error({ err: error }, 'pool actor failed') });
     this.actor.start();
   }
 
-  get inbox(): AsyncIterable<InboxMessage> {
+  get inbox(): PoolInbox {
     return this.#inbox;
   }
 

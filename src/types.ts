@@ -21,6 +21,36 @@ export type DisconnectCause =
   | 'local_stop'
   | 'network_error';
 
+/**
+ * The pool's inbox as the application reads it: an `AsyncIterable` of
+ * messages, plus batch reads for consumers that take hundreds of thousands of
+ * messages a second (one promise per batch instead of one per message).
+ * Single consumer: every way of reading takes from the same buffer.
+ *
+ * @example
+ * ```ts
+ * for await (const batch of pool.inbox.batches(512)) {
+ *   for (const { id, data } of batch) handle(id, data);
+ * }
+ * ```
+ */
+export interface PoolInbox extends AsyncIterable<InboxMessage> {
+  /** Messages buffered and not yet taken. */
+  readonly depth: number;
+  /** Takes the oldest message synchronously, or `undefined` when empty. */
+  shift(): InboxMessage | undefined;
+  /**
+   * Takes up to `max` of the oldest messages synchronously (all of them by
+   * default), oldest first; `[]` when empty.
+   */
+  drain(max?: number): InboxMessage[];
+  /**
+   * Yields arrays of messages, oldest first: each waits for at least one
+   * message and holds at most `max` (default: everything buffered).
+   */
+  batches(max?: number): AsyncIterable<InboxMessage[]>;
+}
+
 /** Lifecycle events, one stream for the whole pool. `at` is epoch milliseconds. */
 export type PoolEvent =
   | { readonly kind: 'connected'; readonly id: string; readonly at: number }

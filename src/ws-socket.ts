@@ -19,6 +19,25 @@ export function classifyClose(code: number, error: unknown): CloseCause {
   return 'remote_close';
 }
 
+// What ws sends on its own protocol errors (RFC 6455 §7.4.1); any other WS_ERR_* is a 1002.
+const PROTOCOL_CLOSE_CODES: Readonly<Record<string, number>> = {
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009
+};
+
+/**
+ * The code a connection ended with. On a protocol error (bad UTF-8, a frame
+ * above the read limit…) ws sends the matching close code itself but stops
+ * reading, so it never sees the peer's echo and reports 1006.
+ */
+export function closeCodeOf(code: number, error: unknown): number {
+  const errorCode = (error as { code?: unknown } | undefined)?.code;
+  if (code !== 1006 || typeof errorCode !== 'string' || !errorCode.startsWith('WS_ERR_')) return code;
+  return PROTOCOL_CLOSE_CODES[errorCode] ?? 1002;
+}
+
 /** The dial error as text that is safe to log: no URL credentials. */
 function dialErrorText(error: unknown, code: number): string {
   return redactUrl(error === undefined ? `closed with code ${code} before opening` : errorText(error));
@@ -30,8 +49,18 @@ function dialErrorText(error: unknown, code: number): string {
  * It dials once, reports `socket.open` / `socket.failed` / `socket.closed` to
  * the worker, and answers `socket.ping` / `socket.close`. Received frames go
  * straight into the pool's inbox with counters bumped on the link — never
- * through an actor event. ws always emits `'error'` before `'close'`; the two
- * collapse into the one terminal event sent on `'close'`.
+ * through an actor event, unless a machine has set `link.tap` to consume
+ * some of them. ws always emits `'error'` before `'close'`; the two collapse
+ * into the one terminal event sent on `'close'`.
+ *
+ * A custom worker machine reuses it by providing it as its `socket` actor; the
+ * link it passes must be the `PeerLink` that `workerFromMachine` puts in its input.
+ *
+ * @example
+ * ```ts
+ * const logic = myWorkerMachine.provide({ actors: { socket: wsSocketLogic } });
+ * createPool({ workerFactory: workerFromMachine(logic) });
+ * ```
  */
 export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
   ({ input, sendBack, receive, self }) => {
@@ -51,6 +80,7 @@ export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
     let opened = false;
     let finished = false;
     let lastError: unknown = undefined;
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
 
     const resume = (): void => {
       if (finished || !link.paused) return;
@@ -61,11 +91,14 @@ export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
     const socketOnMessage = (data: RawData, isBinary: boolean): void => {
       const bytes = data as Buffer;
       const at = now();
-      link.received += 1;
+      const payload = isBinary ? bytes : bytes.toString();
       link.bytesIn += bytes.length;
       link.lastActivityAt = at;
+      // A custom machine may consume its own protocol frames (an auth handshake, probe answers).
+      if (link.tap !== undefined && link.tap(payload)) return;
+      link.received += 1;
       link.lastMessageAt = at;
-      if (!inbox.write(id, isBinary ? bytes : bytes.toString(), at) && !link.paused) {
+      if (!inbox.write(id, payload, at) && !link.paused) {
         // Backpressure: stop reading the TCP socket until the consumer catches up.
         link.paused = true;
         socket.pause();
@@ -83,9 +116,15 @@ export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
     const socketOnError = (error: Error): void => {
       lastError = error;
       link.lastError = redactUrl(error.message);
+      // After a protocol error ws waits 30 s for the peer to answer its close frame;
+      // a hostile peer that never does would keep the worker "connected" all along.
+      if (opened && !finished && graceTimer === undefined) {
+        graceTimer = setTimeout(() => socket.terminate(), link.options.closeTimeout);
+      }
     };
     const socketOnClose = (code: number, reason: Buffer): void => {
       finished = true;
+      clearTimeout(graceTimer);
       link.detach();
       link.paused = false;
       parentWatch?.unsubscribe();
@@ -94,10 +133,7 @@ export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
         return;
       }
       const cause = classifyClose(code, lastError);
-      // On an oversized frame ws sends close 1009 itself but stops reading, so it
-      // never sees the peer's echo and reports 1006; the connection ended with 1009.
-      const closeCode = cause === 'read_limit' ? 1009 : code;
-      report({ type: 'socket.closed', code: closeCode, reason: reason.toString(), cause });
+      report({ type: 'socket.closed', code: closeCodeOf(code, lastError), reason: reason.toString(), cause });
     };
 
     socket.on('open', socketOnOpen);
@@ -124,6 +160,7 @@ export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
     const dispose = (): void => {
       if (finished) return;
       finished = true;
+      clearTimeout(graceTimer);
       link.detach();
       link.paused = false;
       socket.removeAllListeners();

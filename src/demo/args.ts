@@ -9,12 +9,14 @@ export type DemoCommand =
       readonly durationMs: number | undefined;
       /** Real peers to dial instead of the embedded ones (raw, as given). */
       readonly urls: readonly string[];
+      /** Start the offline inspector and print its URL (present only when asked for). */
+      readonly inspect?: true;
     }
   | { readonly kind: 'help' }
   | { readonly kind: 'invalid'; readonly message: string };
 
 /** The `--help` text, also printed (to stderr) after an invalid argument. */
-export const USAGE = `Usage: npm start -- [--duration <seconds>] [--url <ws(s)://…>]... [--help]
+export const USAGE = `Usage: npm start -- [--duration <seconds>] [--url <ws(s)://…>]... [--inspect] [--help]
 
 Keeps a honeybee pool connected to a handful of peers and prints one status
 line per peer every second, then a summary when it closes.
@@ -22,6 +24,7 @@ line per peer every second, then a summary when it closes.
   --duration <seconds>  run this long, then close cleanly (default: until Ctrl-C)
   --url <ws(s)://…>     dial this peer instead of the embedded demo peers;
                         repeat for several peers
+  --inspect             serve the live inspector on 127.0.0.1 and print its URL
   --help                print this text
 
 Without --url the demo starts five local peers on 127.0.0.1: steady, firehose,
@@ -72,6 +75,7 @@ function checkUrl(text: string | undefined, seen: Set<string>): string | undefin
  */
 export function parseArgs(argv: readonly string[]): DemoCommand {
   let durationMs: number | undefined;
+  let inspect = false;
   const urls: string[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -79,7 +83,9 @@ export function parseArgs(argv: readonly string[]): DemoCommand {
     // An inline value wins; otherwise the value is the next argument.
     const value = (): string | undefined => inline ?? argv[++i];
     if (name === '--help' || name === '-h') return { kind: 'help' };
-    if (name === '--duration') {
+    if (name === '--inspect' && inline === undefined) {
+      inspect = true;
+    } else if (name === '--duration') {
       const parsed = parseDuration(value());
       if (typeof parsed === 'string') return { kind: 'invalid', message: parsed };
       durationMs = parsed;
@@ -92,5 +98,5 @@ export function parseArgs(argv: readonly string[]): DemoCommand {
       return { kind: 'invalid', message: `unknown argument ${JSON.stringify(argv[i])}` };
     }
   }
-  return { kind: 'run', durationMs, urls };
+  return inspect ? { kind: 'run', durationMs, urls, inspect } : { kind: 'run', durationMs, urls };
 }

@@ -5,6 +5,7 @@
  */
 import { HoneybeeError, PeerNotFoundError } from '../errors.ts';
 import { normalizeUrl, redactUrl } from '../normalize-url.ts';
+import { createInspector } from '../inspector/server.ts';
 import { createPool, type Pool } from '../pool.ts';
 import type { PoolOptions } from '../types.ts';
 import { parseArgs, USAGE } from './args.ts';
@@ -141,12 +142,17 @@ async function closeAll(pool: Pool, consumed: Promise<void>, embedded: DemoPeers
 }
 
 /** Runs the pool until the duration ends or a signal arrives, then prints the summary. */
-async function run(peers: readonly Target[], durationMs: number | undefined, embedded?: DemoPeers): Promise<number> {
-  const pool = createPool(POOL_OPTIONS);
+async function run(peers: readonly Target[], durationMs: number | undefined, embedded?: DemoPeers, inspect = false): Promise<number> {
+  const inspector = inspect ? await createInspector() : undefined;
+  const pool = createPool(inspector ? { ...POOL_OPTIONS, inspect: inspector.inspect } : POOL_OPTIONS);
+  if (inspector) {
+    inspector.watch(pool);
+    console.log(`honeybee demo: inspector at ${inspector.url}\n`);
+  }
   const tallies = connectAll(pool, peers);
   if (tallies instanceof HoneybeeError) {
     console.error(`honeybee demo: ${tallies.message} (${tallies.code})`);
-    await Promise.all([pool.close(), embedded?.close()]);
+    await Promise.all([pool.close(), embedded?.close(), inspector?.close()]);
     return 2;
   }
   const consumed = consume(pool, tallies);
@@ -154,6 +160,7 @@ async function run(peers: readonly Target[], durationMs: number | undefined, emb
   await waitForStop(durationMs);
   const elapsed = ticker.finish();
   const closeMs = await closeAll(pool, consumed, embedded);
+  await inspector?.close();
   console.log(formatSummary([...tallies.values()], elapsed).join('\n'));
   console.log(`honeybee demo: closed cleanly in ${closeMs} ms`);
   return 0;
@@ -174,14 +181,14 @@ async function main(argv: readonly string[]): Promise<number> {
     // Ids carry any user:password of the URL; the name is what gets printed.
     const peers = command.urls.map((url) => ({ name: redactUrl(normalizeUrl(url)), url }));
     console.log(`honeybee demo: dialing ${peers.length} peer(s) (--help for options)\n`);
-    return run(peers, command.durationMs);
+    return run(peers, command.durationMs, undefined, command.inspect);
   }
   const embedded = await startDemoPeers();
   const width = Math.max(...embedded.peers.map((peer) => peer.name.length));
   console.log(`honeybee demo: ${embedded.peers.length} embedded peers (--help for options)`);
   for (const peer of embedded.peers) console.log(`  ${peer.name.padEnd(width)}  ${peer.url}  ${peer.description}`);
   console.log('');
-  return run(embedded.peers, command.durationMs, embedded);
+  return run(embedded.peers, command.durationMs, embedded, command.inspect);
 }
 
 // exitCode rather than exit(): let stdout flush, and let a leaked handle show up as a hang.

@@ -1,44 +1,124 @@
 /**
- * Firehose peer for benchmarks, run as its own process so the sender never
- * shares a CPU budget with the client being measured.
+ * The peer every benchmark client talks to, run as its own process so the
+ * sender never shares a CPU budget with the client being measured.
  *
- * Every connection gets `?n=<count>` pre-framed text frames written straight
- * to the TCP socket, so the server is never the bottleneck. Prints its port
- * on stdout as JSON.
+ * What a connection gets is chosen by its query string:
+ * - `n=<count>` pre-framed text frames written straight to the TCP socket
+ *   (`n=inf`: until the client goes away), so the server is never the
+ *   bottleneck; `n=0` or none: an idle connection;
+ * - `wait=1`: start only after the client's first message (a Nostr `REQ`);
+ * - `g=<group>&of=<size>`: start only once `size` connections of the group are
+ *   ready, so every client has finished connecting before the first frame;
+ * - `mode=sink`: read and discard whatever the client sends, unparsed.
+ *
+ * `GET /stats` answers `{ "connections": <open> }`. Prints
+ * `{ port, payloadBytes }` on stdout once listening.
+ *
+ * usage: tsx firehose-server.ts [--port <port>]
  */
-import { WebSocketServer } from 'ws';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 
-const PAYLOAD = JSON.stringify(['EVENT', 'sub', { id: 'a'.repeat(64), kind: 1, content: 'hello honeybee' }]);
+/** A Nostr `EVENT` relay message that passes nostr-tools' checks when verification is off. */
+const PAYLOAD = JSON.stringify([
+  'EVENT',
+  'sub',
+  {
+    id: 'a'.repeat(64),
+    pubkey: 'b'.repeat(64),
+    created_at: 1_700_000_000,
+    kind: 1,
+    tags: [],
+    content: 'hello honeybee',
+    sig: 'c'.repeat(128)
+  }
+]);
 const BATCH = 1000;
 
-/** One unmasked server-to-client text frame (payload < 126 bytes or < 64 KiB). */
+/** One unmasked server-to-client text frame (payload < 64 KiB). */
 function frame(payload: string): Buffer {
   const body = Buffer.from(payload);
-  const header = body.length < 126 ? Buffer.from([0x81, body.length]) : Buffer.from([0x81, 126, body.length >> 8, body.length & 255]);
+  const header =
+    body.length < 126 ? Buffer.from([0x81, body.length]) : Buffer.from([0x81, 126, body.length >> 8, body.length & 255]);
   return Buffer.concat([header, body]);
 }
 
-const batch = Buffer.concat(Array.from({ length: BATCH }, () => frame(PAYLOAD)));
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+function frames(count: number): Buffer {
+  return Buffer.concat(Array.from({ length: count }, () => frame(PAYLOAD)));
+}
 
-wss.on('connection', (ws, request) => {
-  const total = Number(new URL(request.url ?? '/', 'ws://x').searchParams.get('n') ?? '0');
-  const raw = (ws as unknown as { _socket: import('node:net').Socket })._socket;
-  ws.on('error', () => {});
+const batch = frames(BATCH);
+const remainders = new Map<number, Buffer>();
+const groups = new Map<string, Array<() => void>>();
+let connections = 0;
+
+function rawSocket(ws: WebSocket): Socket {
+  return (ws as unknown as { _socket: Socket })._socket;
+}
+
+/** Writes `total` frames (Infinity: until the socket closes), honouring TCP backpressure. */
+function pump(raw: Socket, total: number): void {
   let sent = 0;
-  const pump = (): void => {
-    while (sent < total) {
-      sent += BATCH;
-      if (!raw.write(batch)) {
-        raw.once('drain', pump);
+  const next = (): void => {
+    while (sent < total && !raw.destroyed) {
+      const left = total - sent;
+      let chunk = batch;
+      if (left < BATCH) {
+        chunk = remainders.get(left) ?? frames(left);
+        remainders.set(left, chunk);
+      }
+      sent += Math.min(left, BATCH);
+      if (!raw.write(chunk)) {
+        raw.once('drain', next);
         return;
       }
     }
   };
-  pump();
+  next();
+}
+
+function whenGroupReady(group: string | null, size: number, start: () => void): void {
+  if (group === null || size <= 1) return start();
+  const waiting = groups.get(group) ?? [];
+  waiting.push(start);
+  groups.set(group, waiting);
+  if (waiting.length < size) return;
+  groups.delete(group);
+  for (const go of waiting) go();
+}
+
+const http = createServer((request, response) => {
+  response.setHeader('content-type', 'application/json');
+  response.end(JSON.stringify({ connections }));
+});
+const wss = new WebSocketServer({ server: http, perMessageDeflate: false, clientTracking: false });
+
+wss.on('connection', (ws, request) => {
+  connections++;
+  ws.on('close', () => connections--);
+  ws.on('error', () => {});
+  const query = new URL(request.url ?? '/', 'ws://x').searchParams;
+  const raw = rawSocket(ws);
+  if (query.get('mode') === 'sink') {
+    // Skip ws's frame parser entirely: the server must never slow the sender down.
+    raw.removeAllListeners('data');
+    raw.on('data', () => {});
+    raw.on('close', () => ws.terminate());
+    return;
+  }
+  const countText = query.get('n') ?? '0';
+  const total = countText === 'inf' ? Infinity : Number(countText);
+  if (!(total > 0)) return;
+  const ready = (): void => whenGroupReady(query.get('g'), Number(query.get('of') ?? '1'), () => pump(raw, total));
+  if (query.get('wait') === '1') ws.once('message', ready);
+  else ready();
 });
 
-wss.on('listening', () => {
-  process.stdout.write(`${JSON.stringify({ port: (wss.address() as AddressInfo).port, payloadBytes: PAYLOAD.length })}\n`);
+const portAt = process.argv.indexOf('--port');
+const port = portAt === -1 ? 0 : Number(process.argv[portAt + 1]);
+// A deep accept backlog: 10 000 clients dial at once, and a dropped SYN costs a 1 s retransmit.
+http.listen({ host: '127.0.0.1', port, backlog: 4096 }, () => {
+  process.stdout.write(`${JSON.stringify({ port: (http.address() as AddressInfo).port, payloadBytes: PAYLOAD.length })}\n`);
 });
+process.on('SIGTERM', () => process.exit(0));

@@ -1,55 +1,127 @@
 /**
- * One measured client run: connects `peers` clients of one kind to the
- * firehose, receives `count` messages in total, and prints CPU µs per message.
+ * One measured inbox run: `peers` clients of one kind receive `count`
+ * firehose messages in total; prints CPU µs per message over the last 80 %
+ * of them (the first 20 % warm the JIT up). Every client is connected before
+ * the firehose starts: the server waits for the whole group.
  *
- * usage: tsx inbox-client.ts <raw|honeybee> <port> <count> <peers>
+ * Kinds: `raw` (ws `'message'` handler), `honeybee` (`for await` over
+ * `pool.inbox`), `honeybee-batch` (`for await` over `pool.inbox.batches()`),
+ * `honeybee-parse` (`for await` + `JSON.parse`, the work nostr-tools always
+ * does), `partysocket` (`'message'` listener), `nostr` (`AbstractRelay`
+ * subscription, verification off).
+ *
+ * usage: tsx inbox-client.ts <kind> <port> <count> <peers>
  */
-import WebSocket from 'ws';
+import WS from 'ws';
+import ReconnectingWebSocket from 'partysocket/ws';
+import { AbstractRelay } from 'nostr-tools/abstract-relay';
 import { createPool } from '../../src/index.ts';
+import { emit, urlsFor } from './fleet.ts';
 
 const [kind = 'raw', portText = '0', countText = '100000', peersText = '1'] = process.argv.slice(2);
-const port = Number(portText);
-const total = Number(countText);
 const peers = Number(peersText);
-const perPeer = Math.ceil(total / peers / 1000) * 1000;
+const perPeer = Math.ceil(Number(countText) / peers);
 const expected = perPeer * peers;
+const query = `n=${perPeer}&g=${process.pid}&of=${peers}${kind === 'nostr' ? '&wait=1' : ''}`;
+const urls = urlsFor(Number(portText), peers, query);
 
-function report(startCpu: NodeJS.CpuUsage, startTime: bigint): void {
-  const cpu = process.cpuUsage(startCpu);
-  const wall = Number(process.hrtime.bigint() - startTime) / 1e3;
-  process.stdout.write(`${JSON.stringify({ kind, peers, messages: expected, cpuUsPerMessage: (cpu.user + cpu.system) / expected, wallUsPerMessage: wall / expected })}\n`);
+const warm = Math.floor(expected / 5);
+let received = 0;
+let startCpu: NodeJS.CpuUsage | undefined;
+let startTime = 0n;
+let finish!: () => void;
+const finished = new Promise<void>((resolve) => (finish = resolve));
+
+function startMeasuring(): void {
+  startCpu = process.cpuUsage();
+  startTime = process.hrtime.bigint();
 }
 
-async function runRaw(): Promise<void> {
-  let received = 0;
-  let start: { cpu: NodeJS.CpuUsage; time: bigint } | undefined;
-  await new Promise<void>((resolve) => {
-    for (let i = 0; i < peers; i++) {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/?n=${perPeer}&p=${i}`, { perMessageDeflate: false });
-      ws.on('message', (data: Buffer, isBinary: boolean) => {
-        start ??= { cpu: process.cpuUsage(), time: process.hrtime.bigint() };
-        const value = isBinary ? data : data.toString();
-        if (value.length === 0) return;
-        if (++received === expected) resolve();
-      });
-    }
-  });
-  report(start!.cpu, start!.time);
-  process.exit(0);
+function count(): void {
+  if (++received === warm) startMeasuring();
+  if (received === expected) finish();
 }
 
-async function runHoneybee(): Promise<void> {
-  const pool = createPool({ inboxSize: 4096 });
-  for (let i = 0; i < peers; i++) pool.connect(`ws://127.0.0.1:${port}/?n=${perPeer}&p=${i}`);
-  let received = 0;
-  let start: { cpu: NodeJS.CpuUsage; time: bigint } | undefined;
-  for await (const message of pool.inbox) {
-    start ??= { cpu: process.cpuUsage(), time: process.hrtime.bigint() };
-    if (message.data.length === 0) continue;
-    if (++received === expected) break;
+function runRaw(): void {
+  for (const url of urls) {
+    const ws = new WS(url, { perMessageDeflate: false });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const value = isBinary ? data : data.toString();
+      if (value.length !== 0) count();
+    });
   }
-  report(start!.cpu, start!.time);
-  process.exit(0);
 }
 
-await (kind === 'raw' ? runRaw() : runHoneybee());
+function runPartysocket(): void {
+  for (const url of urls) {
+    const rws = new ReconnectingWebSocket(url, [], { WebSocket: WS });
+    rws.addEventListener('message', (event) => {
+      if ((event.data as string).length !== 0) count();
+    });
+  }
+}
+
+async function runNostr(): Promise<void> {
+  for (const url of urls) {
+    const relay = new AbstractRelay(url, { verifyEvent: () => true, websocketImplementation: WS as unknown as typeof WebSocket });
+    await relay.connect();
+    relay.subscribe([{}], {
+      id: 'sub',
+      onevent: (event) => {
+        if (event.id.length !== 0) count();
+      }
+    });
+  }
+}
+
+async function runHoneybee(parse: boolean): Promise<void> {
+  const pool = createPool(process.env.INBOX ? { inboxSize: Number(process.env.INBOX), inboxOverflow: (process.env.OVF ?? "block") as "block" } : {});
+  for (const url of urls) pool.connect(url);
+  for await (const message of pool.inbox) {
+    const data = parse ? (JSON.parse(message.data as string) as unknown[])[0] : message.data;
+    if ((data as string).length === 0) continue;
+    if (++received === warm) startMeasuring();
+    if (received === expected) break;
+  }
+  finish();
+}
+
+async function runHoneybeeBatches(): Promise<void> {
+  const pool = createPool(process.env.INBOX ? { inboxSize: Number(process.env.INBOX), inboxOverflow: (process.env.OVF ?? "block") as "block" } : {});
+  for (const url of urls) pool.connect(url);
+  for await (const batch of pool.inbox.batches()) {
+    for (const message of batch) {
+      if (message.data.length !== 0 && ++received === warm) startMeasuring();
+    }
+    if (received >= expected) break;
+  }
+  finish();
+}
+
+switch (kind) {
+  case 'raw':
+    runRaw();
+    break;
+  case 'partysocket':
+    runPartysocket();
+    break;
+  case 'nostr':
+    await runNostr();
+    break;
+  case 'honeybee':
+  case 'honeybee-parse':
+    void runHoneybee(kind === 'honeybee-parse');
+    break;
+  case 'honeybee-batch':
+    void runHoneybeeBatches();
+    break;
+  default:
+    throw new Error(`unknown kind ${kind}`);
+}
+
+await finished;
+const cpu = process.cpuUsage(startCpu);
+const wallUs = Number(process.hrtime.bigint() - startTime) / 1e3;
+const measured = received - warm;
+emit({ kind, peers, messages: measured, cpuUsPerMessage: (cpu.user + cpu.system) / measured, wallUsPerMessage: wallUs / measured });
+process.exit(0);

@@ -1,0 +1,39 @@
+/**
+ * `npm run diagrams`: writes `visualizations/<name>.mmd` and `<name>.svg` for
+ * every machine in `machines/` (and `machines/examples/`), then refreshes the
+ * diagrams embedded in README.md. Only files whose content changed are written.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { collectDiagrams } from './collect.ts';
+import { refreshReadme } from './readme-blocks.ts';
+
+const ROOT = new URL('../../', import.meta.url);
+const OUT = new URL('visualizations/', ROOT);
+
+/** Writes `text` to `file` unless it already holds exactly that; returns whether it wrote. */
+function writeIfChanged(file: URL, text: string): boolean {
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return false;
+  writeFileSync(file, text);
+  return true;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const diagrams = await collectDiagrams();
+  for (const diagram of diagrams) {
+    const wrote = [
+      writeIfChanged(new URL(`${diagram.name}.mmd`, OUT), diagram.mermaid),
+      writeIfChanged(new URL(`${diagram.name}.svg`, OUT), diagram.svg)
+    ].some(Boolean);
+    console.log(`${wrote ? 'wrote    ' : 'unchanged'} visualizations/${diagram.name}.{mmd,svg}  (${diagram.source})`);
+  }
+  const readmeFile = new URL('README.md', ROOT);
+  const readme = readFileSync(readmeFile, 'utf8');
+  const mermaid = Object.fromEntries(diagrams.map((diagram) => [diagram.name, diagram.mermaid]));
+  console.log(`${writeIfChanged(readmeFile, refreshReadme(readme, mermaid)) ? 'wrote    ' : 'unchanged'} README.md diagrams`);
+}
+
+main().catch((error: unknown) => {
+  console.error('diagrams failed:', error);
+  process.exitCode = 1;
+});

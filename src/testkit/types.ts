@@ -1,0 +1,71 @@
+import type { WebSocket } from 'ws';
+import type { ConnectOptions, WorkerFactory } from '../types.ts';
+
+/** The stable id of one contract check. */
+export type ContractCheckId =
+  | 'factory'
+  | 'stats'
+  | 'stop.before-start'
+  | 'stop.idempotent'
+  | 'stop.dialing'
+  | 'stop.backoff'
+  | 'stop.concurrent'
+  | 'stop.connected'
+  | 'send.unavailable'
+  | 'send.typed'
+  | 'events.alternate'
+  | 'inbox.tagged'
+  | 'cleanup';
+
+/** The outcome of one check. A skipped check is `ok` and says why it was skipped. */
+export interface ContractResult {
+  id: ContractCheckId;
+  /** The check as a sentence, for test titles. */
+  name: string;
+  ok: boolean;
+  /** What went wrong, when `ok` is false. */
+  error?: string;
+  /** Why the check did not run. */
+  skipped?: string;
+}
+
+/**
+ * What the kit tests: a factory (the kit passes each peer's URL as the `id`
+ * argument), or a `setup` that builds the factory for a URL, for workers whose
+ * configuration depends on where they connect.
+ */
+export type ContractTarget = WorkerFactory | { setup: (url: string) => WorkerFactory };
+
+/** Hooks into the kit's peer server, for workers that speak a protocol on top of WebSocket. */
+export interface ContractPeer {
+  /** Runs on every connection the peer accepts, e.g. to send an auth challenge. */
+  onConnection?(socket: WebSocket): void;
+  /**
+   * Sees every frame a worker sends to the peer first. Return `true` for a
+   * protocol frame the hook answered itself (an auth answer, a probe): the
+   * kit then does not count it as a message the worker sent.
+   */
+  onMessage?(socket: WebSocket, data: string | Buffer, isBinary: boolean): boolean;
+}
+
+/** Options of `checkWorkerContract`. All durations are milliseconds. */
+export interface ContractOptions {
+  /** Per-peer options for the worker, over the kit's fast test timings (50 ms reconnects, 30 s backoff). */
+  connection?: ConnectOptions;
+  /** Protocol hooks for the kit's peer server. */
+  peer?: ContractPeer;
+  /**
+   * Declares a worker that opens no sockets (a replay, a simulator): the
+   * checks that need a peer are skipped with `reason`, and the kit waits for
+   * `messages` inbox messages that the worker produces by itself.
+   */
+  offline?: { reason: string; messages: number };
+  /** Checks that do not apply to this worker, each with the reason. */
+  skip?: Partial<Record<ContractCheckId, string>>;
+  /** Bound for `start()` to settle after `stop()`, and then for the worker's sockets and timers to be gone. @default 3000 */
+  stopTimeout?: number;
+  /** How long to wait for a connection or a dial attempt. @default 5000 */
+  connectTimeout?: number;
+  /** Frames the peer streams to the worker. @default 10 */
+  messages?: number;
+}

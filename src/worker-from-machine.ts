@@ -1,0 +1,233 @@
+import type { Logger } from 'pino';
+import { createActor, type Actor, type AnyStateMachine, type InputFrom } from 'xstate';
+import type { WorkerEmitted } from '../machines/worker-events.ts';
+import type { WorkerTag } from '../machines/worker-machine.ts';
+import { ConnectionUnavailableError } from './errors.ts';
+import { redactUrl } from './normalize-url.ts';
+import { PeerLink } from './peer-link.ts';
+import type { ConnectionOptions, PoolEvent, PoolPlugin, Worker, WorkerFactory, WorkerStats } from './types.ts';
+
+/**
+ * What {@link workerFromMachine} starts every worker machine with.
+ *
+ * `link` is the peer's `PeerLink`: the machine must hand it to its socket
+ * actor (`wsSocketLogic` takes `{ id, link }`), which is how received frames
+ * reach the inbox and the counters, and how `send()` finds the open socket.
+ * `timing` is the peer's resolved options; it carries every `WorkerTiming`
+ * field the default machine reads.
+ */
+export interface HostedWorkerInput {
+  /** The normalized peer id; copy it into every emitted event. */
+  id: string;
+  link: PeerLink;
+  timing: ConnectionOptions;
+}
+
+/** The input fields a machine takes beyond {@link HostedWorkerInput} (and the optional `now` / `random`). */
+export type ExtraWorkerInput<TLogic extends AnyStateMachine> = Omit<
+  InputFrom<TLogic>,
+  keyof HostedWorkerInput | 'now' | 'random'
+>;
+
+/** Options of {@link workerFromMachine}. */
+export interface WorkerFromMachineOptions<TExtra> {
+  /**
+   * Extra input merged into every worker's input (for example a probe's
+   * timing), or a function of the peer id that returns it. Called inside the
+   * factory, so it must be synchronous too.
+   */
+  input?: TExtra | ((id: string) => TExtra);
+}
+
+// Machines with required extra input fields must be given `options.input`.
+type OptionsArgs<TLogic extends AnyStateMachine> =
+  Record<never, never> extends ExtraWorkerInput<TLogic>
+    ? [options?: WorkerFromMachineOptions<ExtraWorkerInput<TLogic>>]
+    : [options: Required<WorkerFromMachineOptions<ExtraWorkerInput<TLogic>>>];
+
+// A compile-time check that the machine accepts what workerFromMachine gives it.
+type AcceptsHostedInput<TLogic extends AnyStateMachine> =
+  HostedWorkerInput & ExtraWorkerInput<TLogic> extends InputFrom<TLogic>
+    ? unknown
+    : { 'the machine input must accept { id, link: PeerLink, timing: ConnectionOptions }': never };
+
+const TAGS: readonly WorkerTag[] = ['connected', 'dialing', 'closing', 'backoff', 'stopped'];
+const KINDS: ReadonlySet<string> = new Set<PoolEvent['kind']>(['connected', 'disconnected', 'dial_failed', 'retired']);
+
+/** The public state name of a worker snapshot, read from its tags. */
+export function workerStateName(snapshot: { hasTag(tag: WorkerTag): boolean; status: string }): WorkerTag {
+  if (snapshot.status !== 'active') return 'stopped';
+  return TAGS.find((tag) => snapshot.hasTag(tag)) ?? 'dialing';
+}
+
+/** Converts what a worker machine emits into the pool's event shape. */
+export function toPoolEvent(event: WorkerEmitted): PoolEvent {
+  const { type, ...rest } = event;
+  return { kind: type, ...rest } as PoolEvent;
+}
+
+function lifecycleLog(logger: Logger, event: PoolEvent): void {
+  if (event.kind === 'dial_failed') logger.warn({ attempt: event.attempt, error: event.error }, 'dial failed');
+  else if (event.kind === 'disconnected') logger.info({ code: event.code, cause: event.cause }, 'disconnected');
+  else logger.info(event.kind);
+}
+
+/** The lifecycle counters of {@link WorkerStats}, kept from the emitted events so any machine gets them. */
+class LifecycleTally {
+  connections = 0;
+  dialFailures = 0;
+  attempt = 0;
+  connectedSince: number | undefined = undefined;
+  lastError: string | undefined = undefined;
+
+  record(event: PoolEvent): void {
+    if (event.kind === 'connected') {
+      this.connections += 1;
+      this.connectedSince = event.at;
+      this.attempt = 0;
+    } else if (event.kind === 'disconnected') {
+      this.connectedSince = undefined;
+    } else if (event.kind === 'dial_failed') {
+      this.dialFailures += 1;
+      this.attempt = event.attempt;
+      this.lastError = event.error;
+    }
+  }
+}
+
+/**
+ * A {@link Worker} that runs a worker machine under the peer's host actor, so
+ * the machine appears in the pool's actor tree and inspector as `worker`.
+ * `DefaultWorker` is this class with the default machine; most code wants
+ * {@link workerFromMachine} instead of constructing it.
+ */
+export class MachineWorker implements Worker {
+  #actor: Actor<AnyStateMachine> | undefined;
+  #link: PeerLink | undefined;
+  #stopRequested = false;
+  readonly #tally = new LifecycleTally();
+  readonly #label: string;
+  readonly #logic: AnyStateMachine;
+  readonly #extra: object;
+
+  constructor(logic: AnyStateMachine, readonly id: string, readonly logger: Logger, extraInput: object = {}) {
+    this.#logic = logic;
+    this.#extra = extraInput;
+    this.#label = redactUrl(id);
+  }
+
+  start(plugin: PoolPlugin): Promise<void> {
+    if (this.#actor) return Promise.reject(new Error(`Worker for ${this.#label} was already started`));
+    if (this.#stopRequested) return Promise.resolve();
+    const link = new PeerLink(this.id, this.#label, plugin.options, plugin.inbox, this.logger);
+    const input = { ...this.#extra, id: this.id, link, timing: plugin.options };
+    const actor = createActor(this.#logic, { parent: plugin.host, id: 'worker', input });
+    this.#link = link;
+    this.#actor = actor;
+    actor.on('*', (emitted: { type: string }) => this.#forward(emitted, plugin));
+    const finished = new Promise<void>((resolve) => {
+      // An error in the machine is a bug, but it must still end start(): the pool waits on it.
+      actor.subscribe({
+        complete: () => resolve(),
+        error: (error) => {
+          this.logger.error({ err: error }, 'worker machine failed');
+          resolve();
+        }
+      });
+    });
+    actor.start();
+    return finished;
+  }
+
+  stop(): void {
+    this.#stopRequested = true;
+    const actor = this.#actor;
+    // A finished actor ignores events anyway; skipping it avoids XState's "sent to stopped actor" warning.
+    if (actor !== undefined && actor.getSnapshot().status === 'active') actor.send({ type: 'worker.stop' });
+  }
+
+  send(data: string | Uint8Array | ArrayBuffer): void {
+    const link = this.#link;
+    // The tag matters for machines whose socket opens before the peer is usable (an auth handshake).
+    if (link === undefined || !link.writable || this.#actor?.getSnapshot().hasTag('connected') !== true) {
+      throw new ConnectionUnavailableError(this.#label, this.#state());
+    }
+    link.write(data);
+  }
+
+  stats(): WorkerStats {
+    const link = this.#link;
+    const tally = this.#tally;
+    const snapshot = this.#actor?.getSnapshot();
+    const attempt: unknown = snapshot?.context?.attempt;
+    return {
+      state: this.#state(),
+      connected: (link?.writable ?? false) && snapshot?.hasTag('connected') === true,
+      connectedSince: tally.connectedSince,
+      attempt: typeof attempt === 'number' ? attempt : tally.attempt,
+      received: link?.received ?? 0,
+      sent: link?.sent ?? 0,
+      bytesIn: link?.bytesIn ?? 0,
+      bytesOut: link?.bytesOut ?? 0,
+      restarts: Math.max(0, tally.connections - 1),
+      dialFailures: tally.dialFailures,
+      lastError: tally.lastError ?? link?.lastError,
+      lastMessageAt: link?.lastMessageAt,
+      bufferedAmount: link?.socket?.bufferedAmount ?? 0,
+      paused: link?.paused ?? false
+    };
+  }
+
+  #forward(emitted: { type: string }, plugin: PoolPlugin): void {
+    if (!KINDS.has(emitted.type)) {
+      // A machine may emit its own events for its own listeners; the pool only takes the four kinds.
+      this.logger.debug({ type: emitted.type }, 'custom worker event not forwarded');
+      return;
+    }
+    const event = toPoolEvent(emitted as WorkerEmitted);
+    this.#tally.record(event);
+    lifecycleLog(this.logger, event);
+    plugin.events.write(event);
+  }
+
+  #state(): string {
+    const actor = this.#actor;
+    if (actor === undefined) return this.#stopRequested ? 'stopped' : 'dialing';
+    return workerStateName(actor.getSnapshot());
+  }
+}
+
+/**
+ * Turns a worker machine into a {@link WorkerFactory}: one actor per peer,
+ * started under the peer's host actor with `{ id, link, timing }` as input
+ * (see {@link HostedWorkerInput}).
+ *
+ * The machine's side of the contract: hand `link` to its socket actor; tag
+ * its states `dialing`, `connected`, `closing`, `backoff`, `stopped` (send()
+ * works only in a `connected` state whose socket is open); emit `connected`,
+ * `disconnected`, `dial_failed` and `retired` with `id` and `at` (other
+ * emitted events are not forwarded); and handle `worker.stop` in every state
+ * by reaching a final state in bounded time. Run `checkWorkerContract` from
+ * `honeybee/testkit` to verify all of it.
+ *
+ * @example
+ * ```ts
+ * import { probeWorkerMachine } from 'honeybee/machines';
+ * import { createPool, workerFromMachine, wsSocketLogic } from 'honeybee';
+ *
+ * const logic = probeWorkerMachine.provide({ actors: { socket: wsSocketLogic } });
+ * const pool = createPool({
+ *   workerFactory: workerFromMachine(logic, { input: { probe: { interval: 10_000, timeout: 3_000 } } })
+ * });
+ * ```
+ */
+export function workerFromMachine<TLogic extends AnyStateMachine>(
+  machine: TLogic & AcceptsHostedInput<TLogic>,
+  ...[options]: OptionsArgs<TLogic>
+): WorkerFactory {
+  const input = options?.input;
+  return (_ctx, id, logger) => {
+    const extra = typeof input === 'function' ? (input as (id: string) => object)(id) : (input ?? {});
+    return new MachineWorker(machine, id, logger, extra);
+  };
+}

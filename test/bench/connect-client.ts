@@ -1,0 +1,46 @@
+/**
+ * One measured lifecycle run of `peers` clients of one kind against idle
+ * server connections:
+ * 1. time from the first dial until every client is connected;
+ * 2. heap and RSS per idle connected client (two `gc()` before each sample,
+ *    the sample taken before any client existed subtracted);
+ * 3. time for closing all of them until each has finished.
+ *
+ * Run with `--expose-gc`.
+ *
+ * usage: tsx connect-client.ts <kind> <port> <peers>
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { collectGarbage, emit, openFleet, urlsFor, type Kind } from './fleet.ts';
+
+const [kind = 'raw', portText = '0', peersText = '1000'] = process.argv.slice(2);
+const peers = Number(peersText);
+const urls = urlsFor(Number(portText), peers);
+if ((globalThis as { gc?: unknown }).gc === undefined) throw new Error('run with --expose-gc');
+
+function memory(): { heap: number; rss: number } {
+  collectGarbage();
+  const usage = process.memoryUsage();
+  return { heap: usage.heapUsed, rss: usage.rss };
+}
+
+const before = memory();
+const started = performance.now();
+const fleet = openFleet(kind as Kind, urls);
+await fleet.opened;
+const connectMs = performance.now() - started;
+// Let handshake leftovers and first-tick timers settle before sampling.
+await sleep(500);
+const after = memory();
+const closeStarted = performance.now();
+await fleet.close();
+const closeMs = performance.now() - closeStarted;
+emit({
+  kind,
+  peers,
+  connectMs,
+  heapPerPeer: (after.heap - before.heap) / peers,
+  rssPerPeer: (after.rss - before.rss) / peers,
+  closeMs
+});
+process.exit(0);

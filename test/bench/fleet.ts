@@ -1,0 +1,183 @@
+/**
+ * The contenders, each used the way its own documentation shows: many
+ * clients of one kind, opened together, closed together. Client processes
+ * use this for the lifecycle measures (connect time, memory, close, storm);
+ * the per-message hot loops live in the measure scripts themselves.
+ */
+import WS from 'ws';
+import ReconnectingWebSocket from 'partysocket/ws';
+import { AbstractRelay } from 'nostr-tools/abstract-relay';
+import { createPool, wsDialer, type Dialer, type Pool, type PoolOptions } from '../../src/index.ts';
+
+export type Kind = 'raw' | 'honeybee' | 'partysocket' | 'nostr';
+export const KINDS: readonly Kind[] = ['raw', 'honeybee', 'partysocket', 'nostr'];
+
+/** Clients of one kind. */
+export interface Fleet {
+  /** Resolves once every client is open (`connected`). */
+  readonly opened: Promise<void>;
+  /** Closes every client and resolves once each has finished. */
+  close(): Promise<void>;
+}
+
+/** Calls `onDial` each time a client starts a dial (first dial and every redial). */
+export interface FleetOptions {
+  onDial?: () => void;
+  /** Called whenever a client reports that its connection dropped. */
+  onDrop?: () => void;
+  /** Called whenever a client reports `connected` / `open`. */
+  onOpen?: () => void;
+}
+
+const WS_OPTIONS = { perMessageDeflate: false } as const;
+
+function allOf(count: number): { promise: Promise<void>; tick: () => void } {
+  let left = count;
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  if (left === 0) resolve();
+  return { promise, tick: () => --left === 0 && resolve() };
+}
+
+function closedOf(sockets: Iterable<WS | undefined>): Promise<void> {
+  const waits: Array<Promise<void>> = [];
+  for (const ws of sockets) {
+    if (ws === undefined || ws.readyState === WS.CLOSED) continue;
+    waits.push(new Promise((resolve) => ws.once('close', () => resolve())));
+  }
+  return Promise.all(waits).then(() => undefined);
+}
+
+function rawFleet(urls: string[], hooks: FleetOptions): Fleet {
+  const open = allOf(urls.length);
+  const sockets = urls.map((url) => {
+    hooks.onDial?.();
+    const ws = new WS(url, WS_OPTIONS);
+    ws.on('open', () => {
+      hooks.onOpen?.();
+      open.tick();
+    });
+    ws.on('error', () => {});
+    return ws;
+  });
+  return {
+    opened: open.promise,
+    close: () => {
+      const closed = closedOf(sockets);
+      for (const ws of sockets) ws.close();
+      return closed;
+    }
+  };
+}
+
+/** A `ws` class that reports every construction: partysocket dials through it. */
+function countingWs(onDial: (() => void) | undefined): typeof WS {
+  if (onDial === undefined) return WS;
+  return class CountingWebSocket extends WS {
+    constructor(...args: ConstructorParameters<typeof WS>) {
+      onDial?.();
+      super(...args);
+    }
+  } as typeof WS;
+}
+
+function partysocketFleet(urls: string[], hooks: FleetOptions): Fleet {
+  const open = allOf(urls.length);
+  const WebSocket = countingWs(hooks.onDial);
+  const sockets = urls.map((url) => {
+    const rws = new ReconnectingWebSocket(url, [], { WebSocket });
+    let first = true;
+    rws.addEventListener('open', () => {
+      hooks.onOpen?.();
+      if (first) open.tick();
+      first = false;
+    });
+    rws.addEventListener('close', () => hooks.onDrop?.());
+    return rws;
+  });
+  return {
+    opened: open.promise,
+    close: () => {
+      // partysocket reports `close` at once; the socket underneath finishes later.
+      const inner = sockets.map((rws) => (rws as unknown as { _ws?: WS })._ws);
+      const closed = closedOf(inner);
+      for (const rws of sockets) rws.close();
+      return closed;
+    }
+  };
+}
+
+function nostrFleet(urls: string[], hooks: FleetOptions): Fleet {
+  const relays = urls.map(
+    (url) =>
+      new AbstractRelay(url, {
+        verifyEvent: () => true,
+        websocketImplementation: countingWs(hooks.onDial) as unknown as typeof WebSocket
+      })
+  );
+  const opened = Promise.all(relays.map((relay) => relay.connect().then(() => hooks.onOpen?.()))).then(() => undefined);
+  return {
+    opened,
+    close: () => {
+      // relay.close() does not report completion; wait on the socket it closes.
+      const closed = closedOf(relays.map((relay) => (relay as unknown as { ws?: WS }).ws));
+      for (const relay of relays) relay.close();
+      return closed;
+    }
+  };
+}
+
+/** A honeybee pool with one peer per URL; `pool` is exposed for the measures that need it. */
+export function honeybeeFleet(urls: string[], hooks: FleetOptions, options: PoolOptions = {}): Fleet & { pool: Pool } {
+  const open = allOf(urls.length);
+  const onDial = hooks.onDial;
+  const dialer: Dialer | undefined =
+    onDial === undefined
+      ? undefined
+      : (url, dialOptions) => {
+          onDial();
+          return wsDialer(url, dialOptions);
+        };
+  const pool = createPool(dialer === undefined ? options : { ...options, dialer });
+  const seen = new Set<string>();
+  pool.actor.on('connected', (event) => {
+    hooks.onOpen?.();
+    if (seen.has(event.id)) return;
+    seen.add(event.id);
+    open.tick();
+  });
+  pool.actor.on('disconnected', () => hooks.onDrop?.());
+  for (const url of urls) pool.connect(url);
+  return { pool, opened: open.promise, close: () => pool.close() };
+}
+
+/** Opens one client of `kind` per URL. */
+export function openFleet(kind: Kind, urls: string[], hooks: FleetOptions = {}): Fleet {
+  switch (kind) {
+    case 'raw':
+      return rawFleet(urls, hooks);
+    case 'honeybee':
+      return honeybeeFleet(urls, hooks);
+    case 'partysocket':
+      return partysocketFleet(urls, hooks);
+    case 'nostr':
+      return nostrFleet(urls, hooks);
+  }
+}
+
+/** Two full collections, as `--expose-gc` allows; a no-op without it. */
+export function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+}
+
+/** Prints the one JSON line the runner reads. */
+export function emit(result: object): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** `n` distinct URLs on the local firehose (distinct paths keep pools from refusing duplicates). */
+export function urlsFor(port: number, count: number, query = ''): string[] {
+  return Array.from({ length: count }, (_, i) => `ws://127.0.0.1:${port}/p${i}${query === '' ? '' : `?${query}`}`);
+}

@@ -1,0 +1,196 @@
+/**
+ * Turns the measures into the target checks of
+ * `shared/design/performance.md` and a Markdown report.
+ */
+import type { Summary } from './harness.ts';
+import type { ConnectRow, InboxRow, Plan, RegisterRow, StallResult, StormResult } from './measures.ts';
+
+export interface Results {
+  inbox: InboxRow[];
+  send: Record<string, Summary>;
+  connect: ConnectRow[];
+  register: RegisterRow[];
+  storm: StormResult[];
+  stall: StallResult[];
+}
+
+/** One line of the targets table. */
+export interface TargetCheck {
+  measure: string;
+  target: string;
+  measured: string;
+  /** The ratio (or value) compared with the limit. */
+  value: number;
+  limit: number;
+  met: boolean;
+}
+
+// Stalled consumer: the RSS may wobble with GC, but must not keep climbing once the inbox is full.
+const FLAT_MIB = 16;
+
+function ratio(a: Summary, b: Summary): number {
+  return a.median / b.median;
+}
+
+function check(measure: string, target: string, value: number, limit: number, unit = '×'): TargetCheck {
+  const digits = unit === '×' ? 2 : 1;
+  return { measure, target, measured: `${value.toFixed(digits)}${unit === '×' ? '×' : ` ${unit}`}`, value, limit, met: value <= limit };
+}
+
+/** Every target of performance.md, evaluated on one run's medians. */
+export function targets(results: Results): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const row of results.inbox) {
+    const cpu = row.cpuUsPerMessage;
+    checks.push(check(`inbox CPU, ${row.peers} peer(s): honeybee (for await) / raw ws`, '≤ 1.10×', ratio(cpu.honeybee, cpu.raw), 1.1));
+    checks.push(check(`inbox CPU, ${row.peers} peer(s): honeybee (batches) / raw ws`, '≤ 1.10×', ratio(cpu['honeybee-batch'], cpu.raw), 1.1));
+    checks.push(check(`inbox CPU, ${row.peers} peer(s): honeybee / partysocket`, '≤ 1.00×', ratio(cpu.honeybee, cpu.partysocket), 1));
+    checks.push(check(`inbox CPU, ${row.peers} peer(s): honeybee + JSON.parse / nostr-tools`, '≤ 1.00×', ratio(cpu['honeybee-parse'], cpu.nostr), 1));
+  }
+  const { send, connect, register } = results;
+  if (send.raw !== undefined && send.honeybee !== undefined && send.partysocket !== undefined && send.nostr !== undefined) {
+    checks.push(check('send CPU: pool.send / ws.send', '≤ 1.10×', ratio(send.honeybee, send.raw), 1.1));
+    checks.push(check('send CPU: honeybee / partysocket', '≤ 1.00×', ratio(send.honeybee, send.partysocket), 1));
+    checks.push(check('send CPU: honeybee / nostr-tools', '≤ 1.00×', ratio(send.honeybee, send.nostr), 1));
+  }
+  const largest = connect[connect.length - 1];
+  if (largest !== undefined) {
+    checks.push(check(`time for ${largest.peers} peers to connect: honeybee / raw ws`, '≤ 1.25×', ratio(largest.connectMs.honeybee, largest.connectMs.raw), 1.25));
+    checks.push(check(`heap per idle peer (${largest.peers}): honeybee / raw ws`, '≤ 2×', ratio(largest.heapPerPeer.honeybee, largest.heapPerPeer.raw), 2));
+    checks.push(check(`close() of ${largest.peers} connected peers`, '≤ 2 s', largest.closeMs.honeybee.median / 1000, 2, 's'));
+  }
+  const first = register[0];
+  const last = register[register.length - 1];
+  if (first !== undefined && last !== undefined) {
+    checks.push(
+      check(`registration per peer: ${last.peers} / ${first.peers} peers`, '≤ 1.50× (flat)', ratio(last.registerUsPerPeer, first.registerUsPerPeer), 1.5)
+    );
+  }
+  for (const stall of results.stall) {
+    checks.push(check(`stalled consumer (${stall.overflow}): RSS growth after the inbox filled`, `flat (< ${FLAT_MIB} MiB)`, stall.rssGrowthAfterFullMiB, FLAT_MIB, 'MiB'));
+  }
+  return checks;
+}
+
+const digits = (value: number): string => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
+const cell = (s: Summary | undefined): string => (s === undefined ? '–' : `${digits(s.median)} (${digits(s.min)}–${digits(s.max)})`);
+const x = (value: number): string => `${value.toFixed(2)}×`;
+const KiB = (s: Summary): Summary => ({ ...s, median: s.median / 1024, min: s.min / 1024, max: s.max / 1024 });
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+function inboxSection(rows: InboxRow[], plan: Plan): string {
+  const body = rows.map((row) => {
+    const c = row.cpuUsPerMessage;
+    return [
+      String(row.peers), cell(c.raw), cell(c.honeybee), cell(c['honeybee-batch']), cell(c['honeybee-parse']), cell(c.partysocket), cell(c.nostr),
+      x(ratio(c.honeybee, c.raw)), x(ratio(c['honeybee-batch'], c.raw)), x(ratio(c.honeybee, c.partysocket)), x(ratio(c['honeybee-parse'], c.nostr))
+    ];
+  });
+  return [
+    `## Inbox CPU, µs per message (${plan.inboxCount} messages per run)`,
+    '',
+    table(
+      ['peers', 'raw ws', 'honeybee for await', 'honeybee batches()', 'honeybee + JSON.parse', 'partysocket', 'nostr-tools', 'hb / raw', 'hb batches / raw', 'hb / partysocket', 'hb+parse / nostr'],
+      body
+    )
+  ].join('\n');
+}
+
+function sendSection(send: Record<string, Summary>, plan: Plan): string {
+  const s = send as Record<'raw' | 'honeybee' | 'partysocket' | 'nostr', Summary>;
+  return [
+    `## Send CPU, µs per message (${plan.sendCount} messages per run, server discards)`,
+    '',
+    table(
+      ['raw ws.send', 'pool.send', 'partysocket', 'nostr-tools relay.send', 'hb / raw', 'hb / partysocket', 'hb / nostr'],
+      [[cell(s.raw), cell(s.honeybee), cell(s.partysocket), cell(s.nostr), x(ratio(s.honeybee, s.raw)), x(ratio(s.honeybee, s.partysocket)), x(ratio(s.honeybee, s.nostr))]]
+    )
+  ].join('\n');
+}
+
+function connectSection(rows: ConnectRow[]): string {
+  const body: string[][] = [];
+  for (const row of rows) {
+    for (const kind of ['raw', 'honeybee', 'partysocket', 'nostr'] as const) {
+      body.push([
+        String(row.peers), kind, cell(row.connectMs[kind]), x(ratio(row.connectMs[kind], row.connectMs.raw)),
+        cell(KiB(row.heapPerPeer[kind])), x(ratio(row.heapPerPeer[kind], row.heapPerPeer.raw)), cell(KiB(row.rssPerPeer[kind])), cell(row.closeMs[kind])
+      ]);
+    }
+  }
+  return [
+    '## Connect, idle memory, close',
+    '',
+    'Connect: first dial until every client is open. Memory: two `gc()`, baseline before the first client subtracted. Close: until every socket has finished (honeybee: `await pool.close()`).',
+    '',
+    table(['peers', 'client', 'connect ms', 'vs raw', 'heap KiB/peer', 'vs raw', 'RSS KiB/peer', 'close ms'], body)
+  ].join('\n');
+}
+
+function registerSection(rows: RegisterRow[]): string {
+  const base = rows[0]!.registerUsPerPeer;
+  return [
+    '## Registration cost per peer (dialer that never connects)',
+    '',
+    table(
+      ['peers', 'connect() µs/peer', 'connect() until dialing µs/peer', 'vs smallest', 'close() ms'],
+      rows.map((row) => [String(row.peers), cell(row.connectUsPerPeer), cell(row.registerUsPerPeer), x(ratio(row.registerUsPerPeer, base)), cell(row.closeMs)])
+    )
+  ].join('\n');
+}
+
+function stormSection(results: StormResult[]): string {
+  return [
+    '## Reconnect storm (server killed and restarted)',
+    '',
+    table(
+      ['client', 'peers', 'server down ms', 'all back ms', 'dials', 'peak dials in 1 s', 'peak dials in 100 ms', 'dials spread over ms'],
+      results.map((r) => [
+        r.kind, String(r.peers), r.serverDownMs.toFixed(0), r.allBackMs.toFixed(0), String(r.dials), String(r.peakDialsPerSecond), String(r.peakDialsPer100ms),
+        `${r.firstDialAfterDropMs.toFixed(0)}–${r.lastDialAfterDropMs.toFixed(0)}`
+      ])
+    )
+  ].join('\n');
+}
+
+function stallSection(results: StallResult[]): string {
+  return [
+    '## Stalled consumer (one flooding peer, nobody reads the inbox)',
+    '',
+    table(
+      ['overflow', 'seconds', 'inbox depth', 'messages taken in', 'RSS when full MiB', 'RSS at end MiB', 'growth after full MiB', 'RSS samples MiB'],
+      results.map((r) => [
+        r.overflow, String(r.seconds), String(r.inboxDepth), String(r.received), r.rssAtFullMiB.toFixed(1), r.rssEndMiB.toFixed(1), r.rssGrowthAfterFullMiB.toFixed(1),
+        r.series.map((s) => s.rssMiB.toFixed(0)).join(' ')
+      ])
+    )
+  ].join('\n');
+}
+
+/** The whole report as Markdown. */
+export function markdown(header: Record<string, unknown>, machine: Record<string, string | number>, results: Results, checks: TargetCheck[], plan: Plan): string {
+  const machineLine = `${machine.cpu} × ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}, ulimit -n ${machine.fdLimit}`;
+  const versions = `honeybee ${machine.honeybee}, ws ${machine.ws}, xstate ${machine.xstate}, partysocket ${machine.partysocket}, nostr-tools ${machine['nostr-tools']}`;
+  const intro = [
+    `# honeybee benchmark${plan.quick ? ' (quick smoke run: numbers are meaningless)' : ''}`,
+    '',
+    `- date: ${String(header.date)}; command: \`${String(header.command)}\`; took ${String(header.durationS)} s`,
+    `- machine: ${machineLine}`,
+    `- packages: ${versions}`,
+    `- method: server in a child process, each client run in its own process, ${plan.warmup} warm-up round(s) discarded, ${plan.runs} measured rounds alternating order (${plan.connectRuns} for connect/memory/close, ${plan.registerRuns} for registration); cells are median (min–max); ratios compare medians`
+  ].join('\n');
+  const sections = [
+    intro,
+    `## Targets\n\n${table(['measure', 'target', 'measured', 'met'], checks.map((c) => [c.measure, c.target, c.measured, c.met ? 'yes' : '**no**']))}`,
+    results.inbox.length === 0 ? '' : inboxSection(results.inbox, plan),
+    results.send.raw === undefined ? '' : sendSection(results.send, plan),
+    results.connect.length === 0 ? '' : connectSection(results.connect),
+    results.register.length === 0 ? '' : registerSection(results.register),
+    results.storm.length === 0 ? '' : stormSection(results.storm),
+    results.stall.length === 0 ? '' : stallSection(results.stall)
+  ];
+  return `${sections.filter((part) => part !== '').join('\n\n')}\n`;
+}

@@ -1,0 +1,130 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { createInspector, type Inspector } from '../src/inspector/server.ts';
+import { redactUrl } from '../src/normalize-url.ts';
+import { createPool, type Pool } from '../src/pool.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
+const haveChromium = existsSync(CHROMIUM);
+const skipNote = haveChromium ? '' : ` (skipped: ${CHROMIUM} not found; install the Debian chromium package)`;
+
+/** An embedded peer that can be stopped and started again on the same port. */
+interface Peer {
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+async function startPeer(): Promise<Peer> {
+  let wss: WebSocketServer | undefined;
+  const peer: Peer = {
+    port: 0,
+    async start() {
+      const server = new WebSocketServer({ host: '127.0.0.1', port: peer.port });
+      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+      server.on('connection', (socket) => socket.on('error', () => {}));
+      peer.port = (server.address() as AddressInfo).port;
+      wss = server;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const server = wss;
+        if (server === undefined) return resolve();
+        for (const client of server.clients) client.terminate();
+        server.close(() => resolve());
+        wss = undefined;
+      })
+  };
+  await peer.start();
+  return peer;
+}
+
+const rowState = (page: Page, id: string): Promise<string | null> => page.locator(`[data-peer="${id}"]`).getAttribute('data-state');
+
+// Records every data-state the row takes, in order, so fast transitions are not missed by polling.
+function recordStates(page: Page, id: string): Promise<void> {
+  return page.evaluate(`(() => {
+    const row = document.querySelector('[data-peer="${id}"]');
+    window.__states = [row.dataset.state];
+    new MutationObserver(() => {
+      const state = row.dataset.state;
+      if (window.__states[window.__states.length - 1] !== state) window.__states.push(state);
+    }).observe(row, { attributes: true, attributeFilter: ['data-state'] });
+  })()`);
+}
+
+describe.skipIf(!haveChromium)(`the inspector page in Chromium${skipNote}`, () => {
+  let browser: Browser;
+  let inspector: Inspector;
+  let pool: Pool;
+  let peers: Peer[];
+  let ids: string[];
+
+  beforeAll(async () => {
+    [browser, inspector, peers] = await Promise.all([
+      chromium.launch({ executablePath: CHROMIUM, args: FLAGS }),
+      createInspector(),
+      Promise.all([startPeer(), startPeer(), startPeer()])
+    ]);
+    pool = createPool({
+      id: 'browser-test',
+      inspect: inspector.inspect,
+      reconnectDelay: 100,
+      retry: { initialDelay: 100, maxDelay: 400 }
+    });
+    inspector.watch(pool);
+    ids = peers.map((peer) => redactUrl(pool.connect(`ws://127.0.0.1:${peer.port}`)));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await pool?.close();
+    await inspector?.close();
+    await Promise.all((peers ?? []).map((peer) => peer.stop()));
+  });
+
+  it('follows a worker from connected through backoff and back when its peer restarts', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 720 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(inspector.url);
+    await expect.poll(() => page.locator('[data-peer][data-state="connected"]').count(), { timeout: 8000 }).toBe(3);
+    const [victim = ''] = ids.slice(1);
+    await recordStates(page, victim);
+
+    await peers[1]?.stop();
+    await page.waitForSelector(`[data-peer="${victim}"]:not([data-state="connected"])`, { timeout: 5000 });
+    await page.waitForSelector(`[data-peer="${victim}"][data-state="backoff"]`, { timeout: 5000 });
+    await peers[1]?.start();
+    await page.waitForSelector(`[data-peer="${victim}"][data-state="connected"]`, { timeout: 8000 });
+
+    const states = await page.evaluate<string[]>('window.__states');
+    const backoff = states.indexOf('backoff');
+    expect(states[0]).toBe('connected');
+    expect(backoff).toBeGreaterThan(0);
+    expect(states.slice(1, backoff)).not.toContain('connected');
+    expect(states.at(-1)).toBe('connected');
+    // The other peers never moved, and the timeline tells what happened to this one.
+    expect([await rowState(page, ids[0] ?? ''), await rowState(page, ids[2] ?? '')]).toEqual(['connected', 'connected']);
+    await expect.poll(() => page.locator(`#timeline li[data-event-peer="${victim}"][data-event-type="disconnected"]`).count()).toBeGreaterThan(0);
+    expect(await page.locator('.summary [data-key="connected"] b').textContent()).toBe('3');
+    expect(errors).toEqual([]);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL('inspector.png', ARTIFACTS).pathname, timeout: 10_000 });
+    await page.close();
+  });
+
+  it('refuses the page with 403 when the token is wrong', async () => {
+    const page = await browser.newPage();
+    const response = await page.goto(inspector.url.replace(/token=[^&]+/, `token=${'z'.repeat(32)}`));
+    expect(response?.status()).toBe(403);
+    expect(await page.locator('[data-peer]').count()).toBe(0);
+    await page.close();
+  });
+});

@@ -1,0 +1,198 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { emit, enqueueActions, setup, type AnyActorRef, type InspectionEvent } from 'xstate';
+import type { WorkerEmitted, WorkerEvent } from '../machines/worker-events.ts';
+import type { WorkerLink } from '../machines/worker-link.ts';
+import { workerMachine, type WorkerTag } from '../machines/worker-machine.ts';
+import { defaultWorkerLogic, DefaultWorker } from '../src/default-worker.ts';
+import { createPool, type Pool } from '../src/pool.ts';
+import type { PoolEvent, PoolOptions } from '../src/types.ts';
+import { MachineWorker, workerFromMachine } from '../src/worker-from-machine.ts';
+import { wsSocketLogic } from '../src/ws-socket.ts';
+import { probeLogic } from './helpers/contract-peers.ts';
+import { refusedUrl, startServer, type TestServer } from './helpers/servers.ts';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function server(): Promise<TestServer> {
+  const started = await startServer();
+  cleanups.push(() => started.close());
+  return started;
+}
+
+function pool(options: PoolOptions): Pool {
+  const created = createPool(options);
+  cleanups.push(() => created.close());
+  return created;
+}
+
+/** The smallest machine that keeps the contract: one dial, no retries, no timers. */
+const oneShotMachine = setup({
+  types: {
+    input: {} as { id: string; link: WorkerLink },
+    context: {} as { id: string; link: WorkerLink },
+    events: {} as WorkerEvent,
+    emitted: {} as WorkerEmitted,
+    tags: {} as WorkerTag
+  },
+  actors: { socket: wsSocketLogic }
+}).createMachine({
+  id: 'oneShot',
+  context: ({ input }) => input,
+  initial: 'session',
+  on: { 'worker.stop': '.stopped' },
+  states: {
+    session: {
+      invoke: { id: 'socket', src: 'socket', input: ({ context }) => context },
+      initial: 'dialing',
+      states: {
+        dialing: { tags: 'dialing', on: { 'socket.open': 'connected', 'socket.failed': '#oneShot.gaveUp' } },
+        connected: {
+          tags: 'connected',
+          entry: emit(({ context }) => ({ type: 'connected' as const, id: context.id, at: Date.now() })),
+          on: {
+            // Leaving `session` stops the socket actor, which terminates the socket. (A sendTo('socket')
+            // here would target an actor this very transition stops, and put the machine in error.)
+            'worker.stop': {
+              target: '#oneShot.stopped',
+              actions: emit(({ context }) => ({ type: 'disconnected' as const, id: context.id, at: Date.now(), code: 1000, reason: 'bye', cause: 'local_stop' as const }))
+            }
+          }
+        }
+      }
+    },
+    gaveUp: {
+      tags: 'backoff',
+      entry: emit(({ context, event }) => ({
+        type: 'dial_failed' as const,
+        id: context.id,
+        at: Date.now(),
+        attempt: 1,
+        error: (event as { error?: string }).error ?? 'unknown'
+      }))
+    },
+    stopped: { tags: 'stopped', type: 'final' }
+  }
+});
+
+/** Each actor the inspector saw, as `name ← parent name`, in order of creation; the pool actor is `(pool)`. */
+function actorTree(events: InspectionEvent[], poolActor: AnyActorRef): string[] {
+  const name = (ref: AnyActorRef | undefined): string => (ref === undefined ? '(root)' : ref === poolActor ? '(pool)' : ref.id);
+  return events
+    .filter((event) => event.type === '@xstate.actor')
+    .map((event) => event.actorRef as AnyActorRef & { _parent?: AnyActorRef })
+    .map((ref) => `${name(ref)} ← ${name(ref._parent)}`);
+}
+
+async function treeOf(factory: PoolOptions['workerFactory']): Promise<{ tree: string[]; tags: string[]; id: string; p: Pool }> {
+  const peer = await server();
+  const inspected: InspectionEvent[] = [];
+  const inspect = (event: InspectionEvent): void => void inspected.push(event);
+  const p = pool(factory === undefined ? { inspect } : { workerFactory: factory, inspect });
+  const id = p.connect(peer.url);
+  const worker = (): AnyActorRef | undefined =>
+    inspected.map((event) => event.actorRef as AnyActorRef).find((ref) => ref.id === 'worker');
+  await expect.poll(() => worker()?.getSnapshot().hasTag('connected')).toBe(true);
+  return { tree: actorTree(inspected, p.actor), tags: [...(worker()?.getSnapshot().tags ?? [])], id, p };
+}
+
+describe('in the pool actor tree', () => {
+  it('puts a custom machine under the peer host actor, exactly where the default worker goes', async () => {
+    const custom = await treeOf(workerFromMachine(probeLogic, { input: { probe: { interval: 10_000 } } }));
+    const standard = await treeOf(undefined);
+    const shape = (tree: string[], id: string): string[] => tree.filter((line) => !line.startsWith('socket')).map((line) => line.replaceAll(id, '<peer>'));
+    expect(shape(custom.tree, custom.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)', 'worker ← <peer>', 'probeTap ← worker']);
+    expect(shape(standard.tree, standard.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)', 'worker ← <peer>']);
+    expect(custom.tree).toContain(`socket ← worker`);
+    expect(custom.tags).toEqual(['connected']);
+  });
+
+  it('forwards its lifecycle events to pool.events and to the pool actor', async () => {
+    const peer = await server();
+    const p = pool({ workerFactory: workerFromMachine(oneShotMachine) });
+    const fromActor: string[] = [];
+    p.actor.on('*', (event) => void fromActor.push(event.type));
+    const id = p.connect(peer.url);
+    await expect.poll(() => fromActor).toEqual(['connected']);
+    p.remove(id);
+    await p.close();
+    const fromStream: PoolEvent[] = [];
+    for await (const event of p.events) fromStream.push(event);
+    expect(fromStream).toEqual([
+      { kind: 'connected', id, at: expect.any(Number) },
+      { kind: 'disconnected', id, at: expect.any(Number), code: 1000, reason: 'bye', cause: 'local_stop' }
+    ]);
+    expect(fromActor).toEqual(['connected', 'disconnected']);
+  });
+
+  it('does not forward events a machine emits for its own listeners', async () => {
+    const peer = await server();
+    const chatty = workerMachine.provide({
+      actors: { socket: wsSocketLogic },
+      actions: {
+        emitConnected: enqueueActions(({ context, enqueue }) => {
+          enqueue.emit({ type: 'connected', id: context.id, at: context.now() });
+          enqueue.emit({ type: 'note.custom' } as never);
+        })
+      }
+    });
+    const p = pool({ workerFactory: workerFromMachine(chatty) });
+    const seen: string[] = [];
+    p.actor.on('*', (event) => void seen.push(event.type));
+    p.connect(peer.url);
+    await expect.poll(() => seen).toEqual(['connected']);
+  });
+});
+
+describe('workerFromMachine', () => {
+  it('runs the default machine with one block swapped through provide()', async () => {
+    const steady = workerMachine.provide({ actors: { socket: wsSocketLogic }, delays: { dialDelay: 80 } });
+    const p = pool({ workerFactory: workerFromMachine(steady) });
+    const at: number[] = [];
+    p.actor.on('dial_failed', (event) => void at.push(event.at));
+    p.connect(await refusedUrl());
+    await expect.poll(() => at.length).toBeGreaterThanOrEqual(3);
+    // The default would retry the first failure at once; the provided delay waits every time.
+    expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(75);
+    expect((at[2] as number) - (at[1] as number)).toBeGreaterThanOrEqual(75);
+  });
+
+  it('computes the extra input per peer when given a function', async () => {
+    const peer = await server();
+    const ids: string[] = [];
+    const p = pool({
+      workerFactory: workerFromMachine(probeLogic, {
+        input: (id) => {
+          ids.push(id);
+          return { probe: { interval: 0 } };
+        }
+      })
+    });
+    const id = p.connect(`${peer.url}/`);
+    expect(ids).toEqual([id]);
+  });
+
+  it('fills stats from the emitted events when the machine keeps no counters in its context', async () => {
+    const p = pool({ workerFactory: workerFromMachine(oneShotMachine) });
+    const id = p.connect(await refusedUrl());
+    await expect.poll(() => p.peerStats(id).state).toBe('backoff');
+    expect(p.peerStats(id)).toMatchObject({ dialFailures: 1, attempt: 1, connected: false, lastError: expect.stringContaining('ECONNREFUSED') });
+  });
+
+  it('builds the default worker as a MachineWorker of the default logic', () => {
+    expect(new DefaultWorker('ws://a', createPool().id as never)).toBeInstanceOf(MachineWorker);
+    expect(defaultWorkerLogic.id).toBe('worker');
+  });
+
+  it('rejects, at compile time, a machine whose input cannot take { id, link, timing } or lacks its extra input', () => {
+    const numericId = setup({ types: { input: {} as { id: number; link: WorkerLink } } }).createMachine({});
+    // @ts-expect-error the machine input must accept { id, link: PeerLink, timing: ConnectionOptions }
+    expect(typeof workerFromMachine(numericId)).toBe('function');
+    const needsPort = setup({ types: { input: {} as { id: string; port: number } } }).createMachine({});
+    // @ts-expect-error `port` is required, so `options.input` is too
+    expect(typeof workerFromMachine(needsPort)).toBe('function');
+    expect(typeof workerFromMachine(needsPort, { input: { port: 1 } })).toBe('function');
+  });
+});
