@@ -21,11 +21,21 @@ export type SocketEvent =
   /** An open socket closed. `cause` is the socket's own classification. */
   | { type: 'socket.closed'; code: number; reason: string; cause: CloseCause };
 
+/**
+ * Sent by the `handshake` actor, which runs between `socket.open` and
+ * `connected` when the machine's `hasHandshake` guard is true.
+ */
+export type HandshakeEvent =
+  /** The peer is usable: the worker reports `connected`. */
+  | { type: 'handshake.done' }
+  /** The peer refused (or the exchange broke): a failed dial, with `error` as its `lastError`. */
+  | { type: 'handshake.failed'; error: string };
+
 /** Sent to the worker from outside (the pool, a test, a user). */
 export type ControlEvent = { type: 'worker.stop' };
 
 /** Everything the worker machine accepts. */
-export type WorkerEvent = SocketEvent | ControlEvent;
+export type WorkerEvent = SocketEvent | HandshakeEvent | ControlEvent;
 
 /** What the worker sends to its socket actor. */
 export type SocketCommand =

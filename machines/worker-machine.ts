@@ -1,4 +1,4 @@
-import { assign, emit, fromCallback, sendTo, setup } from 'xstate';
+import { assign, emit, fromCallback, sendTo, setup, type CallbackActorLogic, type EventObject } from 'xstate';
 import { computeBackoff, type BackoffPolicy } from './backoff.ts';
 import type { CloseCause, SocketCommand, WorkerEmitted, WorkerEvent } from './worker-events.ts';
 import type { WorkerLink } from './worker-link.ts';
@@ -26,11 +26,21 @@ export interface WorkerInput {
   random?: () => number;
 }
 
-/** What the socket actor is started with. */
+/** What the worker's actors are started with: the `socket`, and the `handshake` and `connection` hooks. */
 export interface SocketInput {
   id: string;
   link: WorkerLink;
 }
+
+/**
+ * The `handshake` hook: runs from `socket.open` until it sends the worker
+ * `handshake.done` (then `connected`) or `handshake.failed` (a failed dial).
+ * Only invoked when the `hasHandshake` guard is true.
+ */
+export type HandshakeLogic = CallbackActorLogic<EventObject, SocketInput>;
+
+/** The `connection` hook: invoked on `connected` and stopped when the connection ends (a frame tap, say). */
+export type ConnectionLogic = CallbackActorLogic<EventObject, SocketInput>;
 
 export interface WorkerContext {
   id: string;
@@ -51,6 +61,9 @@ export interface WorkerContext {
 /** The public status names, exposed as tags so they stay stable under nesting. */
 export type WorkerTag = 'dialing' | 'connected' | 'closing' | 'backoff' | 'stopped';
 
+/** The tags of the worker machine: the public ones, and `handshaking` (which is also `dialing`). */
+export type WorkerMachineTag = WorkerTag | 'handshaking';
+
 /** The wait before the next dial: backoff after failures, `reconnectDelay` (plus backoff for flaps) after a connection. */
 export function nextDialDelay(context: WorkerContext): number {
   const backoff = computeBackoff(context.attempt, context.timing.retry, context.random);
@@ -70,9 +83,13 @@ export function keepaliveRemaining(context: WorkerContext): number {
   return Math.max(1, lastActivity(context) + keepaliveTimeout - context.now());
 }
 
-function failureText(event: { type: string; error?: unknown }, context: WorkerContext): string {
-  if (event.type === 'socket.failed') return String(event.error);
-  if (event.type.startsWith('xstate.after')) return `handshake timed out after ${context.timing.handshakeTimeout} ms`;
+function failureText(event: { type: string; error?: unknown; code?: unknown }, context: WorkerContext): string {
+  const { handshakeTimeout } = context.timing;
+  if (event.type === 'socket.failed' || event.type === 'handshake.failed') return String(event.error);
+  // Only `handshaking` fails on a close: in `dialing` the socket reports `socket.failed` instead.
+  if (event.type === 'socket.closed') return `socket closed with code ${String(event.code)} during the handshake`;
+  if (event.type.endsWith('.handshaking')) return `handshake not done within ${handshakeTimeout} ms of the socket opening`;
+  if (event.type.startsWith('xstate.after')) return `handshake timed out after ${handshakeTimeout} ms`;
   const error = event.error;
   return error instanceof Error ? error.message : String(error ?? event.type);
 }
@@ -89,6 +106,12 @@ function disconnected(context: WorkerContext, code: number, reason: string, caus
  * here; `src/` provides the `ws` adapter, tests provide fakes), and time comes
  * from the actor system's clock plus the injected `now`.
  *
+ * A custom worker swaps single blocks with `.provide(...)`: besides the
+ * delays and guards, the hooks `hasHandshake` + `handshake` (an application
+ * handshake between `socket.open` and `connected`), `connection` (an actor
+ * that lives exactly as long as each connection) and `sendPing` (how a
+ * keepalive ping goes out). The examples in `machines/examples/` are built so.
+ *
  * @example
  * ```ts
  * const worker = createActor(workerMachine.provide({ actors: { socket: mySocket } }), {
@@ -104,12 +127,15 @@ export const workerMachine = setup({
     input: {} as WorkerInput,
     events: {} as WorkerEvent,
     emitted: {} as WorkerEmitted,
-    tags: {} as WorkerTag,
+    tags: {} as WorkerMachineTag,
     output: {} as { retired: boolean; attempts: number }
   },
   actors: {
     // Replaced with `.provide({ actors: { socket } })`; this one never opens.
-    socket: fromCallback<SocketCommand, SocketInput>(() => () => {})
+    socket: fromCallback<SocketCommand, SocketInput>(() => () => {}),
+    // Hooks: no handshake (`hasHandshake` is false) and nothing to do per connection.
+    handshake: fromCallback<EventObject, SocketInput>(() => () => {}),
+    connection: fromCallback<EventObject, SocketInput>(() => () => {})
   },
   delays: {
     handshakeTimeout: ({ context }) => context.timing.handshakeTimeout,
@@ -119,6 +145,7 @@ export const workerMachine = setup({
     closeTimeout: ({ context }) => context.timing.closeTimeout
   },
   guards: {
+    hasHandshake: () => false,
     canRetry: ({ context }) => context.timing.retry.maxRetries === 0 || context.attempt <= context.timing.retry.maxRetries,
     pingOff: ({ context }) => context.timing.pingInterval === 0,
     keepaliveOff: ({ context }) => context.timing.keepaliveTimeout === 0,
@@ -130,7 +157,7 @@ export const workerMachine = setup({
       attempt: context.attempt + 1,
       dialFailures: context.dialFailures + 1,
       waitingAfter: 'dial_failed' as const,
-      lastError: failureText(event as { type: string; error?: unknown }, context)
+      lastError: failureText(event as { type: string; error?: unknown; code?: unknown }, context)
     })),
     emitDialFailed: emit(({ context }) => ({
       type: 'dial_failed' as const,
@@ -157,6 +184,7 @@ export const workerMachine = setup({
     }),
     emitKeepaliveTimeout: emit(({ context }) => disconnected(context, 1006, 'keepalive timeout', 'keepalive_timeout')),
     emitSocketCrash: emit(({ context }) => disconnected(context, 1006, 'socket adapter failed', 'network_error')),
+    emitConnectionCrash: emit(({ context }) => disconnected(context, 1006, 'connection actor failed', 'network_error')),
     emitLocalStop: emit(({ context }) => disconnected(context, 1000, 'worker stopped', 'local_stop')),
     sendPing: sendTo('socket', { type: 'socket.ping' }),
     sendCloseFrame: sendTo('socket', { type: 'socket.close', code: 1000, reason: 'worker stopped' })
@@ -204,8 +232,26 @@ export const workerMachine = setup({
           tags: 'dialing',
           after: { handshakeTimeout: '#worker.failed' },
           on: {
-            'socket.open': 'connected',
+            'socket.open': [{ guard: 'hasHandshake', target: 'handshaking' }, { target: 'connected' }],
             'socket.failed': '#worker.failed',
+            'xstate.error.actor.socket': '#worker.failed'
+          }
+        },
+        // The socket is open but the peer is not usable until the handshake hook says so:
+        // still `dialing` to the pool (send() refuses), and any failure is a failed dial.
+        handshaking: {
+          tags: ['dialing', 'handshaking'],
+          invoke: {
+            id: 'handshake',
+            src: 'handshake',
+            input: ({ context }) => ({ id: context.id, link: context.link })
+          },
+          after: { handshakeTimeout: '#worker.failed' },
+          on: {
+            'handshake.done': 'connected',
+            'handshake.failed': '#worker.failed',
+            'xstate.error.actor.handshake': '#worker.failed',
+            'socket.closed': '#worker.failed',
             'xstate.error.actor.socket': '#worker.failed'
           }
         },
@@ -213,9 +259,19 @@ export const workerMachine = setup({
           tags: 'connected',
           type: 'parallel',
           entry: ['recordConnected', 'emitConnected'],
+          // Lives exactly as long as the connection, e.g. a tap for the worker's own frames.
+          invoke: {
+            id: 'connection',
+            src: 'connection',
+            input: ({ context }) => ({ id: context.id, link: context.link })
+          },
           on: {
             'socket.closed': { target: '#worker.backoff', actions: ['emitRemoteClose', 'recordConnectionEnd'] },
             'xstate.error.actor.socket': { target: '#worker.backoff', actions: ['emitSocketCrash', 'recordConnectionEnd'] },
+            'xstate.error.actor.connection': {
+              target: '#worker.backoff',
+              actions: ['emitConnectionCrash', 'recordConnectionEnd']
+            },
             'worker.stop': { target: 'closing', actions: ['sendCloseFrame', 'emitLocalStop'] }
           },
           states: {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import type { FrameLink, FrameTap } from '../machines/frame-link.ts';
+import type { FrameTap, WorkerLink } from '../machines/worker-link.ts';
 import { BackpressureError, WriteFailedError } from './errors.ts';
 import { tickNow } from './tick-now.ts';
 import type { ConnectionOptions, DialOptions, InboxWriter } from './types.ts';
@@ -15,7 +15,7 @@ const OPEN = 1;
  * Only plain field writes happen here per message; lifecycle goes through
  * the machine.
  */
-export class PeerLink implements FrameLink {
+export class PeerLink implements WorkerLink {
   lastActivityAt = 0;
   paused = false;
   /** The open socket, or null when sends are not possible. */
@@ -26,7 +26,7 @@ export class PeerLink implements FrameLink {
   bytesOut = 0;
   lastMessageAt: number | undefined = undefined;
   lastError: string | undefined = undefined;
-  /** Set by a worker machine that consumes some inbound frames itself (see `FrameLink`). */
+  /** Set by a worker machine that consumes some inbound frames itself (see `WorkerLink`). */
   tap: FrameTap | undefined = undefined;
 
   constructor(

@@ -23,17 +23,22 @@ export interface HostedWorkerInput {
   timing: ConnectionOptions;
 }
 
-/** The input fields a machine takes beyond {@link HostedWorkerInput} (and the optional `now` / `random`). */
-export type ExtraWorkerInput<TLogic extends AnyStateMachine> = Omit<
-  InputFrom<TLogic>,
-  keyof HostedWorkerInput | 'now' | 'random'
->;
+type OwnInput<TLogic extends AnyStateMachine> = Omit<InputFrom<TLogic>, keyof HostedWorkerInput | 'now' | 'random'>;
+
+/**
+ * The input fields a machine takes beyond {@link HostedWorkerInput} (and the
+ * optional `now` / `random`). A machine that takes none accepts no extra input
+ * at all, so a stale `options.input` is a compile error rather than ignored.
+ */
+export type ExtraWorkerInput<TLogic extends AnyStateMachine> = [keyof OwnInput<TLogic>] extends [never]
+  ? Record<string, never>
+  : OwnInput<TLogic>;
 
 /** Options of {@link workerFromMachine}. */
 export interface WorkerFromMachineOptions<TExtra> {
   /**
-   * Extra input merged into every worker's input (for example a probe's
-   * timing), or a function of the peer id that returns it. Called inside the
+   * Extra input merged into every worker's input (the fields your machine's
+   * input declares beyond `{ id, link, timing }`), or a function of the peer id that returns it. Called inside the
    * factory, so it must be synchronous too.
    */
   input?: TExtra | ((id: string) => TExtra);
@@ -216,9 +221,7 @@ export class MachineWorker implements Worker {
  * import { createPool, workerFromMachine, wsSocketLogic } from 'honeybee';
  *
  * const logic = probeWorkerMachine.provide({ actors: { socket: wsSocketLogic } });
- * const pool = createPool({
- *   workerFactory: workerFromMachine(logic, { input: { probe: { interval: 10_000, timeout: 3_000 } } })
- * });
+ * const pool = createPool({ pingInterval: 10_000, keepaliveTimeout: 15_000, workerFactory: workerFromMachine(logic) });
  * ```
  */
 export function workerFromMachine<TLogic extends AnyStateMachine>(

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromPromise } from 'xstate';
-import { parseAuthFrame, signerFrom, type SignerInput } from '../machines/examples/auth-protocol.ts';
+import { parseAuthFrame, signerFrom } from '../machines/examples/auth-protocol.ts';
 import { authWorkerMachine } from '../machines/examples/auth-worker-machine.ts';
 import { ErrorCodes } from '../src/errors.ts';
 import { createPool, type Pool } from '../src/pool.ts';
@@ -13,7 +12,7 @@ import { startServer, type TestServer } from './helpers/servers.ts';
 const sign = signerFrom((challenge) => `signed:${challenge}`);
 
 function startAuth(signer = sign) {
-  return startExample(authWorkerMachine, { input: { authTimeout: 1000 }, actors: { signer } });
+  return startExample(authWorkerMachine, { timing: { handshakeTimeout: 1000 }, actors: { handshake: signer } });
 }
 
 /** Opens the fake socket and answers the challenge `c1`; resolves once the answer is out. */
@@ -42,11 +41,11 @@ describe('parseAuthFrame', () => {
   });
 });
 
-describe('authenticating', () => {
+describe('handshaking', () => {
   it('stays dialing after the socket opens, answers the challenge, and reports connected only on OK', async () => {
     const w = startAuth();
     w.fake.current.open();
-    expect(w.tags()).toEqual(['authenticating', 'dialing']);
+    expect(w.tags()).toEqual(['dialing', 'handshaking']);
     expect(w.link.deliver('["AUTH","c1"]')).toBe(true);
     await flushPromises();
     expect(w.link.sentFrames).toEqual(['["AUTH","signed:c1"]']);
@@ -56,12 +55,13 @@ describe('authenticating', () => {
     expect(w.tags()).toEqual(['connected']);
   });
 
-  it('keeps the challenge in context only until the handshake ends, and removes its frame tap', async () => {
+  it('keeps the challenge out of the worker context, and removes its frame tap when the handshake ends', async () => {
     const w = startAuth();
     await openAndAnswer(w);
-    expect(w.actor.getSnapshot().context.challenge).toBe('c1');
+    const { link: _link, ...context } = w.actor.getSnapshot().context;
+    expect(JSON.stringify(context)).not.toContain('c1');
+    expect(w.link.tap).toBeDefined();
     w.link.deliver('["OK","e1",true,""]');
-    expect(w.actor.getSnapshot().context.challenge).toBeUndefined();
     expect(w.link.tap).toBeUndefined();
   });
 
@@ -74,8 +74,8 @@ describe('authenticating', () => {
 
   it.each<[string, (w: ReturnType<typeof startAuth>) => void, string]>([
     ['the relay rejects the answer', (w) => w.link.deliver('["OK","e1",false,"auth-required: bad signature"]'), 'authentication rejected: auth-required: bad signature'],
-    ['the handshake outlives authTimeout', (w) => w.advance(1000), 'authentication timed out after 1000 ms'],
-    ['the socket closes during the handshake', (w) => w.fake.current.close(4001, 'go away'), 'socket closed with code 4001 during authentication']
+    ['the handshake outlives handshakeTimeout', (w) => w.advance(1000), 'handshake not done within 1000 ms of the socket opening'],
+    ['the socket closes during the handshake', (w) => w.fake.current.close(4001, 'go away'), 'socket closed with code 4001 during the handshake']
   ])('counts a failed dial and backs off when %s', async (_name, breakIt, error) => {
     const w = startAuth();
     await openAndAnswer(w);
@@ -99,7 +99,7 @@ describe('authenticating', () => {
   });
 
   it('stops silently and finally when stopped mid-handshake', async () => {
-    const w = startAuth(fromPromise<unknown, SignerInput>(() => new Promise(() => {})));
+    const w = startAuth(signerFrom(() => new Promise(() => {})));
     await openAndAnswer(w);
     w.actor.send({ type: 'worker.stop' });
     expect(w.actor.getSnapshot().status).toBe('done');
@@ -137,8 +137,8 @@ describe('in a pool', () => {
     return { server, hooks };
   }
 
-  function pool(logic = nostrAuthLogic, authTimeout = 5000): { pool: Pool; events: PoolEvent[] } {
-    const created = createPool({ workerFactory: workerFromMachine(logic, { input: { authTimeout } }), retry: { initialDelay: 10_000, maxDelay: 10_000 } });
+  function pool(logic = nostrAuthLogic, handshakeTimeout = 5000): { pool: Pool; events: PoolEvent[] } {
+    const created = createPool({ handshakeTimeout, workerFactory: workerFromMachine(logic), retry: { initialDelay: 10_000, maxDelay: 10_000 } });
     const events: PoolEvent[] = [];
     created.actor.on('*', (event) => void events.push({ ...event, kind: event.type } as unknown as PoolEvent));
     cleanups.push(() => created.close());
@@ -160,7 +160,7 @@ describe('in a pool', () => {
     expect(p.peerStats(id).received).toBe(1);
   });
 
-  it('refuses send() while the socket is open but the handshake is not done, then counts a failed dial on authTimeout', async () => {
+  it('refuses send() while the socket is open but the handshake is not done, then counts a failed dial on handshakeTimeout', async () => {
     const { server } = await relay({ ...nostrAuthPeer(), onMessage: () => true }); // never answers OK
     const { pool: p, events } = pool(nostrAuthLogic, 300);
     const id = p.connect(server.url);
@@ -170,8 +170,8 @@ describe('in a pool', () => {
     expect(p.peerStats(id)).toMatchObject({ state: 'dialing', connected: false, received: 0 });
     // The first retry is immediate; after the second timeout the worker waits out its backoff.
     await expect.poll(() => events.filter((event) => event.kind === 'dial_failed')).toEqual([
-      expect.objectContaining({ attempt: 1, error: 'authentication timed out after 300 ms' }),
-      expect.objectContaining({ attempt: 2, error: 'authentication timed out after 300 ms' })
+      expect.objectContaining({ attempt: 1, error: 'handshake not done within 300 ms of the socket opening' }),
+      expect.objectContaining({ attempt: 2, error: 'handshake not done within 300 ms of the socket opening' })
     ]);
     expect(p.peerStats(id).state).toBe('backoff');
   });

@@ -1,14 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeSettings, probeWorkerMachine, type ProbeSettings } from '../machines/examples/probe-worker-machine.ts';
+import { probeSettings, probeWorker, probeWorkerMachine } from '../machines/examples/probe-worker-machine.ts';
 import { createPool } from '../src/pool.ts';
 import type { PoolEvent } from '../src/types.ts';
 import { workerFromMachine } from '../src/worker-from-machine.ts';
 import { probeLogic } from './helpers/contract-peers.ts';
 import { startExample } from './helpers/example-harness.ts';
+import type { TimingOverrides } from './helpers/fake-socket.ts';
 import { startServer } from './helpers/servers.ts';
 
-function startProbe(probe: Partial<ProbeSettings> = { interval: 100, timeout: 50 }) {
-  const w = startExample(probeWorkerMachine, { input: { probe } });
+// A probe every 100 ms; a connection silent for 150 ms (a probe unanswered for 50 ms) is dead.
+function startProbe(timing: TimingOverrides = { pingInterval: 100, keepaliveTimeout: 150 }, machine = probeWorkerMachine) {
+  const w = startExample(machine, { timing });
   w.fake.current.open();
   return w;
 }
@@ -16,20 +18,19 @@ function startProbe(probe: Partial<ProbeSettings> = { interval: 100, timeout: 50
 describe('probeSettings', () => {
   it('fills in the defaults, with an echo of the probe as its answer', () => {
     const settings = probeSettings();
-    expect(settings).toMatchObject({ interval: 20_000, timeout: 10_000, message: '["PROBE"]' });
+    expect(settings.message).toBe('["PROBE"]');
     expect(settings.isAnswer('["PROBE"]')).toBe(true);
     expect(settings.isAnswer('["PROBE",1]')).toBe(false);
   });
 });
 
 describe('connected', () => {
-  it('sends a probe after each quiet interval and goes back to quiet on its answer', () => {
+  it('sends a probe every pingInterval and consumes its answer', () => {
     const w = startProbe();
     w.advance(99);
     expect(w.link.sentFrames).toEqual([]);
     w.advance(1);
     expect(w.link.sentFrames).toEqual(['["PROBE"]']);
-    expect(w.tags()).toEqual(['connected', 'probing']);
     expect(w.link.deliver('["PROBE"]')).toBe(true);
     expect(w.tags()).toEqual(['connected']);
     w.advance(100);
@@ -37,7 +38,7 @@ describe('connected', () => {
     expect(w.kinds()).toEqual(['connected']);
   });
 
-  it('declares the connection dead when a probe goes unanswered for its timeout, then redials', () => {
+  it('declares the connection dead when it stays silent for keepaliveTimeout (a probe unanswered), then redials', () => {
     const w = startProbe();
     w.advance(100 + 49);
     expect(w.kinds()).toEqual(['connected']);
@@ -49,17 +50,19 @@ describe('connected', () => {
     expect(w.fake.dials).toBe(2);
   });
 
-  it('does not take other frames as an answer and lets them through to the inbox', () => {
+  it('lets frames other than the answer through to the inbox, counting them as activity like any traffic', () => {
     const w = startProbe();
     w.advance(100);
     expect(w.link.deliver('["EVENT","x",{}]')).toBe(false);
     expect(w.link.deliver(Uint8Array.of(1))).toBe(false);
-    w.advance(50);
+    w.advance(149);
+    expect(w.kinds()).toEqual(['connected']);
+    w.advance(1);
     expect(w.kinds()).toEqual(['connected', 'disconnected']);
   });
 
   it('uses a custom probe and answer matcher', () => {
-    const w = startProbe({ interval: 10, timeout: 10, message: 'ping?', isAnswer: (data) => data === 'pong!' });
+    const w = startProbe({ pingInterval: 10, keepaliveTimeout: 20 }, probeWorker({ message: 'ping?', isAnswer: (data) => data === 'pong!' }));
     w.advance(10);
     expect(w.link.sentFrames).toEqual(['ping?']);
     expect(w.link.deliver('ping?')).toBe(false);
@@ -67,8 +70,8 @@ describe('connected', () => {
     expect(w.tags()).toEqual(['connected']);
   });
 
-  it('never probes with interval 0, and never sends ping frames', () => {
-    const w = startProbe({ interval: 0 });
+  it('never probes with pingInterval 0, and never sends ping frames', () => {
+    const w = startProbe({ pingInterval: 0 });
     w.advance(60_000);
     expect(w.link.sentFrames).toEqual([]);
     expect(w.fake.commands('socket.ping')).toEqual([]);
@@ -109,7 +112,9 @@ describe('in a pool', () => {
     });
     const pool = createPool({
       reconnectDelay: 20,
-      workerFactory: workerFromMachine(probeLogic, { input: { probe: { interval: 20, timeout: 200 } } })
+      pingInterval: 20,
+      keepaliveTimeout: 200,
+      workerFactory: workerFromMachine(probeLogic)
     });
     cleanups.push(() => pool.close());
     const events: PoolEvent[] = [];

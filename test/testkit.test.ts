@@ -21,8 +21,8 @@ describeWorkerContract('the auth example (NIP-42 AUTH against a verifying relay)
 
 describeWorkerContract(
   'the probe example (application-level probes instead of pings)',
-  workerFromMachine(probeLogic, { input: { probe: { interval: 20, timeout: 1000 } } }),
-  { peer: probeAnsweringPeer() }
+  workerFromMachine(probeLogic),
+  { peer: probeAnsweringPeer(), connection: { pingInterval: 20, keepaliveTimeout: 1000 } }
 );
 
 describeWorkerContract(

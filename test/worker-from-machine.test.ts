@@ -100,11 +100,11 @@ async function treeOf(factory: PoolOptions['workerFactory']): Promise<{ tree: st
 
 describe('in the pool actor tree', () => {
   it('puts a custom machine under the peer host actor, exactly where the default worker goes', async () => {
-    const custom = await treeOf(workerFromMachine(probeLogic, { input: { probe: { interval: 10_000 } } }));
+    const custom = await treeOf(workerFromMachine(probeLogic));
     const standard = await treeOf(undefined);
     const shape = (tree: string[], id: string): string[] => tree.filter((line) => !line.startsWith('socket')).map((line) => line.replaceAll(id, '<peer>'));
-    expect(shape(custom.tree, custom.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)', 'worker ← <peer>', 'probeTap ← worker']);
-    expect(shape(standard.tree, standard.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)', 'worker ← <peer>']);
+    expect(shape(custom.tree, custom.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)', 'worker ← <peer>', 'connection ← worker']);
+    expect(shape(standard.tree, standard.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)', 'worker ← <peer>', 'connection ← worker']);
     expect(custom.tree).toContain(`socket ← worker`);
     expect(custom.tags).toEqual(['connected']);
   });
@@ -166,7 +166,7 @@ describe('workerFromMachine', () => {
       workerFactory: workerFromMachine(probeLogic, {
         input: (id) => {
           ids.push(id);
-          return { probe: { interval: 0 } };
+          return {};
         }
       })
     });

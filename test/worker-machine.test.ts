@@ -106,6 +106,75 @@ describe('dialing', () => {
   });
 });
 
+// The `hasHandshake` hook is off by default: these tests turn it on and drive a fake `handshake` actor.
+describe('handshaking', () => {
+  /** A worker with the handshake on, whose socket opened at T0 + 200. */
+  function opened(handshakeTimeout = 500): WorkerHarness {
+    const w = startWorker({ handshake: true, timing: { handshakeTimeout } });
+    w.advance(200);
+    w.fake.current.open();
+    return w;
+  }
+
+  it('stays dialing after the socket opens and starts the handshake hook with { id, link }', () => {
+    const w = opened();
+    expect(w.tags()).toEqual(['dialing', 'handshaking']);
+    expect(w.hooks.handshake.current.input).toEqual({ id: ID, link: w.link });
+    expect(w.hooks.connection.instances).toHaveLength(0);
+    expect(w.events).toEqual([]);
+  });
+
+  it('enters connected and emits connected when the hook reports handshake.done, and stops the hook', () => {
+    const w = opened();
+    w.advance(30);
+    w.hooks.handshake.current.report({ type: 'handshake.done' });
+    expect(w.tags()).toEqual(['connected']);
+    expect(w.events).toEqual([{ type: 'connected', id: ID, at: T0 + 230 }]);
+    expect(w.hooks.handshake.live).toBe(0);
+    expect(w.hooks.connection.live).toBe(1);
+  });
+
+  it('counts a failed dial with the error of handshake.failed, stops the socket and backs off', () => {
+    const w = opened();
+    w.hooks.handshake.current.report({ type: 'handshake.failed', error: 'refused by the peer' });
+    expect(w.events).toEqual([{ type: 'dial_failed', id: ID, at: T0 + 200, attempt: 1, error: 'refused by the peer' }]);
+    expect(w.tags()).toEqual(['backoff']);
+    expect(w.fake.current.cleanedUp).toBe(true);
+    expect(w.hooks.handshake.live).toBe(0);
+  });
+
+  it('fails the dial when the handshake is not done within handshakeTimeout of the socket opening', () => {
+    const w = opened(500);
+    w.advance(499);
+    expect(w.tags()).toEqual(['dialing', 'handshaking']);
+    w.advance(1);
+    expect(w.emitted('dial_failed')).toEqual([
+      { type: 'dial_failed', id: ID, at: T0 + 700, attempt: 1, error: 'handshake not done within 500 ms of the socket opening' }
+    ]);
+  });
+
+  it.each<[string, (w: WorkerHarness) => void, string]>([
+    ['the socket closes', (w) => w.fake.current.close(4001, 'go away'), 'socket closed with code 4001 during the handshake'],
+    ['the hook crashes', (w) => w.hooks.handshake.current.crash(), 'fake hook crashed'],
+    ['the socket actor crashes', (w) => w.fake.current.crash(), 'fake socket #1 crashed on fake.crash']
+  ])('fails the dial, not the worker, when %s during the handshake', (_name, breakIt, error) => {
+    const w = opened();
+    breakIt(w);
+    expect(w.emitted('dial_failed').map((e) => e.error)).toEqual([error]);
+    expect(w.tags()).toEqual(['backoff']);
+    expect(w.errors).toEqual([]);
+  });
+
+  it('stops at once and silently during the handshake', () => {
+    const w = opened();
+    w.actor.send({ type: 'worker.stop' });
+    expect(w.actor.getSnapshot().status).toBe('done');
+    expect(w.events).toEqual([]);
+    expect(w.fake.current.cleanedUp).toBe(true);
+    expect(w.hooks.handshake.live).toBe(0);
+  });
+});
+
 describe('backoff', () => {
   it('waits 0, 1000, 2000, 4000, 5000, 5000 ms between refused dials with jitter 0', () => {
     const w = startWorker({
@@ -394,6 +463,40 @@ describe('connected', () => {
     expect(w.untilNextDial()).toBe(100);
     w.fake.current.open();
     expect(types(w)).toEqual(['connected', 'disconnected', 'connected']);
+  });
+
+  describe('connection hook', () => {
+    it('runs one connection actor with { id, link } for exactly as long as each connection', () => {
+      const w = startWorker();
+      expect(w.hooks.connection.instances).toHaveLength(0);
+      w.fake.current.open();
+      expect(w.hooks.connection.live).toBe(1);
+      expect(w.hooks.connection.current.input).toEqual({ id: ID, link: w.link });
+      w.fake.current.close(1006, '', 'network_error');
+      expect(w.hooks.connection.live).toBe(0);
+      w.untilNextDial();
+      w.fake.current.open();
+      expect(w.hooks.connection.instances).toHaveLength(2);
+      expect(w.hooks.connection.live).toBe(1);
+    });
+
+    it('ends the connection with network_error, not the worker, when the connection actor crashes', () => {
+      const w = startWorker();
+      w.fake.current.open();
+      w.advance(40);
+      w.hooks.connection.current.crash();
+      expect(w.events.at(-1)).toEqual({
+        type: 'disconnected',
+        id: ID,
+        at: T0 + 40,
+        code: 1006,
+        reason: 'connection actor failed',
+        cause: 'network_error'
+      });
+      expect(w.tags()).toEqual(['backoff']);
+      expect(w.fake.current.cleanedUp).toBe(true);
+      expect(w.errors).toEqual([]);
+    });
   });
 });
 

@@ -19,6 +19,8 @@ type ModelEvent = EventObject & { expired?: boolean };
 interface Config {
   name: string;
   timing: TimingOverrides;
+  /** Turns the `hasHandshake` guard on. */
+  handshake?: boolean;
 }
 
 const CONFIGS: Config[] = [
@@ -26,7 +28,12 @@ const CONFIGS: Config[] = [
     name: 'ping and keepalive on',
     timing: { pingInterval: 100, keepaliveTimeout: 200, minUptime: 1e9, retry: { maxRetries: 2 } }
   },
-  { name: 'ping and keepalive off', timing: { pingInterval: 0, keepaliveTimeout: 0, minUptime: 1e9, retry: { maxRetries: 2 } } }
+  { name: 'ping and keepalive off', timing: { pingInterval: 0, keepaliveTimeout: 0, minUptime: 1e9, retry: { maxRetries: 2 } } },
+  {
+    name: 'handshake on',
+    timing: { pingInterval: 0, keepaliveTimeout: 0, minUptime: 1e9, retry: { maxRetries: 2 } },
+    handshake: true
+  }
 ];
 
 const MAX_ATTEMPT = 4;
@@ -34,10 +41,14 @@ const MAX_ATTEMPT = 4;
 const serialize = (snapshot: AnyMachineSnapshot): string => JSON.stringify([snapshot.value, snapshot.context.attempt]);
 
 // Typed loosely: the graph helpers' types do not accept a machine with typed emitted events.
-const modelMachine = workerMachine.provide({
-  actors: { socket: createFakeSocket().logic },
-  guards: { keepaliveExpired: ({ event }) => (event as ModelEvent).expired === true }
-}) as unknown as ActorLogic<AnyMachineSnapshot, ModelEvent, WorkerInput>;
+const modelMachine = (config: Config): ActorLogic<AnyMachineSnapshot, ModelEvent, WorkerInput> =>
+  workerMachine.provide({
+    actors: { socket: createFakeSocket().logic },
+    guards: {
+      keepaliveExpired: ({ event }) => (event as ModelEvent).expired === true,
+      hasHandshake: () => config.handshake === true
+    }
+  }) as unknown as ActorLogic<AnyMachineSnapshot, ModelEvent, WorkerInput>;
 
 function modelEvents(snapshot: AnyMachineSnapshot): ModelEvent[] {
   return (ownEventTypes(snapshot) as string[]).flatMap((type) =>
@@ -53,7 +64,7 @@ interface Edge {
 }
 
 function explore(config: Config) {
-  const adjacency = getAdjacencyMap(modelMachine, {
+  const adjacency = getAdjacencyMap(modelMachine(config), {
     input: {
       id: 'ws://127.0.0.1:7000',
       link: createWorkerLink(0),
@@ -92,11 +103,20 @@ function explore(config: Config) {
 
 const SESSION_TAGS = ['dialing', 'connected', 'closing'];
 
-/** The socket invariant: exactly one live socket inside the session, none outside. */
+/** The actors a state runs: the socket in the session, plus each hook exactly while its state lasts. */
+function expectedChildren(state: { hasTag(tag: string): boolean }): string[] {
+  if (!SESSION_TAGS.some((tag) => state.hasTag(tag))) return [];
+  return ['socket', ...(state.hasTag('handshaking') ? ['handshake'] : []), ...(state.hasTag('connected') ? ['connection'] : [])];
+}
+
+/** The socket invariant (exactly one live socket inside the session, none outside), and the hooks'. */
 function checkSockets(w: WorkerHarness): void {
-  const inSession = SESSION_TAGS.some((tag) => w.actor.getSnapshot().hasTag(tag as never));
+  const snapshot = w.actor.getSnapshot();
+  const inSession = SESSION_TAGS.some((tag) => snapshot.hasTag(tag as never));
   expect(w.fake.live).toBe(inSession ? 1 : 0);
   expect(w.fake.maxLive).toBeLessThanOrEqual(1);
+  expect(w.hooks.handshake.live).toBe(snapshot.hasTag('handshaking') ? 1 : 0);
+  expect(w.hooks.connection.live).toBe(snapshot.hasTag('connected') ? 1 : 0);
 }
 
 /** Steps the clock 1 ms at a time until `done()`, checking the socket invariant at every step. */
@@ -127,6 +147,14 @@ function fire(w: WorkerHarness, event: ModelEvent): void {
       return w.fake.current.close(1006, '', 'network_error');
     case 'xstate.error.actor.socket':
       return w.fake.current.crash();
+    case 'handshake.done':
+      return w.hooks.handshake.current.report({ type: 'handshake.done' });
+    case 'handshake.failed':
+      return w.hooks.handshake.current.report({ type: 'handshake.failed', error: 'refused' });
+    case 'xstate.error.actor.handshake':
+      return w.hooks.handshake.current.crash();
+    case 'xstate.error.actor.connection':
+      return w.hooks.connection.current.crash();
     case 'worker.stop':
       w.actor.send({ type: 'worker.stop' });
       return;
@@ -148,16 +176,15 @@ function fire(w: WorkerHarness, event: ModelEvent): void {
 describe.each(CONFIGS)('worker transitions ($name)', (config) => {
   const { adjacency, edges } = explore(config);
 
-  it('gives every explored state at most one socket child, and exactly one inside the session', () => {
+  it('gives every explored state one socket child inside the session, none outside, and each hook only in its state', () => {
     for (const { state } of Object.values(adjacency)) {
-      const inSession = SESSION_TAGS.some((tag) => state.hasTag(tag));
-      expect(Object.keys(state.children)).toEqual(inSession ? ['socket'] : []);
+      expect(Object.keys(state.children).sort()).toEqual(expectedChildren(state).sort());
     }
   });
 
   for (const { name, path, event, target } of edges) {
     it(name, () => {
-      const w = startWorker({ timing: config.timing, random: () => 0.5 });
+      const w = startWorker({ timing: config.timing, random: () => 0.5, handshake: config.handshake === true });
       for (const step of [...path, event]) {
         fire(w, step);
         checkSockets(w);

@@ -1,19 +1,17 @@
-import { fromCallback, fromPromise, type EventObject, type PromiseActorLogic } from 'xstate';
-import type { FrameLink } from '../frame-link.ts';
+import { fromCallback } from 'xstate';
+import type { HandshakeEvent } from '../worker-events.ts';
+import type { HandshakeLogic } from '../worker-machine.ts';
 
-/** The application-level handshake frames, as the auth tap reports them to the machine. */
+/** The application-level handshake frames, as {@link parseAuthFrame} reads them. */
 export type AuthFrame =
   | { type: 'auth.challenge'; challenge: string }
   | { type: 'auth.ok' }
   | { type: 'auth.rejected'; reason: string };
 
-/** What the `signer` actor is started with. */
-export interface SignerInput {
-  id: string;
-  challenge: string;
-}
+/** Signs a challenge: returns (or resolves to) what goes in `["AUTH", <signed>]`. `id` is the peer's URL. */
+export type Signer = (challenge: string, id: string) => unknown;
 
-// Checked before JSON.parse: the tap sees every frame while authenticating.
+// Checked before JSON.parse: the tap sees every frame while the handshake runs.
 const AUTH_PREFIX = /^\s*\[\s*"(?:AUTH|OK)"/;
 
 /**
@@ -41,37 +39,63 @@ export function parseAuthFrame(data: string | Uint8Array): AuthFrame | undefined
   return accepted ? { type: 'auth.ok' } : { type: 'auth.rejected', reason: typeof message === 'string' ? message : 'rejected' };
 }
 
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
- * Wraps a signing function as the machine's `signer` actor. It gets the
- * challenge and returns what goes in `["AUTH", <signed>]` (for Nostr, a
- * signed kind-22242 event); it may be async.
+ * Wraps a signing function (sync or async) as the auth worker's `handshake`
+ * hook. While the handshake runs it sets `link.tap`, so the handshake frames
+ * never reach the inbox: it answers the first challenge with
+ * `["AUTH", await sign(challenge, id)]` written by `link.sendFrame`, then
+ * reports `handshake.done` on the server's OK, or `handshake.failed` on a
+ * rejection or a signer error. The challenge lives only in this actor.
  *
  * @example
  * ```ts
  * const logic = authWorkerMachine.provide({
- *   actors: { socket: wsSocketLogic, signer: signerFrom((challenge) => sign(challenge)) }
+ *   actors: { socket: wsSocketLogic, handshake: signerFrom((challenge, url) => sign(challenge, url)) }
  * });
  * ```
  */
-export function signerFrom(sign: (challenge: string, id: string) => unknown): PromiseActorLogic<unknown, SignerInput> {
-  return fromPromise<unknown, SignerInput>(async ({ input }) => sign(input.challenge, input.id));
+export function signerFrom(sign: Signer): HandshakeLogic {
+  return fromCallback(({ input, sendBack }) => {
+    const { id, link } = input;
+    // Like the protocol: one challenge, one answer, then only an OK (or a rejection) counts.
+    let phase: 'challenge' | 'signing' | 'answered' | 'over' = 'challenge';
+    const report = (event: HandshakeEvent): void => {
+      if (phase === 'over') return;
+      phase = 'over';
+      sendBack(event);
+    };
+    const answer = async (challenge: string): Promise<void> => {
+      try {
+        const signed: unknown = await sign(challenge, id);
+        if (phase !== 'signing') return;
+        phase = 'answered';
+        // The signed answer goes straight to the socket; the worker's context never holds it.
+        link.sendFrame(JSON.stringify(['AUTH', signed]));
+      } catch (error) {
+        report({ type: 'handshake.failed', error: `signer failed: ${errorMessage(error)}` });
+      }
+    };
+    const tap = (data: string | Uint8Array): boolean => {
+      const frame = parseAuthFrame(data);
+      if (frame === undefined) return false;
+      if (frame.type === 'auth.challenge' && phase === 'challenge') {
+        phase = 'signing';
+        void answer(frame.challenge);
+      } else if (frame.type === 'auth.ok' && phase === 'answered') {
+        report({ type: 'handshake.done' });
+      } else if (frame.type === 'auth.rejected') {
+        report({ type: 'handshake.failed', error: `authentication rejected: ${frame.reason}` });
+      }
+      return true;
+    };
+    link.tap = tap;
+    return () => {
+      phase = 'over';
+      if (link.tap === tap) link.tap = undefined;
+    };
+  });
 }
-
-/**
- * The actor the auth machine invokes while authenticating: it installs a tap
- * on the link, so handshake frames become machine events and never inbox
- * messages, and removes it when the state is left.
- */
-export const authTapLogic = fromCallback<EventObject, { link: FrameLink }>(({ input, sendBack }) => {
-  const { link } = input;
-  const tap = (data: string | Uint8Array): boolean => {
-    const frame = parseAuthFrame(data);
-    if (frame === undefined) return false;
-    sendBack(frame);
-    return true;
-  };
-  link.tap = tap;
-  return () => {
-    if (link.tap === tap) link.tap = undefined;
-  };
-});

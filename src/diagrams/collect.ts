@@ -49,9 +49,10 @@ async function machinesOf(file: URL, seen: Set<unknown>): Promise<Array<[string,
   const found: Array<[string, AnyStateMachine]> = [];
   for (const name of Object.keys(module).sort()) {
     const value = module[name];
-    // A machine re-exported by a sibling module is drawn once, under its first file.
-    if (!isMachine(value) || seen.has(value)) continue;
-    seen.add(value);
+    // A chart is drawn once, under its first file: a machine re-exported by a sibling
+    // module, or built with `.provide(...)` (which swaps implementations, not states).
+    if (!isMachine(value) || seen.has(value.config)) continue;
+    seen.add(value.config);
     found.push([name, value]);
   }
   return found;

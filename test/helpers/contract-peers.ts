@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { makeAuthEvent } from 'nostr-tools/nip42';
 import { finalizeEvent, generateSecretKey, verifyEvent, type VerifiedEvent } from 'nostr-tools/pure';
 import type { WebSocket } from 'ws';
-import { fromPromise } from 'xstate';
 import { authWorkerMachine } from '../../machines/examples/auth-worker-machine.ts';
-import { signerFrom, type SignerInput } from '../../machines/examples/auth-protocol.ts';
+import { signerFrom } from '../../machines/examples/auth-protocol.ts';
 import { probeWorkerMachine } from '../../machines/examples/probe-worker-machine.ts';
 import type { ContractPeer } from '../../src/testkit/index.ts';
 import { wsSocketLogic } from '../../src/ws-socket.ts';
@@ -45,13 +44,13 @@ export function nostrSigner(secretKey = generateSecretKey()): ReturnType<typeof 
 }
 
 /** The auth example, ready for a pool: ws socket, NIP-42 signer. */
-export const nostrAuthLogic = authWorkerMachine.provide({ actors: { socket: wsSocketLogic, signer: nostrSigner() } });
+export const nostrAuthLogic = authWorkerMachine.provide({ actors: { socket: wsSocketLogic, handshake: nostrSigner() } });
 
 /** The auth example with a signer whose answer the relay rejects. */
 export const badSignerLogic = authWorkerMachine.provide({
   actors: {
     socket: wsSocketLogic,
-    signer: fromPromise<unknown, SignerInput>(async ({ input }) => ({ id: 'forged', kind: 22242, tags: [['challenge', input.challenge]] }))
+    handshake: signerFrom(async (challenge) => ({ id: 'forged', kind: 22242, tags: [['challenge', challenge]] }))
   }
 });
 

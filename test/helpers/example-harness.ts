@@ -1,13 +1,13 @@
 import { createActor, SimulatedClock, type AnyActorLogic, type AnyStateMachine, type Actor } from 'xstate';
 import type { WorkerEmitted } from '../../machines/worker-events.ts';
-import { createFrameLink, type TestFrameLink } from '../../machines/frame-link.ts';
+import { createWorkerLink, type TestWorkerLink } from '../../machines/worker-link.ts';
 import { createFakeSocket, makeTiming, T0, type FakeSocket, type TimingOverrides } from './fake-socket.ts';
 
-/** A custom worker machine on a simulated clock, with a fake socket and a test frame link. */
+/** A custom worker machine on a simulated clock, with a fake socket and a test link. */
 export interface ExampleHarness<TLogic extends AnyStateMachine> {
   actor: Actor<TLogic>;
   clock: SimulatedClock;
-  link: TestFrameLink;
+  link: TestWorkerLink;
   fake: FakeSocket;
   events: WorkerEmitted[];
   errors: unknown[];
@@ -28,7 +28,7 @@ export function startExample<TLogic extends AnyStateMachine>(
   const clock = new SimulatedClock();
   clock.set(T0);
   const fake = createFakeSocket({ now: () => clock.now() });
-  const link = createFrameLink(T0);
+  const link = createWorkerLink(T0, () => clock.now());
   const logic = machine.provide({ actors: { socket: fake.logic, ...options.actors } } as never) as TLogic;
   const actor = createActor(logic, {
     clock,

@@ -2,6 +2,7 @@ import { createActor, fromCallback, SimulatedClock, type Actor, type CallbackAct
 import type { CloseCause, SocketCommand, SocketEvent, WorkerEmitted } from '../../machines/worker-events.ts';
 import { createWorkerLink, type WorkerLink } from '../../machines/worker-link.ts';
 import { workerMachine, type SocketInput, type WorkerTiming } from '../../machines/worker-machine.ts';
+import { createFakeHook, type FakeHook } from './fake-hook.ts';
 
 /** One started instance of the fake socket actor: one dial. */
 export interface FakeSocketInstance {
@@ -181,6 +182,8 @@ export interface StartWorkerOptions {
   id?: string;
   /** Start the link's `lastActivityAt` here; default the clock's start (T0). */
   lastActivityAt?: number;
+  /** Turn the `hasHandshake` guard on, so `socket.open` leads to `handshaking`. */
+  handshake?: boolean;
 }
 
 export interface WorkerHarness {
@@ -189,6 +192,8 @@ export interface WorkerHarness {
   link: WorkerLink;
   events: WorkerEmitted[];
   fake: FakeSocket;
+  /** Fakes of the `handshake` and `connection` hook actors. */
+  hooks: { handshake: FakeHook; connection: FakeHook };
   /** Errors reported by the worker actor (there should never be any). */
   errors: unknown[];
   /**
@@ -211,7 +216,12 @@ export function startWorker(options: StartWorkerOptions = {}): WorkerHarness {
   const fake = createFakeSocket({ now: () => clock.now(), ...(options.onStart ? { onStart: options.onStart } : {}) });
   const link = createWorkerLink(options.lastActivityAt ?? T0);
   const random = options.random ?? (() => 0.5);
-  const actor = createActor(workerMachine.provide({ actors: { socket: fake.logic } }), {
+  const hooks = { handshake: createFakeHook(), connection: createFakeHook() };
+  const logic = workerMachine.provide({
+    actors: { socket: fake.logic, handshake: hooks.handshake.logic, connection: hooks.connection.logic },
+    guards: { hasHandshake: () => options.handshake === true }
+  });
+  const actor = createActor(logic, {
     clock,
     input: {
       id: options.id ?? 'ws://127.0.0.1:7000',
@@ -239,6 +249,7 @@ export function startWorker(options: StartWorkerOptions = {}): WorkerHarness {
     link,
     events,
     fake,
+    hooks,
     errors,
     advance,
     untilNextDial(limit = 100_000) {
