@@ -226,6 +226,30 @@ describe('Pool', () => {
     });
   });
 
+  describe('inbox', () => {
+    it('delivers the same stream through batches() as through for await, in order', async () => {
+      const srv = await server();
+      srv.wss.on('connection', (socket) => {
+        for (let i = 0; i < 300; i++) socket.send(`m${i}`);
+      });
+      const pool = newPool();
+      const id = pool.connect(srv.url);
+      const seen: string[] = [];
+      for await (const batch of pool.inbox.batches(64)) {
+        expect(batch.length).toBeGreaterThan(0);
+        expect(batch.length).toBeLessThanOrEqual(64);
+        for (const message of batch) {
+          expect(message.id).toBe(id);
+          seen.push(message.data as string);
+        }
+        if (seen.length === 300) break;
+      }
+      expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => `m${i}`));
+      expect(pool.inbox.drain()).toEqual([]);
+      expect(pool.inbox.depth).toBe(0);
+    });
+  });
+
   describe('after close', () => {
     it('connect, send and remove fail with PoolClosedError, peers() is empty, close is idempotent', async () => {
       const srv = await server();

@@ -6,7 +6,7 @@ import vm from 'node:vm';
 import { BackpressureError, ConnectionUnavailableError } from '../../src/errors.ts';
 import { createPool } from '../../src/pool.ts';
 import type { DisconnectCause } from '../../src/types.ts';
-import { SequenceLedger } from './ledger.ts';
+import { DenseInts, SequenceLedger } from './ledger.ts';
 import type { PeersReport } from './peers.ts';
 
 // Soak run: `npm run soak -- --minutes N [--peers P]`. The pool runs here;
@@ -99,6 +99,9 @@ async function main(): Promise<void> {
     retry: { initialDelay: 200, maxDelay: 3000 }
   });
 
+  /** Peer id → its index (0 … peers-1), which names it in the URL path and in what it sends. */
+  const index = new Map<string, number>();
+
   // --- events: strict connected/disconnected alternation per peer -----------------
   const peers = new Map<string, PeerLedger>();
   const causes: Partial<Record<DisconnectCause, number>> = {};
@@ -126,7 +129,8 @@ async function main(): Promise<void> {
 
   // --- inbox: every connection's numbers must arrive gap-free ----------------------
   const ledger = new SequenceLedger();
-  const connPeer = new Map<number, string>();
+  // Connection → 1 + peer index (0 = not seen yet), off-heap like the ledger.
+  const connPeer = new DenseInts();
   let delivered = 0;
   let stallUntil = 0;
   let stalls = 0;
@@ -137,8 +141,9 @@ async function main(): Promise<void> {
       const conn = Number(connText);
       ledger.record(conn, Number(seqText));
       const owner = connPeer.get(conn);
-      if (owner === undefined) connPeer.set(conn, message.id);
-      else if (owner !== message.id) violation(`connection ${conn} delivered for ${owner} and ${message.id}`);
+      const peer = (index.get(message.id) ?? -2) + 1;
+      if (owner === 0) connPeer.set(conn, peer);
+      else if (owner !== peer) violation(`connection ${conn} delivered for peer ${owner - 1} and ${message.id}`);
       delivered += 1;
       // Now and then the consumer stalls: the inbox fills and the workers pause their sockets.
       const wait = stallUntil - Date.now();
@@ -153,7 +158,6 @@ async function main(): Promise<void> {
   // --- sends: numbered per connection, checked gap-free by the servers ------------
   // Only every 4th peer is sent to: a successful send resets the keepalive (spec §6), so
   // a black-holed peer that is sent to is noticed only by a later fault, not by keepalive.
-  const index = new Map<string, number>();
   const live = new Map<string, number>();
   pool.actor.on('connected', (event) => {
     if ((index.get(event.id) ?? 1) % 4 === 0) live.set(event.id, 0);
