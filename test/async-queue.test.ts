@@ -152,6 +152,86 @@ describe('AsyncQueue', () => {
     });
   });
 
+  describe('drain', () => {
+    it('takes every buffered item at once, oldest first, and leaves the queue empty', () => {
+      const queue = new AsyncQueue<number>();
+      for (let i = 0; i < 40; i++) queue.push(i);
+      expect(queue.drain()).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      expect(queue.size).toBe(0);
+      expect(queue.drain()).toEqual([]);
+    });
+
+    it('takes at most max items and keeps the rest in order', () => {
+      const queue = new AsyncQueue<string>();
+      for (const item of ['a', 'b', 'c', 'd', 'e']) queue.push(item);
+      expect(queue.drain(2)).toEqual(['a', 'b']);
+      expect(queue.drain(2)).toEqual(['c', 'd']);
+      expect(queue.drain(2)).toEqual(['e']);
+    });
+
+    it('calls onTake once per item taken', () => {
+      const seen: number[] = [];
+      const queue = new AsyncQueue<number>({ onTake: (item) => seen.push(item) });
+      for (let i = 0; i < 5; i++) queue.push(i);
+      queue.drain(3);
+      expect(seen).toEqual([0, 1, 2]);
+    });
+
+    it.each([0, -1, 1.5, Number.NaN])('rejects a batch size of %s', (max) => {
+      expect(() => new AsyncQueue<number>().drain(max)).toThrow(RangeError);
+      expect(() => new AsyncQueue<number>().batches(max)).toThrow(RangeError);
+    });
+  });
+
+  describe('batches', () => {
+    it('yields what is buffered as one batch per next(), up to max each', async () => {
+      const queue = new AsyncQueue<number>();
+      for (let i = 0; i < 5; i++) queue.push(i);
+      queue.end();
+      const batches: number[][] = [];
+      for await (const batch of queue.batches(2)) batches.push(batch);
+      expect(batches).toEqual([[0, 1], [2, 3], [4]]);
+    });
+
+    it('waits on an empty queue, then takes the first push and everything pushed with it', async () => {
+      const queue = new AsyncQueue<number>();
+      const pending = queue.batches().next();
+      await settle();
+      queue.push(1);
+      queue.push(2);
+      queue.push(3);
+      expect(await pending).toEqual({ done: false, value: [1, 2, 3] });
+      expect(queue.size).toBe(0);
+    });
+
+    it('finishes once the queue has ended and is empty', async () => {
+      const queue = new AsyncQueue<number>();
+      const batches = queue.batches();
+      const pending = batches.next();
+      queue.end();
+      expect(await pending).toEqual({ done: true, value: undefined });
+    });
+
+    it('keeps the remaining items when the loop breaks', async () => {
+      const queue = new AsyncQueue<number>();
+      for (let i = 0; i < 6; i++) queue.push(i);
+      for await (const batch of queue.batches(4)) {
+        expect(batch).toEqual([0, 1, 2, 3]);
+        break;
+      }
+      queue.end();
+      expect(await collect(queue)).toEqual([4, 5]);
+    });
+
+    it('shares the buffer with the item iterator, in FIFO order', async () => {
+      const queue = new AsyncQueue<number>();
+      for (let i = 0; i < 4; i++) queue.push(i);
+      const items = queue[Symbol.asyncIterator]();
+      expect(await items.next()).toEqual({ done: false, value: 0 });
+      expect(await queue.batches().next()).toEqual({ done: false, value: [1, 2, 3] });
+    });
+  });
+
   describe('onTake', () => {
     it('is called with each consumed item, after the size is updated', async () => {
       const seen: Array<[number, number]> = [];

@@ -48,6 +48,16 @@ describe('Inbox', () => {
       expect((await collect(inbox)).map((m) => m.data)).toEqual(['m2', 'm3']);
     });
 
+    it('hands out buffered messages in batches, oldest first', async () => {
+      const inbox = new Inbox({ capacity: 8, overflow: 'block' });
+      for (let i = 0; i < 5; i++) inbox.write(PEER, `m${i}`, i);
+      expect(inbox.drain(2).map((m) => m.data)).toEqual(['m0', 'm1']);
+      inbox.end();
+      const batches: unknown[][] = [];
+      for await (const batch of inbox.batches()) batches.push(batch.map((m) => m.data));
+      expect(batches).toEqual([['m2', 'm3', 'm4']]);
+    });
+
     it('counts every written message as received', () => {
       const inbox = new Inbox({ capacity: 4, overflow: 'block' });
       for (let i = 0; i < 6; i++) inbox.write(PEER, 'x', i);
@@ -108,6 +118,16 @@ describe('Inbox', () => {
       await settle();
       expect(resume).not.toHaveBeenCalled();
       await iterator.next();
+      await settle();
+      expect(resume).toHaveBeenCalledTimes(1);
+    });
+
+    it('resumes once when a batch consumer drains past the low-water mark', async () => {
+      const inbox = new Inbox({ capacity: 4, overflow: 'block' });
+      for (let i = 0; i < 5; i++) inbox.write(PEER, 'x', i);
+      const resume = vi.fn();
+      inbox.onDrain(resume);
+      expect((await inbox.batches().next()).value).toHaveLength(5);
       await settle();
       expect(resume).toHaveBeenCalledTimes(1);
     });

@@ -25,10 +25,12 @@ function memory(): { heap: number; rss: number } {
 }
 
 const before = memory();
+const startCpu = process.cpuUsage();
 const started = performance.now();
-const fleet = openFleet(kind as Kind, urls);
+const fleet = await openFleet(kind as Kind, urls);
 await fleet.opened;
 const connectMs = performance.now() - started;
+const cpu = process.cpuUsage(startCpu);
 // Let handshake leftovers and first-tick timers settle before sampling.
 await sleep(500);
 const after = memory();
@@ -39,6 +41,7 @@ emit({
   kind,
   peers,
   connectMs,
+  connectCpuUsPerPeer: (cpu.user + cpu.system) / peers,
   heapPerPeer: (after.heap - before.heap) / peers,
   rssPerPeer: (after.rss - before.rss) / peers,
   closeMs

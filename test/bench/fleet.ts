@@ -5,9 +5,20 @@
  * the per-message hot loops live in the measure scripts themselves.
  */
 import WS from 'ws';
-import ReconnectingWebSocket from 'partysocket/ws';
-import { AbstractRelay } from 'nostr-tools/abstract-relay';
-import { createPool, wsDialer, type Dialer, type Pool, type PoolOptions } from '../../src/index.ts';
+import type { Dialer, Pool, PoolOptions } from '../../src/index.ts';
+
+type Honeybee = typeof import('../../src/index.ts');
+
+/**
+ * The honeybee under test: the compiled package the runner built
+ * (`HONEYBEE_ENTRY`), or the TypeScript sources when run by hand. The build
+ * is what users run; the sources go through tsx, whose esbuild transform
+ * wraps every closure in a `__name` call (≈ 4 KiB more heap per peer).
+ */
+export function loadHoneybee(): Promise<Honeybee> {
+  const entry = process.env.HONEYBEE_ENTRY;
+  return entry === undefined || entry === '' ? import('../../src/index.ts') : (import(entry) as Promise<Honeybee>);
+}
 
 export type Kind = 'raw' | 'honeybee' | 'partysocket' | 'nostr';
 export const KINDS: readonly Kind[] = ['raw', 'honeybee', 'partysocket', 'nostr'];
@@ -27,6 +38,8 @@ export interface FleetOptions {
   onDrop?: () => void;
   /** Called whenever a client reports `connected` / `open`. */
   onOpen?: () => void;
+  /** Extra options per library (only the storm's quick mode uses them). */
+  options?: { honeybee?: PoolOptions; partysocket?: { minReconnectionDelay?: number } };
 }
 
 const WS_OPTIONS = { perMessageDeflate: false } as const;
@@ -81,11 +94,14 @@ function countingWs(onDial: (() => void) | undefined): typeof WS {
   } as typeof WS;
 }
 
-function partysocketFleet(urls: string[], hooks: FleetOptions): Fleet {
+// Each library is imported only by the process that measures it, so no client
+// pays for loading (or carries the heap of) another contender.
+async function partysocketFleet(urls: string[], hooks: FleetOptions): Promise<Fleet> {
+  const { default: ReconnectingWebSocket } = await import('partysocket/ws');
   const open = allOf(urls.length);
   const WebSocket = countingWs(hooks.onDial);
   const sockets = urls.map((url) => {
-    const rws = new ReconnectingWebSocket(url, [], { WebSocket });
+    const rws = new ReconnectingWebSocket(url, [], { WebSocket, ...hooks.options?.partysocket });
     let first = true;
     rws.addEventListener('open', () => {
       hooks.onOpen?.();
@@ -107,7 +123,8 @@ function partysocketFleet(urls: string[], hooks: FleetOptions): Fleet {
   };
 }
 
-function nostrFleet(urls: string[], hooks: FleetOptions): Fleet {
+async function nostrFleet(urls: string[], hooks: FleetOptions): Promise<Fleet> {
+  const { AbstractRelay } = await import('nostr-tools/abstract-relay');
   const relays = urls.map(
     (url) =>
       new AbstractRelay(url, {
@@ -128,7 +145,8 @@ function nostrFleet(urls: string[], hooks: FleetOptions): Fleet {
 }
 
 /** A honeybee pool with one peer per URL; `pool` is exposed for the measures that need it. */
-export function honeybeeFleet(urls: string[], hooks: FleetOptions, options: PoolOptions = {}): Fleet & { pool: Pool } {
+export async function honeybeeFleet(urls: string[], hooks: FleetOptions, options: PoolOptions = {}): Promise<Fleet & { pool: Pool }> {
+  const { createPool, wsDialer } = await loadHoneybee();
   const open = allOf(urls.length);
   const onDial = hooks.onDial;
   const dialer: Dialer | undefined =
@@ -152,12 +170,12 @@ export function honeybeeFleet(urls: string[], hooks: FleetOptions, options: Pool
 }
 
 /** Opens one client of `kind` per URL. */
-export function openFleet(kind: Kind, urls: string[], hooks: FleetOptions = {}): Fleet {
+export async function openFleet(kind: Kind, urls: string[], hooks: FleetOptions = {}): Promise<Fleet> {
   switch (kind) {
     case 'raw':
       return rawFleet(urls, hooks);
     case 'honeybee':
-      return honeybeeFleet(urls, hooks);
+      return honeybeeFleet(urls, hooks, hooks.options?.honeybee);
     case 'partysocket':
       return partysocketFleet(urls, hooks);
     case 'nostr':

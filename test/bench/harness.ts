@@ -4,9 +4,10 @@
  * (`node --expose-gc --import tsx`), so no contender inherits another's JIT
  * state, heap or sockets.
  */
-import { spawn, execSync, type ChildProcessByStdio } from 'node:child_process';
+import { execFileSync, execSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +18,82 @@ const NODE_ARGS = ['--expose-gc', '--import', 'tsx'];
 
 type Child = ChildProcessByStdio<null, Readable, null>;
 
-function start(script: string, args: string[]): Child {
-  return spawn(process.execPath, [...NODE_ARGS, `${HERE}${script}`, ...args], {
+let slots = 1;
+const queued: Array<() => void> = [];
+
+/** How many client processes may run at once: 1 for measuring, more for the quick smoke run. */
+export function setConcurrency(limit: number): void {
+  slots = limit;
+}
+
+async function withSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (slots === 0) await new Promise<void>((resolve) => queued.push(resolve));
+  else slots--;
+  try {
+    return await work();
+  } finally {
+    const next = queued.shift();
+    if (next === undefined) slots++;
+    else next();
+  }
+}
+
+let honeybeeEntry = '';
+let pinning: { server: string; client: string } | undefined;
+
+/**
+ * Pins the server to the first CPU and the clients of the CPU-per-message
+ * measures to the second (Linux `taskset`, two cores or more), so those runs
+ * neither migrate nor share a core with the server. Lifecycle measures
+ * (connect, close, storm) stay unpinned: their wall time depends on GC and
+ * I/O helper threads that a real process spreads over every core. Returns
+ * whether pinning is on.
+ */
+export function pinCpus(enable: boolean): boolean {
+  pinning = undefined;
+  if (!enable || os.cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+  } catch {
+    return false;
+  }
+  pinning = { server: '0', client: '1' };
+  return true;
+}
+
+function start(script: string, args: string[], role: 'server' | 'client' | 'free' = 'free'): Child {
+  const command = [process.execPath, ...NODE_ARGS, `${HERE}${script}`, ...args];
+  const cpu = role === 'free' ? undefined : pinning?.[role];
+  const [file, ...rest] = cpu === undefined ? command : ['taskset', '-c', cpu, ...command];
+  return spawn(file!, rest, {
     cwd: ROOT,
+    env: { ...process.env, HONEYBEE_ENTRY: honeybeeEntry },
     stdio: ['ignore', 'pipe', 'inherit']
   });
+}
+
+/**
+ * Compiles the package with `tsc` (as `npm run build` does) into
+ * `test-artifacts/bench-build` and makes every client load it: the measured
+ * honeybee is the JavaScript users run. Returns what was measured; on a
+ * failed build the clients fall back to the TypeScript sources through tsx.
+ */
+export function useBuild(build: boolean): string {
+  honeybeeEntry = '';
+  if (!build) return 'TypeScript sources through tsx';
+  const outDir = join(ROOT, 'test-artifacts', 'bench-build');
+  try {
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', outDir, '--declaration', 'false', '--sourceMap', 'false'], {
+      cwd: ROOT,
+      stdio: 'pipe'
+    });
+  } catch (error) {
+    const output = String((error as { stdout?: unknown }).stdout ?? error);
+    process.stderr.write(`[bench] tsc build failed; measuring the TypeScript sources instead:\n${output}\n`);
+    return 'TypeScript sources through tsx (the tsc build failed)';
+  }
+  honeybeeEntry = join(outDir, 'src', 'index.js');
+  return 'the tsc build (test-artifacts/bench-build)';
 }
 
 /** Yields each JSON line a child prints; other lines are ignored. */
@@ -42,7 +114,7 @@ export interface Server {
 }
 
 export async function startServer(port = 0): Promise<Server> {
-  const child = start('firehose-server.ts', port === 0 ? [] : ['--port', String(port)]);
+  const child = start('firehose-server.ts', port === 0 ? [] : ['--port', String(port)], 'server');
   const lines = jsonLines(child);
   const first = await lines.next();
   if (first.done === true) throw new Error('firehose server exited before listening');
@@ -67,8 +139,16 @@ export async function startServer(port = 0): Promise<Server> {
 }
 
 /** Runs one client process to completion and returns the last JSON line it printed. */
-export async function runClient(script: string, args: Array<string | number>, timeoutMs = 180_000): Promise<Record<string, unknown>> {
-  const child = start(script, args.map(String));
+export function runClient(
+  script: string,
+  args: Array<string | number>,
+  options: { pin?: boolean; timeoutMs?: number } = {}
+): Promise<Record<string, unknown>> {
+  return withSlot(() => runClientNow(script, args, options.pin === true, options.timeoutMs ?? 180_000));
+}
+
+async function runClientNow(script: string, args: Array<string | number>, pin: boolean, timeoutMs: number): Promise<Record<string, unknown>> {
+  const child = start(script, args.map(String), pin ? 'client' : 'free');
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
   let last: Record<string, unknown> | undefined;
@@ -83,11 +163,20 @@ export async function runClient(script: string, args: Array<string | number>, ti
  * Runs a client that prints `{"ready":true}` at some point, calls `onReady`
  * then, and returns the JSON line printed after it.
  */
-export async function runInteractiveClient(
+export function runInteractiveClient(
   script: string,
   args: Array<string | number>,
   onReady: () => Promise<void>,
   timeoutMs = 180_000
+): Promise<Record<string, unknown>> {
+  return withSlot(() => runInteractiveNow(script, args, onReady, timeoutMs));
+}
+
+async function runInteractiveNow(
+  script: string,
+  args: Array<string | number>,
+  onReady: () => Promise<void>,
+  timeoutMs: number
 ): Promise<Record<string, unknown>> {
   const child = start(script, args.map(String));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

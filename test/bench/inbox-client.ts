@@ -13,10 +13,7 @@
  * usage: tsx inbox-client.ts <kind> <port> <count> <peers>
  */
 import WS from 'ws';
-import ReconnectingWebSocket from 'partysocket/ws';
-import { AbstractRelay } from 'nostr-tools/abstract-relay';
-import { createPool } from '../../src/index.ts';
-import { emit, urlsFor } from './fleet.ts';
+import { emit, loadHoneybee, urlsFor } from './fleet.ts';
 
 const [kind = 'raw', portText = '0', countText = '100000', peersText = '1'] = process.argv.slice(2);
 const peers = Number(peersText);
@@ -52,7 +49,8 @@ function runRaw(): void {
   }
 }
 
-function runPartysocket(): void {
+async function runPartysocket(): Promise<void> {
+  const { default: ReconnectingWebSocket } = await import('partysocket/ws');
   for (const url of urls) {
     const rws = new ReconnectingWebSocket(url, [], { WebSocket: WS });
     rws.addEventListener('message', (event) => {
@@ -62,6 +60,7 @@ function runPartysocket(): void {
 }
 
 async function runNostr(): Promise<void> {
+  const { AbstractRelay } = await import('nostr-tools/abstract-relay');
   for (const url of urls) {
     const relay = new AbstractRelay(url, { verifyEvent: () => true, websocketImplementation: WS as unknown as typeof WebSocket });
     await relay.connect();
@@ -75,7 +74,8 @@ async function runNostr(): Promise<void> {
 }
 
 async function runHoneybee(parse: boolean): Promise<void> {
-  const pool = createPool(process.env.INBOX ? { inboxSize: Number(process.env.INBOX), inboxOverflow: (process.env.OVF ?? "block") as "block" } : {});
+  const { createPool } = await loadHoneybee();
+  const pool = createPool();
   for (const url of urls) pool.connect(url);
   for await (const message of pool.inbox) {
     const data = parse ? (JSON.parse(message.data as string) as unknown[])[0] : message.data;
@@ -87,7 +87,8 @@ async function runHoneybee(parse: boolean): Promise<void> {
 }
 
 async function runHoneybeeBatches(): Promise<void> {
-  const pool = createPool(process.env.INBOX ? { inboxSize: Number(process.env.INBOX), inboxOverflow: (process.env.OVF ?? "block") as "block" } : {});
+  const { createPool } = await loadHoneybee();
+  const pool = createPool();
   for (const url of urls) pool.connect(url);
   for await (const batch of pool.inbox.batches()) {
     for (const message of batch) {
@@ -103,7 +104,7 @@ switch (kind) {
     runRaw();
     break;
   case 'partysocket':
-    runPartysocket();
+    await runPartysocket();
     break;
   case 'nostr':
     await runNostr();

@@ -19,14 +19,20 @@ export interface Plan {
   registerSizes: number[];
   registerRuns: number;
   stormPeers: number;
+  /** Short redial delays, so a storm is over in a second (quick mode). */
+  stormFast: boolean;
   stallSeconds: number;
+  /** Peers registered and closed before a registration run is timed (JIT warm-up). */
+  registerWarmup: number;
+  /** Client processes at once (1 when measuring). */
+  concurrency: number;
 }
 
 export const FULL: Plan = {
   quick: false,
   warmup: 1,
-  runs: 5,
-  inboxCount: 400_000,
+  runs: 7,
+  inboxCount: 1_000_000,
   inboxPeers: [1, 100],
   sendCount: 200_000,
   connectSizes: [1000, 10_000],
@@ -34,7 +40,10 @@ export const FULL: Plan = {
   registerSizes: [1000, 5000, 10_000, 20_000],
   registerRuns: 3,
   stormPeers: 5000,
-  stallSeconds: 30
+  stormFast: false,
+  stallSeconds: 30,
+  registerWarmup: 1000,
+  concurrency: 1
 };
 
 /** Seconds-long: proves every measure still runs; its numbers mean nothing. */
@@ -43,14 +52,17 @@ export const QUICK: Plan = {
   warmup: 0,
   runs: 1,
   inboxCount: 20_000,
-  inboxPeers: [1, 10],
-  sendCount: 10_000,
-  connectSizes: [20, 100],
+  inboxPeers: [1, 3],
+  sendCount: 5000,
+  connectSizes: [20],
   connectRuns: 1,
-  registerSizes: [100, 200, 400, 800],
+  registerSizes: [50, 200],
   registerRuns: 1,
-  stormPeers: 40,
-  stallSeconds: 2
+  stormPeers: 20,
+  stormFast: true,
+  stallSeconds: 1.5,
+  registerWarmup: 0,
+  concurrency: 4
 };
 
 export const INBOX_KINDS = ['raw', 'honeybee', 'honeybee-batch', 'honeybee-parse', 'partysocket', 'nostr'] as const;
@@ -106,7 +118,7 @@ export async function measureInbox(plan: Plan, server: Server): Promise<InboxRow
   const rows: InboxRow[] = [];
   for (const peers of plan.inboxPeers) {
     const samples = await alternate(plan, INBOX_KINDS, server, (kind) =>
-      runClient('inbox-client.ts', [kind, server.port, plan.inboxCount, peers])
+      runClient('inbox-client.ts', [kind, server.port, plan.inboxCount, peers], { pin: true })
     );
     rows.push({ peers, cpuUsPerMessage: field(samples, 'cpuUsPerMessage') });
   }
@@ -114,7 +126,7 @@ export async function measureInbox(plan: Plan, server: Server): Promise<InboxRow
 }
 
 export async function measureSend(plan: Plan, server: Server): Promise<Record<(typeof SEND_KINDS)[number], Summary>> {
-  const samples = await alternate(plan, SEND_KINDS, server, (kind) => runClient('send-client.ts', [kind, server.port, plan.sendCount]));
+  const samples = await alternate(plan, SEND_KINDS, server, (kind) => runClient('send-client.ts', [kind, server.port, plan.sendCount], { pin: true }));
   return field(samples, 'cpuUsPerMessage');
 }
 
@@ -156,8 +168,11 @@ export async function measureRegister(plan: Plan): Promise<RegisterRow[]> {
   for (let round = 0; round < plan.warmup + plan.registerRuns; round++) {
     const order = round % 2 === 0 ? plan.registerSizes : [...plan.registerSizes].reverse();
     const results = plan.quick
-      ? await Promise.all(order.map((size) => runClient('register-client.ts', [size])))
-      : await order.reduce<Promise<Sample[]>>(async (done, size) => [...(await done), await runClient('register-client.ts', [size])], Promise.resolve([]));
+      ? await Promise.all(order.map((size) => runClient('register-client.ts', [size, plan.registerWarmup])))
+      : await order.reduce<Promise<Sample[]>>(
+          async (done, size) => [...(await done), await runClient('register-client.ts', [size, plan.registerWarmup])],
+          Promise.resolve([])
+        );
     if (round < plan.warmup) continue;
     results.forEach((sample, i) => samples.get(order[i]!)!.push(sample));
   }
@@ -181,11 +196,11 @@ export interface StormResult {
   lastDialAfterDropMs: number;
 }
 
-async function storm(kind: string, peers: number): Promise<StormResult> {
+async function storm(kind: string, peers: number, fast: boolean): Promise<StormResult> {
   let server = await startServer();
   const port = server.port;
   let serverDownMs = 0;
-  const result = await runInteractiveClient('storm-client.ts', [kind, port, peers], async () => {
+  const result = await runInteractiveClient('storm-client.ts', [kind, port, peers, fast ? 'fast' : 'default'], async () => {
     await sleep(200);
     const killed = performance.now();
     await server.kill('SIGKILL');
@@ -197,9 +212,9 @@ async function storm(kind: string, peers: number): Promise<StormResult> {
 }
 
 export async function measureStorm(plan: Plan): Promise<StormResult[]> {
-  if (plan.quick) return Promise.all(STORM_KINDS.map((kind) => storm(kind, plan.stormPeers)));
+  if (plan.quick) return Promise.all(STORM_KINDS.map((kind) => storm(kind, plan.stormPeers, plan.stormFast)));
   const results: StormResult[] = [];
-  for (const kind of STORM_KINDS) results.push(await storm(kind, plan.stormPeers));
+  for (const kind of STORM_KINDS) results.push(await storm(kind, plan.stormPeers, plan.stormFast));
   return results;
 }
 

@@ -7,14 +7,17 @@
  *
  * Run with `--expose-gc`.
  *
- * usage: tsx register-client.ts <peers>
+ * usage: tsx register-client.ts <peers> [<warm-up peers, default 1000>]
  */
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
-import { createPool, type Dialer } from '../../src/index.ts';
-import { collectGarbage, emit } from './fleet.ts';
+import type { Dialer } from '../../src/index.ts';
+import { collectGarbage, emit, loadHoneybee } from './fleet.ts';
+
+const { createPool } = await loadHoneybee();
 
 const peers = Number(process.argv[2] ?? '1000');
+const warmup = Number(process.argv[3] ?? '1000');
 
 /** A socket stuck in CONNECTING: it never emits anything. */
 class HungSocket extends EventEmitter {
@@ -50,7 +53,7 @@ async function register(list: string[]): Promise<{ connectUs: number; startedUs:
   return { connectUs, startedUs, closeMs: performance.now() - closeStarted };
 }
 
-await register(urls(1000, 'warm'));
+if (warmup > 0) await register(urls(warmup, 'warm'));
 collectGarbage();
 const result = await register(urls(peers, 'p'));
 emit({

@@ -89,8 +89,14 @@ function inboxSection(rows: InboxRow[], plan: Plan): string {
       x(ratio(c.honeybee, c.raw)), x(ratio(c['honeybee-batch'], c.raw)), x(ratio(c.honeybee, c.partysocket)), x(ratio(c['honeybee-parse'], c.nostr))
     ];
   });
+  const best = rows.map((row) => {
+    const c = row.cpuUsPerMessage;
+    return `${row.peers} peer(s): for await ${x(c.honeybee.min / c.raw.min)}, batches ${x(c['honeybee-batch'].min / c.raw.min)}`;
+  });
   return [
-    `## Inbox CPU, µs per message (${plan.inboxCount} messages per run)`,
+    `## Inbox CPU, µs per message (${plan.inboxCount} messages per run, the first 20 % of each run not counted)`,
+    '',
+    `Ratios of the fastest runs (the least disturbed by other load), honeybee / raw ws: ${best.join('; ')}.`,
     '',
     table(
       ['peers', 'raw ws', 'honeybee for await', 'honeybee batches()', 'honeybee + JSON.parse', 'partysocket', 'nostr-tools', 'hb / raw', 'hb batches / raw', 'hb / partysocket', 'hb+parse / nostr'],
@@ -103,6 +109,8 @@ function sendSection(send: Record<string, Summary>, plan: Plan): string {
   const s = send as Record<'raw' | 'honeybee' | 'partysocket' | 'nostr', Summary>;
   return [
     `## Send CPU, µs per message (${plan.sendCount} messages per run, server discards)`,
+    '',
+    `Ratio of the fastest runs, pool.send / ws.send: ${x(s.honeybee.min / s.raw.min)}.`,
     '',
     table(
       ['raw ws.send', 'pool.send', 'partysocket', 'nostr-tools relay.send', 'hb / raw', 'hb / partysocket', 'hb / nostr'],
@@ -179,8 +187,8 @@ export function markdown(header: Record<string, unknown>, machine: Record<string
     '',
     `- date: ${String(header.date)}; command: \`${String(header.command)}\`; took ${String(header.durationS)} s`,
     `- machine: ${machineLine}`,
-    `- packages: ${versions}`,
-    `- method: server in a child process, each client run in its own process, ${plan.warmup} warm-up round(s) discarded, ${plan.runs} measured rounds alternating order (${plan.connectRuns} for connect/memory/close, ${plan.registerRuns} for registration); cells are median (min–max); ratios compare medians`
+    `- packages: ${versions}; honeybee measured from ${String(header.measured)}`,
+    `- method: server in a child process, each client run in its own process${header.pinned === true ? ' (server pinned to CPU 0, clients to CPU 1)' : ''}, ${plan.warmup} warm-up round(s) discarded, ${plan.runs} measured rounds alternating order (${plan.connectRuns} for connect/memory/close, ${plan.registerRuns} for registration); cells are median (min–max); ratios compare medians`
   ].join('\n');
   const sections = [
     intro,

@@ -4,11 +4,14 @@
  * `test-artifacts/bench.md` and `test-artifacts/bench.json` and prints the
  * Markdown report.
  *
- * usage: npm run bench [-- --quick] [--runs <n>] [--only inbox,send,connect,register,storm,stall] [--out <dir>]
+ * Honeybee is measured as users run it, compiled by tsc, unless `--source`
+ * (the default in `--quick` mode, which only proves the bench still runs).
+ *
+ * usage: npm run bench [-- --quick] [--source] [--runs <n>] [--only inbox,send,connect,register,storm,stall] [--out <dir>]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, machine, startServer } from './harness.ts';
+import { ROOT, machine, pinCpus, setConcurrency, startServer, useBuild } from './harness.ts';
 import { FULL, QUICK, measureConnect, measureInbox, measureRegister, measureSend, measureStall, measureStorm, type Plan } from './measures.ts';
 import { markdown, targets, type Results } from './report.ts';
 
@@ -29,32 +32,30 @@ const log = (text: string): void => {
   process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${text}\n`);
 };
 
+log('building');
+const measured = useBuild(!plan.quick && !args.includes('--source'));
+const pinned = pinCpus(!plan.quick);
 const server = await startServer();
+setConcurrency(plan.concurrency);
 const results: Results = { inbox: [], send: {}, connect: [], register: [], storm: [], stall: [] };
+const steps: Array<[string, string, () => Promise<void>]> = [
+  ['inbox', 'inbox CPU', async () => void (results.inbox = await measureInbox(plan, server))],
+  ['send', 'send CPU', async () => void (results.send = await measureSend(plan, server))],
+  ['connect', 'connect time, idle memory, close', async () => void (results.connect = await measureConnect(plan, server))],
+  ['register', 'registration scaling', async () => void (results.register = await measureRegister(plan))],
+  ['storm', 'reconnect storm', async () => void (results.storm = await measureStorm(plan))],
+  ['stall', 'stalled consumer', async () => void (results.stall = await measureStall(plan, server))]
+];
 try {
-  if (wanted('inbox')) {
-    log('inbox CPU');
-    results.inbox = await measureInbox(plan, server);
-  }
-  if (wanted('send')) {
-    log('send CPU');
-    results.send = await measureSend(plan, server);
-  }
-  if (wanted('connect')) {
-    log('connect time, idle memory, close');
-    results.connect = await measureConnect(plan, server);
-  }
-  if (wanted('register')) {
-    log('registration scaling');
-    results.register = await measureRegister(plan);
-  }
-  if (wanted('storm')) {
-    log('reconnect storm');
-    results.storm = await measureStorm(plan);
-  }
-  if (wanted('stall')) {
-    log('stalled consumer');
-    results.stall = await measureStall(plan, server);
+  const chosen = steps.filter(([name]) => wanted(name));
+  if (plan.quick) {
+    // Only completion matters here: everything at once, a few client processes at a time.
+    await Promise.all(chosen.map(async ([, label, step]) => (await step(), log(`${label} done`))));
+  } else {
+    for (const [, label, step] of chosen) {
+      log(label);
+      await step();
+    }
   }
 } finally {
   await server.kill();
@@ -63,7 +64,9 @@ try {
 const header = {
   date: new Date().toISOString(),
   command: `npm run bench${args.length === 0 ? '' : ` -- ${args.join(' ')}`}`,
-  durationS: Math.round((performance.now() - started) / 1000)
+  durationS: Math.round((performance.now() - started) / 1000),
+  measured,
+  pinned
 };
 const host = machine();
 const checks = targets(results);

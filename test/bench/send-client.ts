@@ -11,10 +11,7 @@
  * usage: tsx send-client.ts <kind> <port> <count>
  */
 import WS from 'ws';
-import ReconnectingWebSocket from 'partysocket/ws';
-import { AbstractRelay } from 'nostr-tools/abstract-relay';
-import { createPool } from '../../src/index.ts';
-import { emit } from './fleet.ts';
+import { emit, loadHoneybee } from './fleet.ts';
 
 const [kind = 'raw', portText = '0', countText = '100000'] = process.argv.slice(2);
 const total = Number(countText);
@@ -32,17 +29,20 @@ async function sender(): Promise<(data: string) => void> {
       return (data) => ws.send(data);
     }
     case 'honeybee': {
+      const { createPool } = await loadHoneybee();
       const pool = createPool();
       const id = pool.connect(url);
       await new Promise((resolve) => pool.actor.on('connected', resolve));
       return (data) => pool.send(id, data);
     }
     case 'partysocket': {
+      const { default: ReconnectingWebSocket } = await import('partysocket/ws');
       const rws = new ReconnectingWebSocket(url, [], { WebSocket: WS });
       await new Promise((resolve) => rws.addEventListener('open', resolve));
       return (data) => rws.send(data);
     }
     case 'nostr': {
+      const { AbstractRelay } = await import('nostr-tools/abstract-relay');
       const relay = new AbstractRelay(url, { verifyEvent: () => true, websocketImplementation: WS as unknown as typeof WebSocket });
       await relay.connect();
       return (data) => void relay.send(data);

@@ -8,8 +8,10 @@
  * usage: tsx stall-client.ts <port> <seconds> <block|drop-oldest>
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULTS, createPool, type InboxOverflow } from '../../src/index.ts';
-import { emit } from './fleet.ts';
+import type { InboxOverflow } from '../../src/index.ts';
+import { emit, loadHoneybee } from './fleet.ts';
+
+const { DEFAULTS, createPool } = await loadHoneybee();
 
 const [portText = '0', secondsText = '30', overflow = 'block'] = process.argv.slice(2);
 const seconds = Number(secondsText);

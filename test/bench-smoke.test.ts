@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// Proves that `npm run bench` still runs end to end. Timings are never
+// asserted: the quick mode's numbers are meaningless by design.
+const run = promisify(execFile);
+const out = mkdtempSync(join(tmpdir(), 'honeybee-bench-'));
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+interface Summary {
+  median: number;
+  samples: number[];
+}
+
+function expectSummary(value: Summary | undefined): void {
+  expect(value?.samples.length).toBeGreaterThan(0);
+  expect(Number.isFinite(value?.median)).toBe(true);
+}
+
+describe('npm run bench -- --quick', () => {
+  it('finishes and writes bench.json and bench.md with every measure and target', { timeout: 90_000 }, async () => {
+    await run('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', out], { maxBuffer: 16 * 1024 * 1024 });
+    const report = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as {
+      machine: Record<string, unknown>;
+      targets: Array<{ measure: string; value: number }>;
+      results: {
+        inbox: Array<{ peers: number; cpuUsPerMessage: Record<string, Summary> }>;
+        send: Record<string, Summary>;
+        connect: Array<Record<string, Record<string, Summary>>>;
+        register: Array<{ registerUsPerPeer: Summary; connectUsPerPeer: Summary }>;
+        storm: Array<{ kind: string; allBackMs: number; peakDialsPerSecond: number }>;
+        stall: Array<{ overflow: string; rssGrowthAfterFullMiB: number; series: unknown[] }>;
+      };
+    };
+    const { results } = report;
+
+    expect(report.machine).toMatchObject({ node: process.version });
+    expect(results.inbox).toHaveLength(2);
+    for (const row of results.inbox) {
+      for (const kind of ['raw', 'honeybee', 'honeybee-batch', 'honeybee-parse', 'partysocket', 'nostr']) {
+        expectSummary(row.cpuUsPerMessage[kind]);
+      }
+    }
+    for (const kind of ['raw', 'honeybee', 'partysocket', 'nostr']) expectSummary(results.send[kind]);
+    expect(results.connect.length).toBeGreaterThan(0);
+    for (const row of results.connect) {
+      for (const measure of ['connectMs', 'heapPerPeer', 'rssPerPeer', 'closeMs']) {
+        for (const kind of ['raw', 'honeybee', 'partysocket', 'nostr']) expectSummary(row[measure]?.[kind]);
+      }
+    }
+    expect(results.register.length).toBeGreaterThan(1);
+    for (const row of results.register) expectSummary(row.registerUsPerPeer);
+    expect(results.storm.map((storm) => storm.kind)).toEqual(['honeybee', 'partysocket']);
+    for (const storm of results.storm) expect(storm.peakDialsPerSecond).toBeGreaterThan(0);
+    expect(results.stall.map((stall) => stall.overflow)).toEqual(['block', 'drop-oldest']);
+    for (const stall of results.stall) expect(stall.series.length).toBeGreaterThan(2);
+    // One line per target of performance.md, each with a number.
+    expect(report.targets.length).toBeGreaterThanOrEqual(16);
+    for (const target of report.targets) expect(Number.isFinite(target.value)).toBe(true);
+    expect(readFileSync(join(out, 'bench.md'), 'utf8')).toContain('## Targets');
+  });
+});
