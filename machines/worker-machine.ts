@@ -64,10 +64,15 @@ export type WorkerTag = 'dialing' | 'connected' | 'closing' | 'backoff' | 'stopp
 /** The tags of the worker machine: the public ones, and `handshaking` (which is also `dialing`). */
 export type WorkerMachineTag = WorkerTag | 'handshaking';
 
-/** The wait before the next dial: backoff after failures, `reconnectDelay` (plus backoff for flaps) after a connection. */
+/** The wait before the next dial: backoff after failures, jittered `reconnectDelay` (plus backoff for flaps) after a connection. */
 export function nextDialDelay(context: WorkerContext): number {
   const backoff = computeBackoff(context.attempt, context.timing.retry, context.random);
-  return context.waitingAfter === 'disconnected' ? context.timing.reconnectDelay + backoff : backoff;
+  if (context.waitingAfter !== 'disconnected') return backoff;
+  // When a server restarts, all its peers lose their connection at once; jitter
+  // (the retry policy's, same spread) keeps them from redialing in one burst.
+  const { jitter } = context.timing.retry;
+  const spread = 1 - jitter / 2 + jitter * Math.min(Math.max(context.random(), 0), 1);
+  return Math.round(context.timing.reconnectDelay * spread) + backoff;
 }
 
 // The keepalive belongs to the connection: activity from before it opened

@@ -246,6 +246,23 @@ describe('backoff', () => {
     expect(w.tags()).toEqual(['dialing']);
   });
 
+  it.each([
+    [0, 750],
+    [0.999999, 1250]
+  ])('spreads reconnectDelay by the retry jitter (random %s → wait %s ms), so peers of a restarted server do not redial at once', (r, wait) => {
+    const w = startWorker({
+      random: () => r,
+      timing: { reconnectDelay: 1000, minUptime: 1000, retry: { initialDelay: 1000, maxDelay: 60_000, jitter: 0.5 } }
+    });
+    w.fake.current.open();
+    w.advance(2000);
+    w.fake.current.close(1001, 'restart', 'remote_close');
+    w.advance(wait - 1);
+    expect(w.fake.dials).toBe(1);
+    w.advance(1);
+    expect(w.fake.dials).toBe(2);
+  });
+
   it('redials at once after a close when reconnectDelay is 0', () => {
     const w = startWorker({ timing: { reconnectDelay: 0 } });
     w.fake.current.open();
