@@ -1,3 +1,4 @@
+import type { CloseCause } from '../machines/worker-events.ts';
 import type { Logger } from 'pino';
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { ClientOptions, WebSocket } from 'ws';
@@ -12,14 +13,8 @@ export interface InboxMessage {
   readonly receivedAt: number;
 }
 
-/** Why a connection ended. */
-export type DisconnectCause =
-  | 'remote_close'
-  | 'remote_error'
-  | 'keepalive_timeout'
-  | 'read_limit'
-  | 'local_stop'
-  | 'network_error';
+/** Why a connection ended: the worker machine's own classification. */
+export type DisconnectCause = CloseCause;
 
 /**
  * The pool's inbox as the application reads it: an `AsyncIterable` of

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 
@@ -40,38 +39,8 @@ export async function startServer(options: Omit<ServerOptions, 'port' | 'host'> 
   };
 }
 
-/** A TCP server that accepts and never answers the HTTP upgrade: a hung handshake. */
-export async function startHungServer(): Promise<{ url: string; sockets: Set<net.Socket>; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    // Read (and ignore) the upgrade request: a socket nobody reads never sees the
-    // client's FIN, so it would stay in `sockets` after the client has gone.
-    socket.resume();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    sockets,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      })
-  };
-}
-
-/** A URL whose port was bound and then released: dials to it are refused. */
-export async function refusedUrl(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `ws://127.0.0.1:${port}`;
-}
+// The hung-handshake and refused-port peers are the conformance kit's own.
+export { startKitHungPeer as startHungServer, kitRefusedUrl as refusedUrl } from '../../src/testkit/servers.ts';
 
 /** Collects everything an async iterable yields until `stop()` or its end. */
 export function collect<T>(source: AsyncIterable<T>): { items: T[]; done: Promise<void> } {
