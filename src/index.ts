@@ -1,4 +1,5 @@
 export { createPool } from './pool.ts';
+export { initialWorkerStats } from './worker-stats.ts';
 export type { Pool } from './pool.ts';
 export { normalizeUrl, redactUrl } from './normalize-url.ts';
 export { DEFAULTS } from './options.ts';

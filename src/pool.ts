@@ -30,6 +30,7 @@ import type {
   WorkerStats
 } from './types.ts';
 import { wsDialer } from './ws-dialer.ts';
+import { initialWorkerStats } from './worker-stats.ts';
 
 /** A registered peer (or a removed one that is still finishing). */
 interface PeerEntry {
@@ -59,22 +60,7 @@ export interface Pool {
   peerStats(id: string): PeerStats;
 }
 
-const EMPTY_STATS: WorkerStats = {
-  state: 'unknown',
-  connected: false,
-  connectedSince: undefined,
-  attempt: 0,
-  received: 0,
-  sent: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  restarts: 0,
-  dialFailures: 0,
-  lastError: 'stats() threw',
-  lastMessageAt: undefined,
-  bufferedAmount: 0,
-  paused: false
-};
+const EMPTY_STATS: WorkerStats = { ...initialWorkerStats('unknown'), lastError: 'stats() threw' };
 
 function isWorker(value: unknown): value is Worker {
   const candidate = value as Partial<Worker> | null;

@@ -19,6 +19,7 @@ import { createPool, type Pool } from '../src/pool.ts';
 import type { PeerStats, PoolEvent, PoolOptions, PoolPlugin, Worker, WorkerFactory, WorkerStats } from '../src/types.ts';
 import { VERSION } from '../src/version.ts';
 import { collect, refusedUrl, startHungServer, startServer, type TestServer } from './helpers/servers.ts';
+import { initialWorkerStats } from '../src/worker-stats.ts';
 
 // ---------------------------------------------------------------------------
 // Fixtures: every pool and server a test opens is closed after it.
@@ -120,22 +121,7 @@ const kindOf =
   (event: PoolEvent): boolean =>
     event.kind === kind && (id === undefined || event.id === id);
 
-const STATS: WorkerStats = {
-  state: 'custom',
-  connected: false,
-  connectedSince: undefined,
-  attempt: 0,
-  received: 0,
-  sent: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  restarts: 0,
-  dialFailures: 0,
-  lastError: undefined,
-  lastMessageAt: undefined,
-  bufferedAmount: 0,
-  paused: false
-};
+const STATS: WorkerStats = initialWorkerStats('custom');
 
 /** A plain-object worker whose start() settles only when stop() is called; it ignores ctx.signal. */
 function stubbornWorker(onStart: (plugin: PoolPlugin) => void = () => {}): Worker & { stopCalls: number } {

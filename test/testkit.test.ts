@@ -7,6 +7,7 @@ import { describeWorkerContract } from '../src/testkit/vitest.ts';
 import type { Worker, WorkerFactory } from '../src/types.ts';
 import { workerFromMachine } from '../src/worker-from-machine.ts';
 import { nostrAuthLogic, nostrAuthPeer, probeAnsweringPeer, probeLogic } from './helpers/contract-peers.ts';
+import { initialWorkerStats } from '../src/worker-stats.ts';
 
 // The kit against every worker the library ships, then against deliberately
 // broken ones to show that each check can fail.
@@ -183,20 +184,5 @@ describe('checkWorkerContract', () => {
 });
 
 function emptyStats(): ReturnType<Worker['stats']> {
-  return {
-    state: 'dialing',
-    connected: false,
-    connectedSince: undefined,
-    attempt: 0,
-    received: 0,
-    sent: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    restarts: 0,
-    dialFailures: 0,
-    lastError: undefined,
-    lastMessageAt: undefined,
-    bufferedAmount: 0,
-    paused: false
-  };
+  return initialWorkerStats('dialing');
 }

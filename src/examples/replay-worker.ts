@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ConnectionUnavailableError } from '../errors.ts';
 import { redactUrl } from '../normalize-url.ts';
 import type { PoolEvent, PoolPlugin, Worker, WorkerFactory, WorkerStats } from '../types.ts';
+import { initialWorkerStats } from '../worker-stats.ts';
 
 /** One recorded frame and when it arrived. */
 export interface RecordedFrame {
@@ -88,19 +89,15 @@ export class ReplayWorker implements Worker {
   stats(): WorkerStats {
     const { received, sent, bytesIn, bytesOut, connections, paused } = this.#stats;
     return {
-      state: this.#state,
+      ...initialWorkerStats(this.#state),
       connected: this.#state === 'connected',
       connectedSince: this.#connectedSince,
-      attempt: 0,
       received,
       sent,
       bytesIn,
       bytesOut,
       restarts: Math.max(0, connections - 1),
-      dialFailures: 0,
-      lastError: undefined,
       lastMessageAt: this.#lastMessageAt,
-      bufferedAmount: 0,
       paused
     };
   }
