@@ -2,22 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeBackoff } from '../machines/backoff.ts';
 import type { BackoffPolicy } from '../machines/backoff.ts';
+import { seededRandom } from './helpers/seeded-random.ts';
 
 const never = (): number => {
   throw new Error('random() must not be called when no jitter applies');
 };
 
-// mulberry32: a tiny seeded PRNG so the "random" runs are reproducible.
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const attempts = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -63,7 +53,7 @@ describe('computeBackoff', () => {
     });
 
     it('keeps each delay within ±25 % of its base for a seeded random source', () => {
-      for (const seed of [1, 42, 2024]) expectWithinQuarter(seeded(seed));
+      for (const seed of [1, 42, 2024]) expectWithinQuarter(seededRandom(seed));
     });
 
     it('hits the edges of the jitter range', () => {

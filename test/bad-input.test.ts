@@ -16,6 +16,7 @@ import { createPool, type Pool } from '../src/pool.ts';
 import type { Dialer, PoolEvent, PoolOptions } from '../src/types.ts';
 import { wsDialer } from '../src/ws-dialer.ts';
 import { startHungServer, startServer, type TestServer } from './helpers/servers.ts';
+import { thrown } from './helpers/thrown.ts';
 
 // Bad input at every public entry point: each gets its own typed
 // HoneybeeError (never a TypeError from deep inside), nothing half-registered
@@ -41,14 +42,6 @@ async function openServer(): Promise<TestServer & { received: Array<{ data: Buff
   return Object.assign(server, { received });
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 function expectTyped<T extends HoneybeeError>(fn: () => unknown, type: abstract new (...args: never[]) => T): T {
   const error = thrown(fn);

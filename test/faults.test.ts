@@ -20,6 +20,8 @@ import {
 } from './helpers/hostile-servers.ts';
 import { startServer, type TestServer } from './helpers/servers.ts';
 import { generateCertificate, startTlsServer, type TlsTestServer } from './helpers/tls-server.ts';
+import { EventLog, type EventOf } from './helpers/event-log.ts';
+import { onConnection } from './helpers/on-connection.ts';
 
 // One test per fault a peer or the network can throw at the pool: the events
 // and causes it reports, how fast it notices, that it recovers once the fault
@@ -27,7 +29,6 @@ import { generateCertificate, startTlsServer, type TlsTestServer } from './helpe
 // nothing reaches the process as an unhandled rejection, an uncaught
 // exception or an error-level log line.
 
-type EventOf<K extends PoolEvent['kind']> = Extract<PoolEvent, { kind: K }>;
 
 const unhandledRejection = vi.fn();
 const uncaughtException = vi.fn();
@@ -76,46 +77,6 @@ const FAST: PoolOptions = {
 };
 
 /** Records the pool's events and lets a test await a condition on them. */
-class EventLog {
-  readonly items: PoolEvent[] = [];
-  readonly #listeners = new Set<() => void>();
-
-  constructor(source: AsyncIterable<PoolEvent>) {
-    void (async () => {
-      for await (const event of source) {
-        this.items.push(event);
-        for (const listener of [...this.#listeners]) listener();
-      }
-    })();
-  }
-
-  kinds(id?: string): string[] {
-    return this.items.filter((e) => id === undefined || e.id === id).map((e) => e.kind);
-  }
-
-  all<K extends PoolEvent['kind']>(kind: K, id?: string): Array<EventOf<K>> {
-    return this.items.filter((e): e is EventOf<K> => e.kind === kind && (id === undefined || e.id === id));
-  }
-
-  /** Resolves with the `n`th (1-based) event of `kind` for `id`, waiting for it if needed. */
-  nth<K extends PoolEvent['kind']>(kind: K, n: number, id?: string, timeout = 5000): Promise<EventOf<K>> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const found = this.all(kind, id)[n - 1];
-        if (found === undefined) return;
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        this.#listeners.delete(check);
-        reject(new Error(`no ${kind} #${n} within ${timeout} ms; events so far: [${this.kinds(id).join(', ')}]`));
-      }, timeout);
-      this.#listeners.add(check);
-      check();
-    });
-  }
-}
 
 /** Keeps every inbox message, by peer. */
 class InboxLog {
@@ -152,11 +113,6 @@ async function proxyTo(url: string): Promise<FaultProxy> {
   return track(await startFaultProxy(url));
 }
 
-/** Runs `handler` on every server-side connection, 1-based. */
-function onConnection(srv: TestServer, handler: (socket: ServerSocket, n: number) => void): void {
-  let n = 0;
-  srv.wss.on('connection', (socket) => handler(socket, ++n));
-}
 
 /**
  * A healthy peer in the same pool as the faulty one: connected once, never

@@ -1,15 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { ErrorCodes, InvalidUrlError } from '../src/errors.ts';
 import { normalizeUrl, redactHeaders, redactUrl } from '../src/normalize-url.ts';
+import { thrown } from './helpers/thrown.ts';
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 describe('normalizeUrl', () => {
   it.each([

@@ -3,19 +3,12 @@ import { pino } from 'pino';
 import { ErrorCodes, InvalidOptionError, InvalidPoolIdError, describeValue } from '../src/errors.ts';
 import { DEFAULTS, resolveConnectOptions, resolvePoolOptions } from '../src/options.ts';
 import type { Dialer } from '../src/types.ts';
+import { thrown } from './helpers/thrown.ts';
 
 const dialer: Dialer = () => {
   throw new Error('not dialed in these tests');
 };
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 function expectInvalid(fn: () => unknown, option: string, value: unknown): void {
   const error = thrown(fn);

@@ -20,6 +20,7 @@ import type { PeerStats, PoolEvent, PoolOptions, PoolPlugin, Worker, WorkerFacto
 import { VERSION } from '../src/version.ts';
 import { collect, refusedUrl, startHungServer, startServer, type TestServer } from './helpers/servers.ts';
 import { initialWorkerStats } from '../src/worker-stats.ts';
+import { thrown } from './helpers/thrown.ts';
 
 // ---------------------------------------------------------------------------
 // Fixtures: every pool and server a test opens is closed after it.
@@ -45,15 +46,6 @@ async function server(options: Parameters<typeof startServer>[0] = {}): Promise<
   return started;
 }
 
-/** Runs `fn`, which must throw, and returns what it threw. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 /** Asserts `fn` throws an instance of `type` carrying `code`, and returns the error. */
 function expectHoneybeeError<T extends HoneybeeError>(

@@ -6,12 +6,13 @@ import { BackpressureError, ErrorCodes } from '../src/errors.ts';
 import { createPool, type Pool } from '../src/pool.ts';
 import type { InboxMessage, InboxOverflow, PoolEvent, PoolOptions } from '../src/types.ts';
 import { refusedUrl, startHungServer, startServer, type TestServer } from './helpers/servers.ts';
+import { EventLog, type EventOf } from './helpers/event-log.ts';
+import { onConnection } from './helpers/on-connection.ts';
 
 // Integration tests of the default worker: createPool against real `ws`
 // servers on 127.0.0.1 port 0. The pure-machine timing rules live in
 // worker-machine.test.ts on a simulated clock.
 
-type EventOf<K extends PoolEvent['kind']> = Extract<PoolEvent, { kind: K }>;
 
 // Everything a test opened, closed in reverse order: pools before the servers they talk to.
 const cleanups: Array<() => unknown> = [];
@@ -48,11 +49,6 @@ async function openServer(options: Parameters<typeof startServer>[0] = {}): Prom
   return server;
 }
 
-/** Runs `handler` on every server-side connection, in arrival order (1-based). */
-function onConnection(server: TestServer, handler: (socket: ServerSocket, n: number) => void): void {
-  let n = 0;
-  server.wss.on('connection', (socket) => handler(socket, ++n));
-}
 
 /** A repeating timer that is cleared when the test ends. */
 function every(ms: number, tick: () => void): void {
@@ -66,54 +62,6 @@ function tcpOf(socket: ServerSocket): net.Socket {
 }
 
 /** Records the pool's events and lets a test await a condition on them. */
-class EventLog {
-  readonly items: PoolEvent[] = [];
-  readonly done: Promise<void>;
-  readonly #listeners = new Set<() => void>();
-
-  constructor(source: AsyncIterable<PoolEvent>) {
-    this.done = (async () => {
-      for await (const event of source) {
-        this.items.push(event);
-        for (const listener of [...this.#listeners]) listener();
-      }
-    })();
-  }
-
-  kinds(id?: string): string[] {
-    return this.items.filter((e) => id === undefined || e.id === id).map((e) => e.kind);
-  }
-
-  all<K extends PoolEvent['kind']>(kind: K, id?: string): Array<EventOf<K>> {
-    return this.items.filter((e): e is EventOf<K> => e.kind === kind && (id === undefined || e.id === id));
-  }
-
-  /** Resolves with the `n`th (1-based) event of `kind`, waiting for it if needed. */
-  nth<K extends PoolEvent['kind']>(kind: K, n: number, id?: string, timeout = 5000): Promise<EventOf<K>> {
-    return this.until(() => this.all(kind, id)[n - 1], timeout, `${kind} #${n}`);
-  }
-
-  until<T>(find: () => T | undefined, timeout: number, what: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-      };
-      const check = (): void => {
-        const found = find();
-        if (found === undefined) return;
-        finish();
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`no ${what} within ${timeout} ms; events so far: [${this.kinds().join(', ')}]`));
-      }, timeout);
-      this.#listeners.add(check);
-      check();
-    });
-  }
-}
 
 /** Reads `count` inbox messages (fewer if it times out or ends), leaving the rest buffered. */
 async function take(inbox: AsyncIterable<InboxMessage>, count: number, timeout = 5000): Promise<InboxMessage[]> {
