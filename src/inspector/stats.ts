@@ -35,19 +35,5 @@ export function summarizePool(pool: WatchablePool, now = Date.now()): WireStats 
       paused: peer.paused
     };
   });
-  return {
-    type: '@honeybee.stats',
-    poolId: redactUrl(pool.id),
-    at: now,
-    peerCount: stats.peerCount,
-    byState,
-    inboxDepth: stats.inboxDepth,
-    eventsDepth: stats.eventsDepth,
-    totalReceived: stats.totalReceived,
-    totalSent: stats.totalSent,
-    inboxDropped: stats.inboxDropped,
-    eventsDropped: stats.eventsDropped,
-    pausedSockets,
-    peers
-  };
+  return { ...stats, type: '@honeybee.stats', poolId: redactUrl(pool.id), at: now, byState, pausedSockets, peers };
 }

@@ -1,3 +1,5 @@
+import type { PoolStats } from '../types.ts';
+
 /**
  * What the inspector sends to its page: the Stately inspection event shape
  * (`@statelyai/inspect`), sanitised, plus two additions of its own — the
@@ -88,19 +90,15 @@ export interface WirePeerStats {
   paused: boolean;
 }
 
-/** A pool's counters, sent every second for each watched pool. Not part of the Stately shape. */
-export interface WireStats {
+/**
+ * A pool's counters, sent every second for each watched pool: `pool.stats()`'s
+ * totals plus peers by state and paused sockets. Not part of the Stately shape.
+ */
+export interface WireStats extends Omit<PoolStats, 'peers'> {
   type: '@honeybee.stats';
   poolId: string;
   at: number;
-  peerCount: number;
   byState: Record<string, number>;
-  inboxDepth: number;
-  eventsDepth: number;
-  totalReceived: number;
-  totalSent: number;
-  inboxDropped: number;
-  eventsDropped: number;
   pausedSockets: number;
   peers: WirePeerStats[];
 }
