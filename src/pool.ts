@@ -38,7 +38,6 @@ interface PeerEntry {
   readonly label: string;
   readonly worker: Worker;
   drops: number;
-  finished: Promise<void>;
 }
 
 /** The pool façade returned by {@link createPool}. */
@@ -132,18 +131,13 @@ class HoneybeePool implements Pool {
     const label = redactUrl(id);
     const logger = this.#logger.child({ peer: label });
     const worker = this.#createWorker(id, label, logger);
-    const entry: PeerEntry = { id, label, worker, drops: 0, finished: Promise.resolve() };
+    const entry: PeerEntry = { id, label, worker, drops: 0 };
     this.#registry.set(id, entry);
     this.#live.add(entry);
-    let resolve!: () => void;
-    entry.finished = new Promise<void>((done) => (resolve = done));
     this.actor.send({
       type: 'pool.register',
       id: label,
-      run: (host) => {
-        const plugin = this.#plugin(entry, connection, logger, host);
-        return this.#runWorker(entry, plugin).finally(resolve);
-      }
+      run: (host) => this.#runWorker(entry, this.#plugin(entry, connection, logger, host))
     });
     logger.debug('registered');
     return id;
@@ -287,9 +281,8 @@ class HoneybeePool implements Pool {
     this.#logger.info({ peers: this.#registry.size }, 'closing');
     for (const entry of this.#live) this.#stopWorker(entry);
     this.#abort.abort();
-    await Promise.allSettled([...this.#live].map((entry) => entry.finished));
-    // The machine sees each host finish a little after its promise settles; wait for
-    // that too, so no done event reaches a finished pool actor.
+    // The pool machine counts every host from registration until its worker's
+    // start() has settled, so this also waits for removed peers still closing.
     await waitFor(this.actor, (snapshot) => snapshot.context.live === 0);
     this.#registry.clear();
     this.#inbox.end();
