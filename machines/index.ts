@@ -9,8 +9,8 @@ export type {
   HandshakeLogic,
   ConnectionLogic
 } from './worker-machine.ts';
-export { poolMachine, peerHostLogic } from './pool-machine.ts';
-export type { PoolContext, PoolEmitted, PoolMachineEvent, PeerHostInput } from './pool-machine.ts';
+export { poolMachine } from './pool-machine.ts';
+export type { PoolContext, PoolEmitted, PoolMachineEvent } from './pool-machine.ts';
 export { computeBackoff } from './backoff.ts';
 export type { BackoffPolicy } from './backoff.ts';
 export { createWorkerLink } from './worker-link.ts';

@@ -1,15 +1,12 @@
-import { assign, createActor, emit, fromPromise, setup, type AnyActorRef } from 'xstate';
+import { assign, emit, setup } from 'xstate';
 import type { WorkerEmitted } from './worker-events.ts';
-
-/** What a peer's host actor runs: the worker's `start()`, given the host ref. */
-export interface PeerHostInput {
-  run: (host: AnyActorRef) => Promise<void>;
-}
 
 /** Events the pool machine accepts. */
 export type PoolMachineEvent =
-  /** Create the peer's host actor (`id` is its actor id: keep credentials out of it) and start its worker. */
-  | { type: 'pool.register'; id: string; run: PeerHostInput['run'] }
+  /** A peer's worker is starting (`id` is the peer's label: no credentials). */
+  | { type: 'pool.register'; id: string }
+  /** A peer's worker has completely finished; `error` if its `start()` rejected. */
+  | { type: 'peer.finished'; id: string; error?: unknown }
   /** A worker reported a lifecycle event; the pool re-emits it. */
   | { type: 'peer.event'; event: WorkerEmitted }
   | { type: 'pool.close' }
@@ -23,25 +20,23 @@ export type PoolEmitted = WorkerEmitted | { type: 'peer.crashed'; id: string; er
 
 export interface PoolContext {
   id: string;
-  /** Host actors started and not yet finished (removed peers still closing count too). */
+  /** Workers started and not yet finished (removed peers still closing count too). */
   live: number;
 }
 
-/**
- * One peer's place in the actor tree: it runs the worker's `start()` and is
- * done when the worker has completely finished.
- */
-export const peerHostLogic = fromPromise<void, PeerHostInput>(({ input, self }) => input.run(self));
+type Finished = Extract<PoolMachineEvent, { type: 'peer.finished' }>;
 
 /**
- * The pool statechart: registers peers, re-emits their lifecycle events and
- * notices when they finish.
+ * The pool statechart: counts the peers' workers from start to finish,
+ * re-emits their lifecycle events and reports workers that crashed.
  *
- * Peers are created with `createActor(peerHostLogic, { parent: self })`
- * rather than `spawnChild`: they share the pool's system (clock, inspector)
- * and report `xstate.done.actor.*` to the pool, but do not live in the pool's
- * `snapshot.children`, whose copy-on-spawn makes registration O(peers) — the
- * façade keeps the registry in a Map instead.
+ * Worker actors are created by the façade with `createActor(logic, { parent:
+ * pool.actor })` rather than spawned: they share the pool's system (clock,
+ * inspector) and report `xstate.done.actor.*` / `xstate.error.actor.*` here,
+ * but do not live in the pool's `snapshot.children`, whose copy-on-spawn
+ * makes registration O(peers). The façade keeps the registry in a Map and
+ * reports every worker's end with `peer.finished`, whatever the worker is
+ * made of, so the count covers custom workers that run no actor at all.
  */
 export const poolMachine = setup({
   types: {
@@ -50,18 +45,18 @@ export const poolMachine = setup({
     events: {} as PoolMachineEvent,
     emitted: {} as PoolEmitted
   },
+  guards: {
+    crashed: ({ event }) => 'error' in event
+  },
   actions: {
-    startPeerHost: ({ event, self }) => {
-      if (event.type !== 'pool.register') return;
-      const host = createActor(peerHostLogic, { parent: self, id: event.id, input: { run: event.run } });
-      // Start outside this action: the worker's own actions must not run nested
-      // inside one of the pool's (XState treats that as a custom action calling built-ins).
-      queueMicrotask(() => host.start());
-    },
     countStart: assign({ live: ({ context }) => context.live + 1 }),
     countFinish: assign({ live: ({ context }) => Math.max(0, context.live - 1) }),
     forwardPeerEvent: emit(({ event }) => (event as Extract<PoolMachineEvent, { type: 'peer.event' }>).event),
-    emitCrash: emit(({ event }) => {
+    emitStartRejected: emit(({ event }) => {
+      const finished = event as Finished;
+      return { type: 'peer.crashed' as const, id: finished.id, error: finished.error };
+    }),
+    emitMachineCrash: emit(({ event }) => {
       const failed = event as { type: string; error?: unknown };
       return { type: 'peer.crashed' as const, id: failed.type.slice('xstate.error.actor.'.length), error: failed.error };
     })
@@ -72,14 +67,16 @@ export const poolMachine = setup({
   initial: 'open',
   on: {
     'peer.event': { actions: 'forwardPeerEvent' },
-    'xstate.done.actor.*': { actions: 'countFinish' },
-    // A worker whose start() rejected: report it; the pool itself stays up.
-    'xstate.error.actor.*': { actions: ['countFinish', 'emitCrash'] }
+    'peer.finished': [{ guard: 'crashed', actions: ['countFinish', 'emitStartRejected'] }, { actions: 'countFinish' }],
+    // A worker machine that failed: report it; the pool itself stays up (an
+    // unhandled error event would put the pool in error). Its end is counted
+    // by the `peer.finished` that follows.
+    'xstate.error.actor.*': { actions: 'emitMachineCrash' }
   },
   states: {
     open: {
       on: {
-        'pool.register': { actions: ['countStart', 'startPeerHost'] },
+        'pool.register': { actions: 'countStart' },
         'pool.close': 'closing'
       }
     },

@@ -39,7 +39,11 @@ export interface SocketInput {
  */
 export type HandshakeLogic = CallbackActorLogic<EventObject, SocketInput>;
 
-/** The `connection` hook: invoked on `connected` and stopped when the connection ends (a frame tap, say). */
+/**
+ * The `connection` hook: invoked on `connected` and stopped when the
+ * connection ends (a frame tap, say). Only invoked when the
+ * `hasConnectionHook` guard is true.
+ */
 export type ConnectionLogic = CallbackActorLogic<EventObject, SocketInput>;
 
 export interface WorkerContext {
@@ -57,6 +61,9 @@ export interface WorkerContext {
   dialFailures: number;
   lastError: string | undefined;
 }
+
+/** How XState reports a failure of the socket actor or of a hook (typed here: the invoke nesting is too deep for inference). */
+type HookFailure = { type: `xstate.error.actor.${'socket' | 'handshake' | 'connection'}`; error: unknown };
 
 /** The public status names, exposed as tags so they stay stable under nesting. */
 export type WorkerTag = 'dialing' | 'connected' | 'closing' | 'backoff' | 'stopped';
@@ -113,8 +120,8 @@ function disconnected(context: WorkerContext, code: number, reason: string, caus
  *
  * A custom worker swaps single blocks with `.provide(...)`: besides the
  * delays and guards, the hooks `hasHandshake` + `handshake` (an application
- * handshake between `socket.open` and `connected`), `connection` (an actor
- * that lives exactly as long as each connection) and `sendPing` (how a
+ * handshake between `socket.open` and `connected`), `hasConnectionHook` +
+ * `connection` (an actor that lives exactly as long as each connection) and `sendPing` (how a
  * keepalive ping goes out). The examples in `machines/examples/` are built so.
  *
  * @example
@@ -130,7 +137,7 @@ export const workerMachine = setup({
   types: {
     context: {} as WorkerContext,
     input: {} as WorkerInput,
-    events: {} as WorkerEvent,
+    events: {} as WorkerEvent | HookFailure,
     emitted: {} as WorkerEmitted,
     tags: {} as WorkerMachineTag,
     output: {} as { retired: boolean; attempts: number }
@@ -138,7 +145,7 @@ export const workerMachine = setup({
   actors: {
     // Replaced with `.provide({ actors: { socket } })`; this one never opens.
     socket: fromCallback<SocketCommand, SocketInput>(() => () => {}),
-    // Hooks: no handshake (`hasHandshake` is false) and nothing to do per connection.
+    // Hooks: no handshake (`hasHandshake` is false) and nothing to do per connection (`hasConnectionHook` is false).
     handshake: fromCallback<EventObject, SocketInput>(() => () => {}),
     connection: fromCallback<EventObject, SocketInput>(() => () => {})
   },
@@ -151,6 +158,7 @@ export const workerMachine = setup({
   },
   guards: {
     hasHandshake: () => false,
+    hasConnectionHook: () => false,
     canRetry: ({ context }) => context.timing.retry.maxRetries === 0 || context.attempt <= context.timing.retry.maxRetries,
     pingOff: ({ context }) => context.timing.pingInterval === 0,
     keepaliveOff: ({ context }) => context.timing.keepaliveTimeout === 0,
@@ -264,19 +272,9 @@ export const workerMachine = setup({
           tags: 'connected',
           type: 'parallel',
           entry: ['recordConnected', 'emitConnected'],
-          // Lives exactly as long as the connection, e.g. a tap for the worker's own frames.
-          invoke: {
-            id: 'connection',
-            src: 'connection',
-            input: ({ context }) => ({ id: context.id, link: context.link })
-          },
           on: {
             'socket.closed': { target: '#worker.backoff', actions: ['emitRemoteClose', 'recordConnectionEnd'] },
             'xstate.error.actor.socket': { target: '#worker.backoff', actions: ['emitSocketCrash', 'recordConnectionEnd'] },
-            'xstate.error.actor.connection': {
-              target: '#worker.backoff',
-              actions: ['emitConnectionCrash', 'recordConnectionEnd']
-            },
             'worker.stop': { target: 'closing', actions: ['sendCloseFrame', 'emitLocalStop'] }
           },
           states: {
@@ -306,6 +304,29 @@ export const workerMachine = setup({
                   }
                 },
                 off: {}
+              }
+            },
+            // The `connection` hook lives exactly as long as the connection (a tap
+            // for the worker's own frames, say). Only started when `hasConnectionHook`
+            // is true, so a plain worker carries no idle actor per connection.
+            hook: {
+              initial: 'choosing',
+              states: {
+                choosing: { always: [{ guard: 'hasConnectionHook', target: 'running' }, { target: 'none' }] },
+                running: {
+                  invoke: {
+                    id: 'connection',
+                    src: 'connection',
+                    input: ({ context }) => ({ id: context.id, link: context.link })
+                  },
+                  on: {
+                    'xstate.error.actor.connection': {
+                      target: '#worker.backoff',
+                      actions: ['emitConnectionCrash', 'recordConnectionEnd']
+                    }
+                  }
+                },
+                none: {}
               }
             }
           }

@@ -10,8 +10,8 @@ export { toPoolEvent, workerStateName } from './worker-from-machine.ts';
 export const defaultWorkerLogic = workerMachine.provide({ actors: { socket: wsSocketLogic } });
 
 /**
- * The default {@link Worker}: runs {@link defaultWorkerLogic} under the
- * peer's host actor, so it appears in the pool's actor tree and inspector.
+ * The default {@link Worker}: runs {@link defaultWorkerLogic} as a child of
+ * the pool actor, so it appears in the pool's actor tree and inspector.
  * It is `workerFromMachine(defaultWorkerLogic)`'s worker, by name.
  *
  * @example

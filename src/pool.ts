@@ -134,11 +134,11 @@ class HoneybeePool implements Pool {
     const entry: PeerEntry = { id, label, worker, drops: 0 };
     this.#registry.set(id, entry);
     this.#live.add(entry);
-    this.actor.send({
-      type: 'pool.register',
-      id: label,
-      run: (host) => this.#runWorker(entry, this.#plugin(entry, connection, logger, host))
-    });
+    this.actor.send({ type: 'pool.register', id: label });
+    const plugin = this.#plugin(entry, connection, logger);
+    // Started after connect() returns, so even a dialer that fails at once
+    // reports its dial_failed to a caller that already holds the id.
+    queueMicrotask(() => void this.#runWorker(entry, plugin));
     logger.debug('registered');
     return id;
   }
@@ -235,7 +235,7 @@ class HoneybeePool implements Pool {
     return worker;
   }
 
-  #plugin(entry: PeerEntry, options: ConnectionOptions, logger: Logger, host: PoolPlugin['host']): PoolPlugin {
+  #plugin(entry: PeerEntry, options: ConnectionOptions, logger: Logger): PoolPlugin {
     return {
       poolId: this.id,
       inbox: this.#inbox,
@@ -243,20 +243,22 @@ class HoneybeePool implements Pool {
       dialer: options.dialer,
       options,
       logger,
-      host
+      host: this.actor
     };
   }
 
+  /** Runs the worker to its end, then tells the pool machine (which counts it down, and reports a rejection). */
   async #runWorker(entry: PeerEntry, plugin: PoolPlugin): Promise<void> {
+    let failure: { error: unknown } | undefined;
     try {
       await entry.worker.start(plugin);
     } catch (error) {
       this.#logger.error({ peer: entry.label, error: redactUrl(errorText(error)) }, 'worker start() rejected');
-      throw error;
-    } finally {
-      this.#live.delete(entry);
-      if (this.#registry.get(entry.id) === entry) this.#registry.delete(entry.id);
+      failure = { error };
     }
+    this.#live.delete(entry);
+    if (this.#registry.get(entry.id) === entry) this.#registry.delete(entry.id);
+    this.actor.send({ type: 'peer.finished', id: entry.label, ...failure });
   }
 
   #writeEvent(entry: PeerEntry, event: PoolEvent): void {
@@ -281,7 +283,7 @@ class HoneybeePool implements Pool {
     this.#logger.info({ peers: this.#registry.size }, 'closing');
     for (const entry of this.#live) this.#stopWorker(entry);
     this.#abort.abort();
-    // The pool machine counts every host from registration until its worker's
+    // The pool machine counts every worker from registration until its
     // start() has settled, so this also waits for removed peers still closing.
     await waitFor(this.actor, (snapshot) => snapshot.context.live === 0);
     this.#registry.clear();

@@ -182,9 +182,12 @@ export interface PoolPlugin {
   readonly options: ConnectionOptions;
   readonly logger: Logger;
   /**
-   * The peer's actor in the pool's actor tree. A worker that runs XState
-   * actors creates them with `createActor(logic, { parent: plugin.host })` so
-   * they share the pool's system, clock and inspector.
+   * The pool actor. A worker that runs XState actors creates them with
+   * `createActor(logic, { parent: plugin.host, id })` — the id being the
+   * peer id without credentials — so they sit in the pool's actor tree and
+   * share its system, clock and inspector. Such an actor's failure is
+   * reported as the pool's `peer.crashed`; its end is not awaited for it:
+   * the pool waits on `start()`.
    */
   readonly host: AnyActorRef;
 }

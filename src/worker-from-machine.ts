@@ -101,8 +101,9 @@ class LifecycleTally {
 }
 
 /**
- * A {@link Worker} that runs a worker machine under the peer's host actor, so
- * the machine appears in the pool's actor tree and inspector as `worker`.
+ * A {@link Worker} that runs a worker machine as a child of the pool actor,
+ * so the machine appears in the pool's actor tree and inspector under the
+ * peer's id (credentials removed).
  * `DefaultWorker` is this class with the default machine; most code wants
  * {@link workerFromMachine} instead of constructing it.
  */
@@ -126,7 +127,7 @@ export class MachineWorker implements Worker {
     if (this.#stopRequested) return Promise.resolve();
     const link = new PeerLink(this.id, this.#label, plugin.options, plugin.inbox, this.logger);
     const input = { ...this.#extra, id: this.id, link, timing: plugin.options };
-    const actor = createActor(this.#logic, { parent: plugin.host, id: 'worker', input });
+    const actor = createActor(this.#logic, { parent: plugin.host, id: this.#label, input });
     this.#link = link;
     this.#actor = actor;
     actor.on('*', (emitted: { type: string }) => this.#forward(emitted, plugin));
@@ -204,7 +205,7 @@ export class MachineWorker implements Worker {
 
 /**
  * Turns a worker machine into a {@link WorkerFactory}: one actor per peer,
- * started under the peer's host actor with `{ id, link, timing }` as input
+ * started as a child of the pool actor with `{ id, link, timing }` as input
  * (see {@link HostedWorkerInput}).
  *
  * The machine's side of the contract: hand `link` to its socket actor; tag

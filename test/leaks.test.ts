@@ -135,7 +135,7 @@ describe('after close()', () => {
     const seen = await events;
     expect(seen.filter((e) => e.kind === 'connected').length).toBe(seen.filter((e) => e.kind === 'disconnected').length);
     expect(pool.actor.getSnapshot().status).toBe('done');
-    // Pool, peer hosts, workers, socket actors and their timers' owners: all of them ended.
+    // Pool, workers, socket actors and their timers' owners: all of them ended.
     expect(actors.size).toBeGreaterThan(20);
     const running = [...actors].filter((actor) => actor.getSnapshot().status === 'active').map((actor) => (actor as { id?: string }).id);
     expect(running).toEqual([]);

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createActor, waitFor, type AnyActorRef } from 'xstate';
+import { createActor, createMachine, type AnyActorLogic, type AnyActorRef } from 'xstate';
 import { poolMachine, type PoolEmitted } from '../machines/pool-machine.ts';
-
-/** A promise the test settles by hand, standing in for a worker's `start()`. */
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 function startPool() {
   const actor = createActor(poolMachine, { input: { id: 'test-pool' } });
@@ -20,41 +9,36 @@ function startPool() {
   actor.on('*', (event) => emitted.push(event));
   actor.subscribe({ error: (error) => errors.push(error) });
   actor.start();
-  /** Registers a peer whose run settles when the test says so; records the host it was given. */
+  /** Registers a peer, as the façade does before starting its worker; returns how to report its end. */
   const register = (id: string) => {
-    const run = deferred();
-    const hosts: AnyActorRef[] = [];
-    actor.send({
-      type: 'pool.register',
-      id,
-      run: (host) => {
-        hosts.push(host);
-        return run.promise;
-      }
-    });
-    return { ...run, hosts };
+    actor.send({ type: 'pool.register', id });
+    return {
+      finish: () => actor.send({ type: 'peer.finished', id }),
+      reject: (error: unknown) => actor.send({ type: 'peer.finished', id, error })
+    };
   };
   return { actor, emitted, errors, register, live: () => actor.getSnapshot().context.live };
 }
 
+/** A worker machine created the way MachineWorker creates one: a child of the pool actor, not spawned. */
+const workerChild = (pool: AnyActorRef, id: string, logic: AnyActorLogic) => createActor(logic, { parent: pool, id }).start();
+
 describe('open', () => {
-  it('starts open with its id and no live hosts', () => {
+  it('starts open with its id and no live workers', () => {
     const pool = startPool();
     expect(pool.actor.getSnapshot().value).toBe('open');
     expect(pool.actor.getSnapshot().context).toEqual({ id: 'test-pool', live: 0 });
   });
 
-  it('runs each registered peer right after the registering step, given its own host actor whose parent is the pool', async () => {
+  it('counts each registered worker until it is reported finished', () => {
     const pool = startPool();
     const a = pool.register('ws://127.0.0.1:1');
-    const b = pool.register('ws://127.0.0.1:2');
-    expect(a.hosts).toEqual([]);
-    await Promise.resolve();
-    expect(a.hosts.map((h) => h.id)).toEqual(['ws://127.0.0.1:1']);
-    expect(b.hosts.map((h) => h.id)).toEqual(['ws://127.0.0.1:2']);
-    expect(a.hosts[0]?._parent).toBe(pool.actor);
-    expect(a.hosts[0]?.system).toBe(pool.actor.system);
+    pool.register('ws://127.0.0.1:2');
     expect(pool.live()).toBe(2);
+    a.finish();
+    expect(pool.live()).toBe(1);
+    expect(pool.emitted).toEqual([]);
+    expect(pool.actor.getSnapshot().value).toBe('open');
   });
 
   it('re-emits peer.event payloads as its own events', () => {
@@ -75,24 +59,13 @@ describe('open', () => {
     ]);
   });
 
-  it('counts a host down when its run resolves', async () => {
-    const pool = startPool();
-    const a = pool.register('ws://127.0.0.1:1');
-    pool.register('ws://127.0.0.1:2');
-    a.resolve();
-    await waitFor(pool.actor, (s) => s.context.live === 1);
-    expect(pool.live()).toBe(1);
-    expect(pool.emitted).toEqual([]);
-    expect(pool.actor.getSnapshot().value).toBe('open');
-  });
-
-  it('emits peer.crashed and stays active when a run rejects', async () => {
+  it('emits peer.crashed, counts the worker down and stays active when its start() rejected', () => {
     const pool = startPool();
     const a = pool.register('ws://127.0.0.1:1');
     pool.register('ws://127.0.0.1:2');
     const boom = new Error('worker blew up');
     a.reject(boom);
-    await waitFor(pool.actor, (s) => s.context.live === 1);
+    expect(pool.live()).toBe(1);
     expect(pool.emitted).toEqual([{ type: 'peer.crashed', id: 'ws://127.0.0.1:1', error: boom }]);
     expect(pool.actor.getSnapshot().status).toBe('active');
     expect(pool.actor.getSnapshot().value).toBe('open');
@@ -100,6 +73,30 @@ describe('open', () => {
     // Still usable afterwards.
     pool.register('ws://127.0.0.1:3');
     expect(pool.live()).toBe(2);
+  });
+
+  it('reports a worker machine child that errors as peer.crashed instead of failing itself', () => {
+    const pool = startPool();
+    pool.register('ws://127.0.0.1:1');
+    const boom = new Error('bad action');
+    const failing = createMachine({ entry: () => { throw boom; } });
+    const child = workerChild(pool.actor, 'ws://127.0.0.1:1', failing);
+    child.subscribe({ error: () => {} });
+    expect(pool.emitted).toEqual([{ type: 'peer.crashed', id: 'ws://127.0.0.1:1', error: boom }]);
+    expect(pool.actor.getSnapshot().status).toBe('active');
+    expect(pool.errors).toEqual([]);
+    // The end is counted by the façade's peer.finished, not by the error event.
+    expect(pool.live()).toBe(1);
+  });
+
+  it('ignores a worker machine child that finishes (its end arrives as peer.finished)', () => {
+    const pool = startPool();
+    pool.register('ws://127.0.0.1:1');
+    const child = workerChild(pool.actor, 'ws://127.0.0.1:1', createMachine({ initial: 'done', states: { done: { type: 'final' } } }));
+    expect(child.getSnapshot().status).toBe('done');
+    expect(pool.live()).toBe(1);
+    expect(pool.emitted).toEqual([]);
+    expect(pool.actor.getSnapshot().status).toBe('active');
   });
 });
 
@@ -109,12 +106,11 @@ describe('closing', () => {
     pool.register('ws://127.0.0.1:1');
     pool.actor.send({ type: 'pool.close' });
     expect(pool.actor.getSnapshot().value).toBe('closing');
-    const late = pool.register('ws://127.0.0.1:2');
-    expect(late.hosts).toEqual([]);
+    pool.register('ws://127.0.0.1:2');
     expect(pool.live()).toBe(1);
   });
 
-  it('keeps re-emitting peer events and counting finished hosts while closing', async () => {
+  it('keeps re-emitting peer events and counting finished workers while closing', () => {
     const pool = startPool();
     const a = pool.register('ws://127.0.0.1:1');
     pool.actor.send({ type: 'pool.close' });
@@ -122,8 +118,8 @@ describe('closing', () => {
       type: 'peer.event',
       event: { type: 'disconnected', id: 'ws://127.0.0.1:1', at: 3, code: 1000, reason: 'worker stopped', cause: 'local_stop' }
     });
-    a.resolve();
-    await waitFor(pool.actor, (s) => s.context.live === 0);
+    a.finish();
+    expect(pool.live()).toBe(0);
     expect(pool.emitted.map((e) => e.type)).toEqual(['disconnected']);
     expect(pool.actor.getSnapshot().value).toBe('closing');
   });

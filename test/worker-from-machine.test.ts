@@ -93,19 +93,21 @@ async function treeOf(factory: PoolOptions['workerFactory']): Promise<{ tree: st
   const p = pool(factory === undefined ? { inspect } : { workerFactory: factory, inspect });
   const id = p.connect(peer.url);
   const worker = (): AnyActorRef | undefined =>
-    inspected.map((event) => event.actorRef as AnyActorRef).find((ref) => ref.id === 'worker');
+    inspected.map((event) => event.actorRef as AnyActorRef).find((ref) => ref.id === id);
   await expect.poll(() => worker()?.getSnapshot().hasTag('connected')).toBe(true);
   return { tree: actorTree(inspected, p.actor), tags: [...(worker()?.getSnapshot().tags ?? [])], id, p };
 }
 
 describe('in the pool actor tree', () => {
-  it('puts a custom machine under the peer host actor, exactly where the default worker goes', async () => {
+  it('puts a custom machine directly under the pool actor, named by the peer id, exactly where the default worker goes', async () => {
     const custom = await treeOf(workerFromMachine(probeLogic));
     const standard = await treeOf(undefined);
     const shape = (tree: string[], id: string): string[] => tree.filter((line) => !line.startsWith('socket')).map((line) => line.replaceAll(id, '<peer>'));
-    expect(shape(custom.tree, custom.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)', 'worker ← <peer>', 'connection ← worker']);
-    expect(shape(standard.tree, standard.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)', 'worker ← <peer>', 'connection ← worker']);
-    expect(custom.tree).toContain(`socket ← worker`);
+    // The probe uses the `connection` hook; the default worker has none, so no actor for it.
+    expect(shape(custom.tree, custom.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)', 'connection ← <peer>']);
+    expect(shape(standard.tree, standard.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)']);
+    expect(custom.tree).toContain(`socket ← ${custom.id}`);
+    expect(standard.tree).toContain(`socket ← ${standard.id}`);
     expect(custom.tags).toEqual(['connected']);
   });
 

@@ -21,6 +21,8 @@ interface Config {
   timing: TimingOverrides;
   /** Turns the `hasHandshake` guard on. */
   handshake?: boolean;
+  /** The `hasConnectionHook` guard (on unless `false`, so the hook's edges are explored). */
+  connectionHook?: boolean;
 }
 
 const CONFIGS: Config[] = [
@@ -29,6 +31,11 @@ const CONFIGS: Config[] = [
     timing: { pingInterval: 100, keepaliveTimeout: 200, minUptime: 1e9, retry: { maxRetries: 2 } }
   },
   { name: 'ping and keepalive off', timing: { pingInterval: 0, keepaliveTimeout: 0, minUptime: 1e9, retry: { maxRetries: 2 } } },
+  {
+    name: 'no connection hook (the default)',
+    timing: { pingInterval: 100, keepaliveTimeout: 200, minUptime: 1e9, retry: { maxRetries: 2 } },
+    connectionHook: false
+  },
   {
     name: 'handshake on',
     timing: { pingInterval: 0, keepaliveTimeout: 0, minUptime: 1e9, retry: { maxRetries: 2 } },
@@ -46,7 +53,8 @@ const modelMachine = (config: Config): ActorLogic<AnyMachineSnapshot, ModelEvent
     actors: { socket: createFakeSocket().logic },
     guards: {
       keepaliveExpired: ({ event }) => (event as ModelEvent).expired === true,
-      hasHandshake: () => config.handshake === true
+      hasHandshake: () => config.handshake === true,
+      hasConnectionHook: () => config.connectionHook !== false
     }
   }) as unknown as ActorLogic<AnyMachineSnapshot, ModelEvent, WorkerInput>;
 
@@ -104,19 +112,20 @@ function explore(config: Config) {
 const SESSION_TAGS = ['dialing', 'connected', 'closing'];
 
 /** The actors a state runs: the socket in the session, plus each hook exactly while its state lasts. */
-function expectedChildren(state: { hasTag(tag: string): boolean }): string[] {
+function expectedChildren(state: { hasTag(tag: string): boolean }, config: Config): string[] {
   if (!SESSION_TAGS.some((tag) => state.hasTag(tag))) return [];
-  return ['socket', ...(state.hasTag('handshaking') ? ['handshake'] : []), ...(state.hasTag('connected') ? ['connection'] : [])];
+  const hook = state.hasTag('connected') && config.connectionHook !== false;
+  return ['socket', ...(state.hasTag('handshaking') ? ['handshake'] : []), ...(hook ? ['connection'] : [])];
 }
 
 /** The socket invariant (exactly one live socket inside the session, none outside), and the hooks'. */
-function checkSockets(w: WorkerHarness): void {
+function checkSockets(w: WorkerHarness, config: Config): void {
   const snapshot = w.actor.getSnapshot();
   const inSession = SESSION_TAGS.some((tag) => snapshot.hasTag(tag as never));
   expect(w.fake.live).toBe(inSession ? 1 : 0);
   expect(w.fake.maxLive).toBeLessThanOrEqual(1);
   expect(w.hooks.handshake.live).toBe(snapshot.hasTag('handshaking') ? 1 : 0);
-  expect(w.hooks.connection.live).toBe(snapshot.hasTag('connected') ? 1 : 0);
+  expect(w.hooks.connection.live).toBe(snapshot.hasTag('connected') && config.connectionHook !== false ? 1 : 0);
 }
 
 /** Steps the clock 1 ms at a time until `done()`, checking the socket invariant at every step. */
@@ -178,16 +187,21 @@ describe.each(CONFIGS)('worker transitions ($name)', (config) => {
 
   it('gives every explored state one socket child inside the session, none outside, and each hook only in its state', () => {
     for (const { state } of Object.values(adjacency)) {
-      expect(Object.keys(state.children).sort()).toEqual(expectedChildren(state).sort());
+      expect(Object.keys(state.children).sort()).toEqual(expectedChildren(state, config).sort());
     }
   });
 
   for (const { name, path, event, target } of edges) {
     it(name, () => {
-      const w = startWorker({ timing: config.timing, random: () => 0.5, handshake: config.handshake === true });
+      const w = startWorker({
+        timing: config.timing,
+        random: () => 0.5,
+        handshake: config.handshake === true,
+        connectionHook: config.connectionHook !== false
+      });
       for (const step of [...path, event]) {
         fire(w, step);
-        checkSockets(w);
+        checkSockets(w, config);
         expect(w.errors).toEqual([]);
       }
       expect(serialize(w.actor.getSnapshot())).toBe(target);
@@ -204,8 +218,13 @@ describe('worker transitions (coverage)', () => {
         for (const node of state._nodes) reached.add(node.id);
       }
     }
-    // `failed` and the two `choosing` states are transient (eventless transitions only).
-    const transient = ['worker.failed', 'worker.session.connected.ping.choosing', 'worker.session.connected.keepalive.choosing'];
+    // `failed` and the `choosing` states are transient (eventless transitions only).
+    const transient = [
+      'worker.failed',
+      'worker.session.connected.ping.choosing',
+      'worker.session.connected.keepalive.choosing',
+      'worker.session.connected.hook.choosing'
+    ];
     const stable = getStateNodes(workerMachine.root)
       .map((node) => node.id)
       .filter((id) => !transient.includes(id));

@@ -286,7 +286,7 @@ describe('connected', () => {
     expect(down).toMatchObject({ id, cause: 'local_stop', code: 1000 });
     const [code] = await closeFrame;
     expect(code).toBe(1000);
-    // The peer's host actor is done once start() has settled.
+    // The pool machine counts the worker down once its start() has settled.
     await expect.poll(() => pool.actor.getSnapshot().context.live).toBe(0);
     expect(log.kinds()).toEqual(['connected', 'disconnected']);
   });

@@ -48,6 +48,7 @@ export function probeWorker(settings: Partial<ProbeSettings> = {}): typeof worke
   const { message, isAnswer } = probeSettings(settings);
   return workerMachine.provide({
     actors: { connection: answerTap(isAnswer) },
+    guards: { hasConnectionHook: () => true },
     actions: {
       // If the socket is already gone, its `socket.closed` is on the way; nothing to do here.
       sendPing: ({ context }) => void context.link.sendFrame(message),

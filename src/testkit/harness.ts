@@ -37,7 +37,7 @@ export async function pollUntil(condition: () => boolean, ms: number): Promise<b
   return true;
 }
 
-/** A tiny root actor that stands in for the pool's per-peer host actor. */
+/** A tiny root actor that stands in for the pool actor, the parent of the workers' actors. */
 function createHost(): AnyActorRef {
   return createActor(fromCallback(() => () => {}), { id: 'contract-host' }).start();
 }
@@ -190,7 +190,7 @@ export class WorkerRun {
     return this.settled;
   }
 
-  /** Releases what the kit holds for this run: the host actor and the factory signal. */
+  /** Releases what the kit holds for this run: the stand-in pool actor and the factory signal. */
   dispose(): void {
     this.abort.abort();
     this.#host.stop();

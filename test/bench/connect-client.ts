@@ -1,7 +1,8 @@
 /**
  * One measured lifecycle run of `peers` clients of one kind against idle
  * server connections:
- * 1. time from the first dial until every client is connected;
+ * 1. time from the first dial until every client is connected (the library
+ *    is loaded before, outside every measure);
  * 2. heap and RSS per idle connected client (two `gc()` before each sample,
  *    the sample taken before any client existed subtracted);
  * 3. time for closing all of them until each has finished.
@@ -11,7 +12,7 @@
  * usage: tsx connect-client.ts <kind> <port> <peers>
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collectGarbage, emit, openFleet, urlsFor, type Kind } from './fleet.ts';
+import { collectGarbage, emit, openFleet, preload, urlsFor, type Kind } from './fleet.ts';
 
 const [kind = 'raw', portText = '0', peersText = '1000'] = process.argv.slice(2);
 const peers = Number(peersText);
@@ -24,6 +25,8 @@ function memory(): { heap: number; rss: number } {
   return { heap: usage.heapUsed, rss: usage.rss };
 }
 
+// Measure the peers, not the library's modules: load them first.
+await preload(kind as Kind);
 const before = memory();
 const startCpu = process.cpuUsage();
 const started = performance.now();

@@ -184,6 +184,8 @@ export interface StartWorkerOptions {
   lastActivityAt?: number;
   /** Turn the `hasHandshake` guard on, so `socket.open` leads to `handshaking`. */
   handshake?: boolean;
+  /** `false` leaves the `hasConnectionHook` guard off, as in the default machine (the harness turns it on). */
+  connectionHook?: boolean;
 }
 
 export interface WorkerHarness {
@@ -219,7 +221,7 @@ export function startWorker(options: StartWorkerOptions = {}): WorkerHarness {
   const hooks = { handshake: createFakeHook(), connection: createFakeHook() };
   const logic = workerMachine.provide({
     actors: { socket: fake.logic, handshake: hooks.handshake.logic, connection: hooks.connection.logic },
-    guards: { hasHandshake: () => options.handshake === true }
+    guards: { hasHandshake: () => options.handshake === true, hasConnectionHook: () => options.connectionHook !== false }
   });
   const actor = createActor(logic, {
     clock,
