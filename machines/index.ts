@@ -1,4 +1,4 @@
-export { workerMachine, nextDialDelay, keepaliveRemaining } from './worker-machine.ts';
+export { workerMachine, nextDialDelay, keepaliveRemaining, heartbeatDelay, nextPingAt } from './worker-machine.ts';
 export type {
   WorkerContext,
   WorkerInput,

@@ -57,6 +57,8 @@ export interface WorkerContext {
   /** Why the worker is waiting: after a failed dial, or after a connection ended. */
   waitingAfter: 'dial_failed' | 'disconnected';
   connectedAt: number | undefined;
+  /** When the next ping is due (epoch ms), while connected with `pingInterval` on. */
+  nextPingAt: number | undefined;
   connections: number;
   dialFailures: number;
   lastError: string | undefined;
@@ -88,11 +90,32 @@ function lastActivity(context: WorkerContext): number {
   return Math.max(context.link.lastActivityAt, context.connectedAt ?? -Infinity);
 }
 
-/** How long until the keepalive may have expired: the full timeout while paused, else what is left. */
+/** How long until the keepalive may have expired: the full timeout while paused, else what is left (at least 1 ms). */
 export function keepaliveRemaining(context: WorkerContext): number {
   const { keepaliveTimeout } = context.timing;
   if (context.link.paused) return keepaliveTimeout;
   return Math.max(1, lastActivity(context) + keepaliveTimeout - context.now());
+}
+
+/** When the ping after one sent (or the connection opening) at `at` is due: `pingInterval` ±10 %; undefined when pings are off. */
+export function nextPingAt(context: WorkerContext, at: number): number | undefined {
+  const { pingInterval } = context.timing;
+  return pingInterval === 0 ? undefined : at + Math.round(pingInterval * (0.9 + 0.2 * context.random()));
+}
+
+// Longer waits overflow Node's timers (they would fire at once).
+const LONGEST_TIMER = 2 ** 31 - 1;
+
+/**
+ * How long until the heartbeat must look again: the sooner of the next ping
+ * and the keepalive deadline. With both off it only re-arms, at the longest
+ * timer Node allows.
+ */
+export function heartbeatDelay(context: WorkerContext): number {
+  let delay = LONGEST_TIMER;
+  if (context.timing.keepaliveTimeout > 0) delay = Math.min(delay, keepaliveRemaining(context));
+  if (context.nextPingAt !== undefined) delay = Math.min(delay, Math.max(0, context.nextPingAt - context.now()));
+  return delay;
 }
 
 function failureText(event: { type: string; error?: unknown; code?: unknown }, context: WorkerContext): string {
@@ -108,6 +131,27 @@ function failureText(event: { type: string; error?: unknown; code?: unknown }, c
 
 function disconnected(context: WorkerContext, code: number, reason: string, cause: CloseCause): WorkerEmitted {
   return { type: 'disconnected', id: context.id, at: context.now(), code, reason, cause };
+}
+
+/**
+ * The connected heartbeat: on each timer, a dead keepalive ends the
+ * connection; otherwise a due ping goes out; either way the state re-enters
+ * itself, which re-arms the timer.
+ */
+function heartbeat() {
+  return {
+    after: {
+      heartbeatDelay: [
+        {
+          guard: 'keepaliveExpired',
+          target: '#worker.backoff',
+          actions: ['emitKeepaliveTimeout', 'recordConnectionEnd']
+        },
+        { guard: 'pingDue', target: 'live', reenter: true, actions: ['sendPing', 'schedulePing'] },
+        { target: 'live', reenter: true }
+      ]
+    }
+  } as const;
 }
 
 /**
@@ -152,18 +196,18 @@ export const workerMachine = setup({
   delays: {
     handshakeTimeout: ({ context }) => context.timing.handshakeTimeout,
     dialDelay: ({ context }) => nextDialDelay(context),
-    pingDelay: ({ context }) => Math.round(context.timing.pingInterval * (0.9 + 0.2 * context.random())),
-    keepaliveDelay: ({ context }) => keepaliveRemaining(context),
+    heartbeatDelay: ({ context }) => heartbeatDelay(context),
     closeTimeout: ({ context }) => context.timing.closeTimeout
   },
   guards: {
     hasHandshake: () => false,
     hasConnectionHook: () => false,
     canRetry: ({ context }) => context.timing.retry.maxRetries === 0 || context.attempt <= context.timing.retry.maxRetries,
-    pingOff: ({ context }) => context.timing.pingInterval === 0,
-    keepaliveOff: ({ context }) => context.timing.keepaliveTimeout === 0,
     keepaliveExpired: ({ context }) =>
-      !context.link.paused && context.now() - lastActivity(context) >= context.timing.keepaliveTimeout
+      context.timing.keepaliveTimeout > 0 &&
+      !context.link.paused &&
+      context.now() - lastActivity(context) >= context.timing.keepaliveTimeout,
+    pingDue: ({ context }) => context.nextPingAt !== undefined && context.now() >= context.nextPingAt
   },
   actions: {
     recordDialFailure: assign(({ context, event }) => ({
@@ -180,7 +224,11 @@ export const workerMachine = setup({
       error: context.lastError ?? 'unknown error'
     })),
     emitRetired: emit(({ context }) => ({ type: 'retired' as const, id: context.id, at: context.now(), attempts: context.attempt })),
-    recordConnected: assign(({ context }) => ({ connectedAt: context.now(), connections: context.connections + 1 })),
+    recordConnected: assign(({ context }) => {
+      const at = context.now();
+      return { connectedAt: at, connections: context.connections + 1, nextPingAt: nextPingAt(context, at) };
+    }),
+    schedulePing: assign({ nextPingAt: ({ context }) => nextPingAt(context, context.now()) }),
     emitConnected: emit(({ context }) => ({ type: 'connected' as const, id: context.id, at: context.now() })),
     // A connection that lived `minUptime` resets the streak; a shorter one (a flap) extends it.
     recordConnectionEnd: assign(({ context }) => {
@@ -188,7 +236,8 @@ export const workerMachine = setup({
       return {
         attempt: uptime >= context.timing.minUptime ? 0 : context.attempt + 1,
         waitingAfter: 'disconnected' as const,
-        connectedAt: undefined
+        connectedAt: undefined,
+        nextPingAt: undefined
       };
     }),
     emitRemoteClose: emit(({ context, event }) => {
@@ -214,6 +263,7 @@ export const workerMachine = setup({
     attempt: 0,
     waitingAfter: 'dial_failed',
     connectedAt: undefined,
+    nextPingAt: undefined,
     connections: 0,
     dialFailures: 0,
     lastError: undefined
@@ -245,7 +295,11 @@ export const workerMachine = setup({
           tags: 'dialing',
           after: { handshakeTimeout: '#worker.failed' },
           on: {
-            'socket.open': [{ guard: 'hasHandshake', target: 'handshaking' }, { target: 'connected' }],
+            'socket.open': [
+              { guard: 'hasHandshake', target: 'handshaking' },
+              { guard: 'hasConnectionHook', target: 'connected.hooked' },
+              { target: 'connected' }
+            ],
             'socket.failed': '#worker.failed',
             'xstate.error.actor.socket': '#worker.failed'
           }
@@ -261,73 +315,42 @@ export const workerMachine = setup({
           },
           after: { handshakeTimeout: '#worker.failed' },
           on: {
-            'handshake.done': 'connected',
+            'handshake.done': [{ guard: 'hasConnectionHook', target: 'connected.hooked' }, { target: 'connected' }],
             'handshake.failed': '#worker.failed',
             'xstate.error.actor.handshake': '#worker.failed',
             'socket.closed': '#worker.failed',
             'xstate.error.actor.socket': '#worker.failed'
           }
         },
+        // One timer serves both keepalive and ping: it fires at whichever is due
+        // first, and the state re-enters itself to re-arm it. The `connection`
+        // hook, when switched on, runs in `hooked` around the same heartbeat.
         connected: {
           tags: 'connected',
-          type: 'parallel',
           entry: ['recordConnected', 'emitConnected'],
           on: {
             'socket.closed': { target: '#worker.backoff', actions: ['emitRemoteClose', 'recordConnectionEnd'] },
             'xstate.error.actor.socket': { target: '#worker.backoff', actions: ['emitSocketCrash', 'recordConnectionEnd'] },
             'worker.stop': { target: 'closing', actions: ['sendCloseFrame', 'emitLocalStop'] }
           },
+          initial: 'live',
           states: {
-            ping: {
-              initial: 'choosing',
-              states: {
-                choosing: { always: [{ guard: 'pingOff', target: 'off' }, { target: 'waiting' }] },
-                waiting: { after: { pingDelay: { target: 'waiting', reenter: true, actions: 'sendPing' } } },
-                off: {}
-              }
-            },
-            // Fires at lastActivity + keepaliveTimeout; activity meanwhile just re-arms it.
-            keepalive: {
-              initial: 'choosing',
-              states: {
-                choosing: { always: [{ guard: 'keepaliveOff', target: 'off' }, { target: 'watching' }] },
-                watching: {
-                  after: {
-                    keepaliveDelay: [
-                      {
-                        guard: 'keepaliveExpired',
-                        target: '#worker.backoff',
-                        actions: ['emitKeepaliveTimeout', 'recordConnectionEnd']
-                      },
-                      { target: 'watching', reenter: true }
-                    ]
-                  }
-                },
-                off: {}
-              }
-            },
-            // The `connection` hook lives exactly as long as the connection (a tap
-            // for the worker's own frames, say). Only started when `hasConnectionHook`
-            // is true, so a plain worker carries no idle actor per connection.
-            hook: {
-              initial: 'choosing',
-              states: {
-                choosing: { always: [{ guard: 'hasConnectionHook', target: 'running' }, { target: 'none' }] },
-                running: {
-                  invoke: {
-                    id: 'connection',
-                    src: 'connection',
-                    input: ({ context }) => ({ id: context.id, link: context.link })
-                  },
-                  on: {
-                    'xstate.error.actor.connection': {
-                      target: '#worker.backoff',
-                      actions: ['emitConnectionCrash', 'recordConnectionEnd']
-                    }
-                  }
-                },
-                none: {}
-              }
+            live: heartbeat(),
+            // Lives exactly as long as the connection: a tap for the worker's own frames, say.
+            hooked: {
+              invoke: {
+                id: 'connection',
+                src: 'connection',
+                input: ({ context }) => ({ id: context.id, link: context.link })
+              },
+              on: {
+                'xstate.error.actor.connection': {
+                  target: '#worker.backoff',
+                  actions: ['emitConnectionCrash', 'recordConnectionEnd']
+                }
+              },
+              initial: 'live',
+              states: { live: heartbeat() }
             }
           }
         },

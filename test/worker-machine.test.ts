@@ -451,6 +451,24 @@ describe('connected', () => {
       expect(w.emitted('disconnected').map((e) => [e.at - T0, e.cause])).toEqual([[2250, 'keepalive_timeout']]);
     });
 
+    it('pings on time while the keepalive re-arms on traffic, and expires only after the last frame', () => {
+      const w = startWorker({ random: () => 0.5, timing: { pingInterval: 100, keepaliveTimeout: 250 } });
+      w.fake.current.open();
+      const pings = (): number => w.fake.current.commands.filter((c) => c.type === 'socket.ping').length;
+      // Traffic every 50 ms for 1 s: a ping every 100 ms, no expiry.
+      for (let ms = 0; ms < 1000; ms += 50) {
+        w.link.lastActivityAt = w.clock.now();
+        w.advance(50);
+      }
+      expect(pings()).toBe(10);
+      expect(types(w)).toEqual(['connected']);
+      // Then silence: pings go on, and 250 ms after the last frame the connection ends.
+      const silentFrom = w.clock.now() - 50;
+      w.advance(300);
+      const down = w.emitted('disconnected');
+      expect(down.map((e) => [e.at - silentFrom, e.cause])).toEqual([[250, 'keepalive_timeout']]);
+    });
+
     it('never fires when keepaliveTimeout is 0', () => {
       const w = startWorker({ timing: { keepaliveTimeout: 0 } });
       w.fake.current.open();
@@ -495,6 +513,18 @@ describe('connected', () => {
       w.fake.current.open();
       expect(w.hooks.connection.instances).toHaveLength(2);
       expect(w.hooks.connection.live).toBe(1);
+    });
+
+    it('starts no connection actor when hasConnectionHook is off, as in the default machine', () => {
+      const w = startWorker({ connectionHook: false, timing: { pingInterval: 100, keepaliveTimeout: 300 } });
+      w.fake.current.open();
+      expect(w.tags()).toEqual(['connected']);
+      expect(Object.keys(w.actor.getSnapshot().children)).toEqual(['socket']);
+      expect(w.hooks.connection.instances).toHaveLength(0);
+      // The heartbeat runs the same without it: pings go out, silence ends the connection.
+      w.advance(300);
+      expect(w.fake.current.commands.filter((c) => c.type === 'socket.ping').length).toBeGreaterThanOrEqual(2);
+      expect(w.emitted('disconnected').map((e) => e.cause)).toEqual(['keepalive_timeout']);
     });
 
     it('ends the connection with network_error, not the worker, when the connection actor crashes', () => {

@@ -52,7 +52,8 @@ const modelMachine = (config: Config): ActorLogic<AnyMachineSnapshot, ModelEvent
   workerMachine.provide({
     actors: { socket: createFakeSocket().logic },
     guards: {
-      keepaliveExpired: ({ event }) => (event as ModelEvent).expired === true,
+      // The model decides expiry, but only where a keepalive runs at all.
+      keepaliveExpired: ({ context, event }) => (event as ModelEvent).expired === true && context.timing.keepaliveTimeout > 0,
       hasHandshake: () => config.handshake === true,
       hasConnectionHook: () => config.connectionHook !== false
     }
@@ -60,7 +61,11 @@ const modelMachine = (config: Config): ActorLogic<AnyMachineSnapshot, ModelEvent
 
 function modelEvents(snapshot: AnyMachineSnapshot): ModelEvent[] {
   return (ownEventTypes(snapshot) as string[]).flatMap((type) =>
-    type.includes('.keepaliveDelay.') ? [{ type, expired: true }, { type, expired: false }] : [{ type }]
+    !type.includes('.heartbeatDelay.')
+      ? [{ type }]
+      : snapshot.context.timing.keepaliveTimeout > 0
+        ? [{ type, expired: true }, { type, expired: false }]
+        : [{ type, expired: false }]
   );
 }
 
@@ -169,14 +174,12 @@ function fire(w: WorkerHarness, event: ModelEvent): void {
       return;
   }
   const delay = event.type.split('.')[2];
-  if (delay === 'pingDelay') {
-    // Keep the link busy so the keepalive re-arms instead of firing meanwhile.
-    const pings = w.fake.current.commands.length;
-    stepUntil(w, Math.ceil(timing.pingInterval * 1.1) + 1, () => w.fake.current.commands.length > pings, fresh);
-  } else if (delay === 'keepaliveDelay' && event.expired === false) {
-    // Within one timeout the timer must fire at least once; with fresh activity it only re-arms.
+  if (delay === 'heartbeatDelay' && event.expired === false) {
+    // With fresh activity the heartbeat only re-arms (and pings when one is due):
+    // within one keepalive timeout (or ping interval) it must have fired and come back.
+    const span = Math.max(timing.keepaliveTimeout, Math.ceil(timing.pingInterval * 1.1)) + 1;
     let elapsed = 0;
-    stepUntil(w, timing.keepaliveTimeout + 1, () => elapsed++ > timing.keepaliveTimeout, fresh);
+    stepUntil(w, span + 1, () => elapsed++ > span, fresh);
   } else {
     stepUntil(w, 100_000, changed);
   }
