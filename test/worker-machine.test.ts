@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { seededRandom, startWorker, T0, type WorkerHarness } from './helpers/fake-socket.ts';
+import { createWorkerLink } from '../machines/worker-link.ts';
+import { heartbeatDelay, nextPingAt, type WorkerContext } from '../machines/worker-machine.ts';
+import { makeTiming, seededRandom, startWorker, T0, type TimingOverrides, type WorkerHarness } from './helpers/fake-socket.ts';
 
 const ID = 'ws://127.0.0.1:7000';
 
@@ -649,5 +651,56 @@ describe('stopping', () => {
     expect(w.actor.getSnapshot().status).toBe('done');
     expect(types(w)).toEqual(['connected', 'disconnected']);
     expect(w.errors).toEqual([]);
+  });
+});
+
+describe('heartbeatDelay', () => {
+  // A connected context at `now`, with the given timing, activity and next ping.
+  const contextAt = (now: number, timing: TimingOverrides, extra: Partial<WorkerContext> = {}): WorkerContext => ({
+    id: 'ws://127.0.0.1:7000',
+    link: createWorkerLink(now),
+    timing: makeTiming(timing),
+    now: () => now,
+    random: () => 0.5,
+    attempt: 0,
+    waitingAfter: 'disconnected',
+    connectedAt: now,
+    nextPingAt: undefined,
+    connections: 1,
+    dialFailures: 0,
+    lastError: undefined,
+    ...extra
+  });
+
+  it('waits for the sooner of the next ping and the keepalive deadline', () => {
+    expect(heartbeatDelay(contextAt(1000, { keepaliveTimeout: 500 }, { nextPingAt: 1200 }))).toBe(200);
+    expect(heartbeatDelay(contextAt(1000, { keepaliveTimeout: 150 }, { nextPingAt: 1200 }))).toBe(150);
+  });
+
+  it('counts the keepalive from the last activity, and fires at once for an overdue ping', () => {
+    const context = contextAt(1000, { keepaliveTimeout: 500 }, { nextPingAt: 990, connectedAt: 0 });
+    context.link.lastActivityAt = 900;
+    expect(heartbeatDelay(context)).toBe(0);
+    expect(heartbeatDelay({ ...context, nextPingAt: undefined })).toBe(400);
+  });
+
+  it('waits the full keepalive while the socket is paused for backpressure', () => {
+    const context = contextAt(1000, { keepaliveTimeout: 500 });
+    context.link.lastActivityAt = 0;
+    context.link.paused = true;
+    expect(heartbeatDelay(context)).toBe(500);
+  });
+
+  it('only re-arms at the longest timer Node allows when ping and keepalive are both off', () => {
+    expect(heartbeatDelay(contextAt(1000, { keepaliveTimeout: 0, pingInterval: 0 }))).toBe(2 ** 31 - 1);
+  });
+
+  it('schedules pings pingInterval ±10 % apart, and none when pings are off', () => {
+    const at = (random: number, pingInterval: number) =>
+      nextPingAt({ ...contextAt(0, { pingInterval }), random: () => random }, 5000);
+    expect(at(0, 1000)).toBe(5900);
+    expect(at(0.5, 1000)).toBe(6000);
+    expect(at(1, 1000)).toBe(6100);
+    expect(at(0.5, 0)).toBeUndefined();
   });
 });
