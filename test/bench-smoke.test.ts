@@ -35,6 +35,7 @@ describe('npm run bench -- --quick', () => {
         register: Array<{ registerUsPerPeer: Summary; connectUsPerPeer: Summary }>;
         storm: Array<{ kind: string; allBackMs: number; peakDialsPerSecond: number }>;
         stall: Array<{ overflow: string; rssGrowthAfterFullMiB: number; series: unknown[] }>;
+        floor: Record<'createUs' | 'eventUs' | 'heapPerActor', Record<string, Summary>>;
       };
     };
     const { results } = report;
@@ -59,6 +60,9 @@ describe('npm run bench -- --quick', () => {
     for (const storm of results.storm) expect(storm.peakDialsPerSecond).toBeGreaterThan(0);
     expect(results.stall.map((stall) => stall.overflow)).toEqual(['block', 'drop-oldest']);
     for (const stall of results.stall) expect(stall.series.length).toBeGreaterThan(2);
+    for (const measure of ['createUs', 'eventUs', 'heapPerActor'] as const) {
+      for (const kind of ['minimal', 'minimal-invoke', 'worker']) expectSummary(results.floor[measure][kind]);
+    }
     // One line per target of performance.md, each with a number.
     expect(report.targets.length).toBeGreaterThanOrEqual(16);
     for (const target of report.targets) expect(Number.isFinite(target.value)).toBe(true);

@@ -20,6 +20,15 @@ export function loadHoneybee(): Promise<Honeybee> {
   return entry === undefined || entry === '' ? import('../../src/index.ts') : (import(entry) as Promise<Honeybee>);
 }
 
+type Machines = typeof import('../../machines/index.ts');
+
+/** `honeybee/machines` from the same build (or sources) as {@link loadHoneybee}. */
+export function loadMachines(): Promise<Machines> {
+  const entry = process.env.HONEYBEE_ENTRY;
+  if (entry === undefined || entry === '') return import('../../machines/index.ts');
+  return import(entry.replace(/src[\\/]index\.js$/, 'machines/index.js')) as Promise<Machines>;
+}
+
 export type Kind = 'raw' | 'honeybee' | 'partysocket' | 'nostr';
 export const KINDS: readonly Kind[] = ['raw', 'honeybee', 'partysocket', 'nostr'];
 

@@ -70,6 +70,7 @@ export const SEND_KINDS = ['raw', 'honeybee', 'partysocket', 'nostr'] as const;
 export const CONNECT_KINDS = ['raw', 'honeybee', 'partysocket', 'nostr'] as const;
 export const STORM_KINDS = ['honeybee', 'partysocket'] as const;
 export const STALL_POLICIES = ['block', 'drop-oldest'] as const;
+export const FLOOR_KINDS = ['minimal', 'minimal-invoke', 'worker'] as const;
 
 type Sample = Record<string, unknown>;
 
@@ -153,6 +154,23 @@ export async function measureConnect(plan: Plan, server: Server): Promise<Connec
     });
   }
   return rows;
+}
+
+export type FloorKind = (typeof FLOOR_KINDS)[number];
+/** What one actor per peer costs without sockets (see floor-client.ts). */
+export interface FloorRow {
+  count: number;
+  createUs: Record<FloorKind, Summary>;
+  eventUs: Record<FloorKind, Summary>;
+  heapPerActor: Record<FloorKind, Summary>;
+}
+
+export async function measureFloor(plan: Plan): Promise<FloorRow> {
+  const count = plan.connectSizes[plan.connectSizes.length - 1] ?? 1000;
+  const samples = await alternate({ ...plan, runs: plan.connectRuns }, FLOOR_KINDS, undefined, (kind) =>
+    runClient('floor-client.ts', [kind, count], { pin: true })
+  );
+  return { count, createUs: field(samples, 'createUs'), eventUs: field(samples, 'eventUs'), heapPerActor: field(samples, 'heapPerActor') };
 }
 
 export interface RegisterRow {

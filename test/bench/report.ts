@@ -3,7 +3,7 @@
  * `shared/design/performance.md` and a Markdown report.
  */
 import type { Summary } from './harness.ts';
-import type { ConnectRow, InboxRow, Plan, RegisterRow, StallResult, StormResult } from './measures.ts';
+import type { ConnectRow, FloorRow, InboxRow, Plan, RegisterRow, StallResult, StormResult } from './measures.ts';
 
 export interface Results {
   inbox: InboxRow[];
@@ -12,6 +12,7 @@ export interface Results {
   register: RegisterRow[];
   storm: StormResult[];
   stall: StallResult[];
+  floor?: FloorRow;
 }
 
 /** One line of the targets table. */
@@ -164,6 +165,41 @@ function stormSection(results: StormResult[]): string {
   ].join('\n');
 }
 
+/**
+ * The least one XState actor per peer can cost, next to the raw `ws` client
+ * of the connect run with as many peers: what the connect-time and heap
+ * targets leave for everything a worker does.
+ */
+function floorSection(floor: FloorRow, connect: ConnectRow[]): string {
+  const rows = (['minimal', 'minimal-invoke', 'worker'] as const).map((kind) => [
+    kind, cell(floor.createUs[kind]), cell(floor.eventUs[kind]), cell(KiB(floor.heapPerActor[kind]))
+  ]);
+  const lines = [
+    `## XState floor: one actor per peer, no socket (${floor.count} actors)`,
+    '',
+    '`minimal`: a two-state machine with one timer; `minimal-invoke`: the same invoking one callback actor (a socket adapter); `worker`: honeybee\'s worker machine with a socket actor that opens on cue, ending `connected` (event: `socket.open`).',
+    '',
+    table(['actor', 'create + start µs', 'one event µs', 'heap KiB/actor'], rows)
+  ];
+  const raw = connect.find((row) => row.peers === floor.count);
+  if (raw !== undefined) {
+    const rawUs = (raw.connectMs.raw.median * 1000) / raw.peers;
+    const rawHeap = raw.heapPerPeer.raw.median;
+    const least = (kind: 'minimal' | 'minimal-invoke' | 'worker'): string => {
+      const time = (rawUs + floor.createUs[kind].median + floor.eventUs[kind].median) / rawUs;
+      const heap = (rawHeap + floor.heapPerActor[kind].median) / rawHeap;
+      return `${kind}: connect ${x(time)}, heap ${x(heap)}`;
+    };
+    lines.push(
+      '',
+      `Raw \`ws\` at ${raw.peers} peers: ${rawUs.toFixed(0)} µs of connect time and ${(rawHeap / 1024).toFixed(2)} KiB of heap per peer. ` +
+        `Adding only the actor (created, started, one event) gives, vs raw \`ws\`: ${least('minimal')}; ${least('minimal-invoke')}; ${least('worker')} ` +
+        '(targets: connect ≤ 1.25×, heap ≤ 2×).'
+    );
+  }
+  return lines.join('\n');
+}
+
 function stallSection(results: StallResult[]): string {
   return [
     '## Stalled consumer (one flooding peer, nobody reads the inbox)',
@@ -198,7 +234,8 @@ export function markdown(header: Record<string, unknown>, machine: Record<string
     results.connect.length === 0 ? '' : connectSection(results.connect),
     results.register.length === 0 ? '' : registerSection(results.register),
     results.storm.length === 0 ? '' : stormSection(results.storm),
-    results.stall.length === 0 ? '' : stallSection(results.stall)
+    results.stall.length === 0 ? '' : stallSection(results.stall),
+    results.floor === undefined ? '' : floorSection(results.floor, results.connect)
   ];
   return `${sections.filter((part) => part !== '').join('\n\n')}\n`;
 }

@@ -7,12 +7,12 @@
  * Honeybee is measured as users run it, compiled by tsc, unless `--source`
  * (the default in `--quick` mode, which only proves the bench still runs).
  *
- * usage: npm run bench [-- --quick] [--source] [--runs <n>] [--only inbox,send,connect,register,storm,stall] [--out <dir>]
+ * usage: npm run bench [-- --quick] [--source] [--runs <n>] [--only inbox,send,connect,register,storm,stall,floor] [--out <dir>]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, machine, pinCpus, setConcurrency, startServer, useBuild } from './harness.ts';
-import { FULL, QUICK, measureConnect, measureInbox, measureRegister, measureSend, measureStall, measureStorm, type Plan } from './measures.ts';
+import { FULL, QUICK, measureConnect, measureFloor, measureInbox, measureRegister, measureSend, measureStall, measureStorm, type Plan } from './measures.ts';
 import { markdown, targets, type Results } from './report.ts';
 
 const args = process.argv.slice(2);
@@ -44,7 +44,8 @@ const steps: Array<[string, string, () => Promise<void>]> = [
   ['connect', 'connect time, idle memory, close', async () => void (results.connect = await measureConnect(plan, server))],
   ['register', 'registration scaling', async () => void (results.register = await measureRegister(plan))],
   ['storm', 'reconnect storm', async () => void (results.storm = await measureStorm(plan))],
-  ['stall', 'stalled consumer', async () => void (results.stall = await measureStall(plan, server))]
+  ['stall', 'stalled consumer', async () => void (results.stall = await measureStall(plan, server))],
+  ['floor', 'XState floor', async () => void (results.floor = await measureFloor(plan))]
 ];
 try {
   const chosen = steps.filter(([name]) => wanted(name));
