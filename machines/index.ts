@@ -1,4 +1,4 @@
-export { workerMachine, nextDialDelay, keepaliveRemaining, heartbeatDelay, nextPingAt } from './worker-machine.ts';
+export { workerMachine, nextDialDelay, keepaliveRemaining, heartbeatDelay, nextPingAt, keepaliveTimeoutEvent } from './worker-machine.ts';
 export type {
   WorkerContext,
   WorkerInput,
@@ -15,6 +15,7 @@ export { computeBackoff } from './backoff.ts';
 export type { BackoffPolicy } from './backoff.ts';
 export { createWorkerLink } from './worker-link.ts';
 export type { WorkerLink, FrameTap, TestWorkerLink } from './worker-link.ts';
+export { CLOSE_CAUSES, LIFECYCLE_KINDS } from './worker-events.ts';
 export type { CloseCause, SocketEvent, HandshakeEvent, ControlEvent, WorkerEvent, SocketCommand, WorkerEmitted } from './worker-events.ts';
 // Worked examples of custom worker machines (see "Extending the pool" in the README).
 export { authWorkerMachine } from './examples/auth-worker-machine.ts';

@@ -3,14 +3,14 @@
  * emits. Names are dot-namespaced by who sends them.
  */
 
+/** Every reason a connection can end, for code that checks or lists them at run time. */
+export const CLOSE_CAUSES = ['remote_close', 'remote_error', 'keepalive_timeout', 'read_limit', 'local_stop', 'network_error'] as const;
+
 /** Why a connection ended (mirrors `DisconnectCause` in the public API). */
-export type CloseCause =
-  | 'remote_close'
-  | 'remote_error'
-  | 'keepalive_timeout'
-  | 'read_limit'
-  | 'local_stop'
-  | 'network_error';
+export type CloseCause = (typeof CLOSE_CAUSES)[number];
+
+/** The lifecycle events a worker reports to the pool (the `type`s of {@link WorkerEmitted}). */
+export const LIFECYCLE_KINDS = ['connected', 'disconnected', 'dial_failed', 'retired'] as const satisfies ReadonlyArray<WorkerEmitted['type']>;
 
 /** Sent by the socket actor to its worker. */
 export type SocketEvent =

@@ -133,6 +133,11 @@ function disconnected(context: WorkerContext, code: number, reason: string, caus
   return { type: 'disconnected', id: context.id, at: context.now(), code, reason, cause };
 }
 
+/** The `disconnected` event of a keepalive that expired; a custom machine may give its own `reason`. */
+export function keepaliveTimeoutEvent(context: WorkerContext, reason = 'keepalive timeout'): WorkerEmitted {
+  return disconnected(context, 1006, reason, 'keepalive_timeout');
+}
+
 /**
  * The connected heartbeat: on each timer, a dead keepalive ends the
  * connection; otherwise a due ping goes out; either way the state re-enters
@@ -244,7 +249,7 @@ export const workerMachine = setup({
       const closed = event as Extract<WorkerEvent, { type: 'socket.closed' }>;
       return disconnected(context, closed.code, closed.reason, closed.cause);
     }),
-    emitKeepaliveTimeout: emit(({ context }) => disconnected(context, 1006, 'keepalive timeout', 'keepalive_timeout')),
+    emitKeepaliveTimeout: emit(({ context }) => keepaliveTimeoutEvent(context)),
     emitSocketCrash: emit(({ context }) => disconnected(context, 1006, 'socket adapter failed', 'network_error')),
     emitConnectionCrash: emit(({ context }) => disconnected(context, 1006, 'connection actor failed', 'network_error')),
     emitLocalStop: emit(({ context }) => disconnected(context, 1000, 'worker stopped', 'local_stop')),

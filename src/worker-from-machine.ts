@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { createActor, type Actor, type AnyStateMachine, type InputFrom } from 'xstate';
-import type { WorkerEmitted } from '../machines/worker-events.ts';
+import { LIFECYCLE_KINDS, type WorkerEmitted } from '../machines/worker-events.ts';
 import type { WorkerTag } from '../machines/worker-machine.ts';
 import { ConnectionUnavailableError } from './errors.ts';
 import { redactUrl } from './normalize-url.ts';
@@ -57,7 +57,7 @@ type AcceptsHostedInput<TLogic extends AnyStateMachine> =
     : { 'the machine input must accept { id, link: PeerLink, timing: ConnectionOptions }': never };
 
 const TAGS: readonly WorkerTag[] = ['connected', 'dialing', 'closing', 'backoff', 'stopped'];
-const KINDS: ReadonlySet<string> = new Set<PoolEvent['kind']>(['connected', 'disconnected', 'dial_failed', 'retired']);
+const KINDS: ReadonlySet<string> = new Set(LIFECYCLE_KINDS);
 
 /** The public state name of a worker snapshot, read from its tags. */
 export function workerStateName(snapshot: { hasTag(tag: WorkerTag): boolean; status: string }): WorkerTag {

@@ -1,4 +1,3 @@
-import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket as ServerSocket } from 'ws';
 import {
@@ -17,6 +16,7 @@ import type { Dialer, PoolEvent, PoolOptions } from '../src/types.ts';
 import { wsDialer } from '../src/ws-dialer.ts';
 import { startHungServer, startServer, type TestServer } from './helpers/servers.ts';
 import { thrown } from './helpers/thrown.ts';
+import { rawSocketOf } from './helpers/hostile-servers.ts';
 
 // Bad input at every public entry point: each gets its own typed
 // HoneybeeError (never a TypeError from deep inside), nothing half-registered
@@ -416,8 +416,7 @@ describe('pool.send(id, payload)', () => {
     const highWaterMark = 1024 * 1024;
     const pool = openPool({ sendHighWaterMark: highWaterMark });
     const id = pool.connect(server.url);
-    const tcp = (socket: ServerSocket) => (socket as unknown as { _socket: net.Socket })._socket;
-    tcp(await serverSide).pause();
+    rawSocketOf(await serverSide).pause();
     await nextEvent(pool, connectedEvent(id));
 
     // Far more than the loopback kernel buffers hold, so most of it waits in ws.
@@ -429,7 +428,7 @@ describe('pool.send(id, payload)', () => {
     expect(error.bufferedAmount).toBeGreaterThan(highWaterMark);
     expect(pool.stats().totalSent).toBe(1);
 
-    tcp(await serverSide).resume();
+    rawSocketOf(await serverSide).resume();
     await expect.poll(() => server.received.length, { timeout: 10_000 }).toBe(1);
     const got = (server.received[0] as { data: Buffer }).data;
     expect(got.length).toBe(big.length);

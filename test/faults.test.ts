@@ -1,6 +1,4 @@
-import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WebSocket as ServerSocket } from 'ws';
 import { createPool, type Pool } from '../src/pool.ts';
@@ -22,6 +20,7 @@ import { startServer, type TestServer } from './helpers/servers.ts';
 import { generateCertificate, startTlsServer, type TlsTestServer } from './helpers/tls-server.ts';
 import { EventLog, type EventOf } from './helpers/event-log.ts';
 import { onConnection } from './helpers/on-connection.ts';
+import { captureLogger } from './helpers/capture-logger.ts';
 
 // One test per fault a peer or the network can throw at the pool: the events
 // and causes it reports, how fast it notices, that it recovers once the fault
@@ -56,15 +55,7 @@ afterAll(() => {
 });
 
 /** Every line logged at error level or above: a worker or pool actor that failed. */
-const errorLogger = pino(
-  { level: 'error' },
-  new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      errorLines.push(...chunk.toString().split('\n').filter((line) => line !== ''));
-      callback();
-    }
-  })
-);
+const { logger: errorLogger } = captureLogger('error', errorLines);
 
 const FAST: PoolOptions = {
   reconnectDelay: 20,
@@ -75,8 +66,6 @@ const FAST: PoolOptions = {
   keepaliveTimeout: 0,
   retry: { initialDelay: 50, maxDelay: 200, jitter: 0 }
 };
-
-/** Records the pool's events and lets a test await a condition on them. */
 
 /** Keeps every inbox message, by peer. */
 class InboxLog {

@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { defaultWorkerFactory } from '../src/default-worker.ts';
@@ -21,6 +19,7 @@ import { VERSION } from '../src/version.ts';
 import { collect, refusedUrl, startHungServer, startServer, type TestServer } from './helpers/servers.ts';
 import { initialWorkerStats } from '../src/worker-stats.ts';
 import { thrown } from './helpers/thrown.ts';
+import { captureLogger } from './helpers/capture-logger.ts';
 
 // ---------------------------------------------------------------------------
 // Fixtures: every pool and server a test opens is closed after it.
@@ -598,14 +597,7 @@ describe('Pool', () => {
 
   describe('logging', () => {
     it('never logs payloads, URL passwords or Authorization values, and binds module, pool and peer', async () => {
-      const lines: string[] = [];
-      const destination = new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(...chunk.toString().split('\n').filter((line) => line !== ''));
-          callback();
-        }
-      });
-      const logger = pino({ level: 'trace' }, destination);
+      const { logger, lines } = captureLogger('trace');
       const srv = await server();
       const received: string[] = [];
       srv.wss.on('connection', (socket) => {

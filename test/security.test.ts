@@ -1,6 +1,4 @@
 import type net from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket as ServerSocket } from 'ws';
 import { BackpressureError, HoneybeeError } from '../src/errors.ts';
@@ -18,6 +16,8 @@ import {
 } from './helpers/hostile-servers.ts';
 import { refusedUrl, startHungServer, startServer, type TestServer } from './helpers/servers.ts';
 import { startTlsServer } from './helpers/tls-server.ts';
+import { captureLogger } from './helpers/capture-logger.ts';
+import { thrown } from './helpers/thrown.ts';
 
 // Credentials stay out of every log line, event and error; the read limit and
 // the send high-water mark hold against peers that push or stall. (pool.test.ts
@@ -45,13 +45,9 @@ function openPool(options: PoolOptions = {}): { pool: Pool; events: PoolEvent[] 
 }
 
 function caught(fn: () => unknown): HoneybeeError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(HoneybeeError);
-    return error as HoneybeeError;
-  }
-  throw new Error('expected the call to throw');
+  const error = thrown(fn);
+  expect(error).toBeInstanceOf(HoneybeeError);
+  return error as HoneybeeError;
 }
 
 /** Every way an error can end up as text: message, stack, String(), JSON, own fields. */
@@ -78,16 +74,7 @@ describe('credentials', () => {
       badCookie: 'BAD-COOKIE-14',
       badUrlPw: 'PW-BADURL-15'
     };
-    const lines: string[] = [];
-    const logger = pino(
-      { level: 'trace' },
-      new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(...chunk.toString().split('\n').filter((line) => line !== ''));
-          callback();
-        }
-      })
-    );
+    const { logger, lines } = captureLogger('trace');
     const good = track(await startServer());
     const seenHeaders: Array<Record<string, unknown>> = [];
     let goodConnections = 0;

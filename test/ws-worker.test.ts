@@ -1,4 +1,3 @@
-import type net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket as ServerSocket } from 'ws';
@@ -8,6 +7,7 @@ import type { InboxMessage, InboxOverflow, PoolEvent, PoolOptions } from '../src
 import { refusedUrl, startHungServer, startServer, type TestServer } from './helpers/servers.ts';
 import { EventLog, type EventOf } from './helpers/event-log.ts';
 import { onConnection } from './helpers/on-connection.ts';
+import { rawSocketOf } from './helpers/hostile-servers.ts';
 
 // Integration tests of the default worker: createPool against real `ws`
 // servers on 127.0.0.1 port 0. The pure-machine timing rules live in
@@ -56,12 +56,14 @@ function every(ms: number, tick: () => void): void {
   cleanups.push(() => clearInterval(timer));
 }
 
-/** The raw TCP socket under a server-side ws, to pause its reading. */
-function tcpOf(socket: ServerSocket): net.Socket {
-  return (socket as unknown as { _socket: net.Socket })._socket;
+/** Removes the peer and closes the pool, which must both be done within `ms`; then the events stream has ended. */
+async function removeAndCloseWithin(pool: Pool, log: EventLog, id: string, ms: number): Promise<void> {
+  const started = Date.now();
+  pool.remove(id);
+  expect(await within(ms, pool.close())).not.toBe(TIMED_OUT);
+  expect(Date.now() - started).toBeLessThan(ms);
+  await log.done;
 }
-
-/** Records the pool's events and lets a test await a condition on them. */
 
 /** Reads `count` inbox messages (fewer if it times out or ends), leaving the rest buffered. */
 async function take(inbox: AsyncIterable<InboxMessage>, count: number, timeout = 5000): Promise<InboxMessage[]> {
@@ -137,12 +139,7 @@ describe('dialing', () => {
     await expect.poll(() => hung.sockets.size).toBe(1);
     expect(pool.peerStats(id).state).toBe('dialing');
 
-    const started = Date.now();
-    pool.remove(id);
-    expect(await within(1000, pool.close())).not.toBe(TIMED_OUT);
-
-    expect(Date.now() - started).toBeLessThan(1000);
-    await log.done;
+    await removeAndCloseWithin(pool, log, id, 1000);
     expect(log.items).toEqual([]);
     await expect.poll(() => hung.sockets.size).toBe(0);
   });
@@ -157,12 +154,7 @@ describe('backoff', () => {
     await log.nth('dial_failed', 2);
     expect(pool.peerStats(id).state).toBe('backoff');
 
-    const started = Date.now();
-    pool.remove(id);
-    expect(await within(1000, pool.close())).not.toBe(TIMED_OUT);
-
-    expect(Date.now() - started).toBeLessThan(1000);
-    await log.done;
+    await removeAndCloseWithin(pool, log, id, 1000);
     expect(log.kinds()).toEqual(['dial_failed', 'dial_failed']);
   });
 
@@ -174,12 +166,7 @@ describe('backoff', () => {
     await log.nth('disconnected', 1);
     expect(pool.peerStats(id).state).toBe('backoff');
 
-    const started = Date.now();
-    pool.remove(id);
-    expect(await within(1000, pool.close())).not.toBe(TIMED_OUT);
-
-    expect(Date.now() - started).toBeLessThan(1000);
-    await log.done;
+    await removeAndCloseWithin(pool, log, id, 1000);
     expect(log.kinds()).toEqual(['connected', 'disconnected']);
   });
 });
@@ -328,7 +315,7 @@ describe('connected', () => {
     const socket = await serverSide;
     let delivered = 0;
     socket.on('message', () => delivered++);
-    tcpOf(socket).pause();
+    rawSocketOf(socket).pause();
     await log.nth('connected', 1);
 
     const chunk = new Uint8Array(64 * 1024);
@@ -353,7 +340,7 @@ describe('connected', () => {
     expect(buffered).toBeLessThanOrEqual(highWaterMark + chunk.byteLength + 14);
     expect(pool.stats().totalSent).toBe(accepted);
 
-    tcpOf(socket).resume();
+    rawSocketOf(socket).resume();
     await expect.poll(() => delivered, { timeout: 5000 }).toBe(accepted);
     await expect.poll(() => pool.peerStats(id).bufferedAmount).toBe(0);
     expect(() => pool.send(id, chunk)).not.toThrow();

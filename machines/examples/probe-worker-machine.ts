@@ -1,5 +1,5 @@
 import { emit, fromCallback } from 'xstate';
-import { workerMachine, type ConnectionLogic, type WorkerContext } from '../worker-machine.ts';
+import { keepaliveTimeoutEvent, workerMachine, type ConnectionLogic, type WorkerContext } from '../worker-machine.ts';
 
 /** What the probe worker sends, and how it recognizes the answer. */
 export interface ProbeSettings {
@@ -52,14 +52,7 @@ export function probeWorker(settings: Partial<ProbeSettings> = {}): typeof worke
     actions: {
       // If the socket is already gone, its `socket.closed` is on the way; nothing to do here.
       sendPing: ({ context }) => void context.link.sendFrame(message),
-      emitKeepaliveTimeout: emit(({ context }: { context: WorkerContext }) => ({
-        type: 'disconnected' as const,
-        id: context.id,
-        at: context.now(),
-        code: 1006,
-        reason: 'probe unanswered',
-        cause: 'keepalive_timeout' as const
-      }))
+      emitKeepaliveTimeout: emit(({ context }: { context: WorkerContext }) => keepaliveTimeoutEvent(context, 'probe unanswered'))
     }
   });
 }

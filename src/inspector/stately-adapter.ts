@@ -59,8 +59,10 @@ export function toStatelyInspector(inspector: StatelyInspectorLike, options: Sta
   const withDefinitions = options.definitions ?? true;
   return {
     next(event) {
+      // The translation keeps the type; skip what Stately does not take before paying for it.
+      if (!STATELY_TYPES.has(event.type)) return;
       const wire = translator.translate(event);
-      if (wire === undefined || !STATELY_TYPES.has(wire.type)) return;
+      if (wire === undefined) return;
       if (wire.type === '@xstate.actor' && withDefinitions) {
         wire.definition = definitionOf((event.actorRef as { logic?: unknown }).logic, definitions);
       }

@@ -12,15 +12,13 @@ export interface WatchablePool {
 
 /**
  * Summarises `pool.stats()` for the page: per-peer counters with redacted ids,
- * peers by state, inbox depth and paused sockets. `lastError` is left out: an
+ * inbox depth and paused sockets (the page counts peers by state from the live actors). `lastError` is left out: an
  * error text is not needed on the page and could quote more than it should.
  */
 export function summarizePool(pool: WatchablePool, now = Date.now()): WireStats {
   const stats = pool.stats();
-  const byState: Record<string, number> = {};
   let pausedSockets = 0;
   const peers: WirePeerStats[] = stats.peers.map((peer) => {
-    byState[peer.state] = (byState[peer.state] ?? 0) + 1;
     if (peer.paused) pausedSockets += 1;
     return {
       id: redactUrl(peer.id),
@@ -35,5 +33,5 @@ export function summarizePool(pool: WatchablePool, now = Date.now()): WireStats 
       paused: peer.paused
     };
   });
-  return { ...stats, type: '@honeybee.stats', poolId: redactUrl(pool.id), at: now, byState, pausedSockets, peers };
+  return { ...stats, type: '@honeybee.stats', poolId: redactUrl(pool.id), at: now, pausedSockets, peers };
 }

@@ -1,3 +1,4 @@
+import { LIFECYCLE_KINDS } from '../../machines/worker-events.ts';
 import type { PoolStats } from '../types.ts';
 
 /**
@@ -13,7 +14,7 @@ export const WIRE_VERSION = '0.7.2';
 export const SAFE_CONTEXT_KEYS: readonly string[] = ['attempt', 'connections', 'dialFailures', 'connectedAt', 'live'];
 
 /** The worker lifecycle events shown on the timeline. */
-export const LIFECYCLE_TYPES: readonly string[] = ['connected', 'disconnected', 'dial_failed', 'retired'];
+export const LIFECYCLE_TYPES: readonly string[] = LIFECYCLE_KINDS;
 
 /** A snapshot reduced to what the page needs: no context objects, no output, no error text. */
 export interface WireSnapshot {
@@ -98,7 +99,6 @@ export interface WireStats extends Omit<PoolStats, 'peers'> {
   type: '@honeybee.stats';
   poolId: string;
   at: number;
-  byState: Record<string, number>;
   pausedSockets: number;
   peers: WirePeerStats[];
 }

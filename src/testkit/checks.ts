@@ -1,9 +1,10 @@
+import { CLOSE_CAUSES } from '../../machines/worker-events.ts';
 import { ErrorCodes } from '../errors.ts';
 import type { PoolEvent, WorkerStats } from '../types.ts';
 import type { ContractCheckId, ContractOptions, ContractResult } from './types.ts';
 
 /** Every check the kit runs, in report order. */
-export const CONTRACT_CHECKS: ReadonlyArray<{ readonly id: ContractCheckId; readonly name: string }> = [
+export const CONTRACT_CHECKS = [
   { id: 'factory', name: 'the factory returns a Worker synchronously' },
   { id: 'stats', name: 'stats() returns a complete snapshot synchronously, never throws, and its counters never go down' },
   { id: 'stop.before-start', name: 'stop() before start() makes start() settle at once without connecting' },
@@ -17,7 +18,7 @@ export const CONTRACT_CHECKS: ReadonlyArray<{ readonly id: ContractCheckId; read
   { id: 'events.alternate', name: 'events alternate connected/disconnected per connection, each with the id and a timestamp' },
   { id: 'inbox.tagged', name: 'every inbox message carries the id and counts once in stats().received' },
   { id: 'cleanup', name: 'the worker leaves no socket or timer behind' }
-];
+] as const satisfies ReadonlyArray<{ readonly id: string; readonly name: string }>;
 
 const PEER_CHECKS: readonly ContractCheckId[] = ['stop.dialing', 'stop.backoff'];
 
@@ -116,7 +117,7 @@ export function decreasedCounters(previous: WorkerStats, next: WorkerStats): str
   return COUNTERS.filter((key) => next[key] < previous[key]).map((key) => `\`${key}\` went from ${previous[key]} to ${next[key]}`);
 }
 
-const CAUSES = new Set(['remote_close', 'remote_error', 'keepalive_timeout', 'read_limit', 'local_stop', 'network_error']);
+const CAUSES: ReadonlySet<string> = new Set(CLOSE_CAUSES);
 
 function eventShapeProblems(event: PoolEvent, index: number, id: string): string[] {
   const problems: string[] = [];

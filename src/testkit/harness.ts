@@ -37,9 +37,9 @@ export async function pollUntil(condition: () => boolean, ms: number): Promise<b
   return true;
 }
 
-/** A tiny root actor that stands in for the pool actor, the parent of the workers' actors. */
-function createHost(): AnyActorRef {
-  return createActor(fromCallback(() => () => {}), { id: 'contract-host' }).start();
+/** A tiny root actor that stands in for the pool actor, the parent of the workers' actors (`plugin.host`). */
+function createPoolStandIn(): AnyActorRef {
+  return createActor(fromCallback(() => () => {}), { id: 'contract-pool' }).start();
 }
 
 /**
@@ -54,9 +54,8 @@ export class WorkerRun {
   /** Called after an event was recorded, inside the worker's own call. */
   onEvent: ((event: PoolEvent) => void) | undefined;
   settled = false;
-  readonly #host = createHost();
+  readonly #pool = createPoolStandIn();
   readonly #waiters = new Set<() => void>();
-  #finished: Promise<void> = Promise.resolve();
   #lastStats: WorkerStats | undefined;
 
   private constructor(
@@ -103,7 +102,7 @@ export class WorkerRun {
       dialer: this.options.dialer,
       options: this.options,
       logger: silent,
-      host: this.#host
+      host: this.#pool
     };
     try {
       const started: unknown = this.worker.start(plugin);
@@ -116,7 +115,7 @@ export class WorkerRun {
         this.settled = true;
         this.#notify();
       };
-      this.#finished = Promise.resolve(started).then(settle, settle);
+      void Promise.resolve(started).then(settle, settle);
     } catch (error) {
       this.report.fail('factory', `start() threw ${describeThrown(error)}`);
       this.settled = true;
@@ -193,7 +192,7 @@ export class WorkerRun {
   /** Releases what the kit holds for this run: the stand-in pool actor and the factory signal. */
   dispose(): void {
     this.abort.abort();
-    this.#host.stop();
+    this.#pool.stop();
   }
 
   #record(event: PoolEvent): void {
@@ -229,10 +228,5 @@ export class WorkerRun {
 
   #notify(): void {
     for (const waiter of [...this.#waiters]) waiter();
-  }
-
-  /** The promise returned by start(), settled either way. */
-  get finished(): Promise<void> {
-    return this.#finished;
   }
 }

@@ -1,21 +1,9 @@
 import type { WebSocket } from 'ws';
 import type { ConnectOptions, WorkerFactory } from '../types.ts';
+import type { CONTRACT_CHECKS } from './checks.ts';
 
-/** The stable id of one contract check. */
-export type ContractCheckId =
-  | 'factory'
-  | 'stats'
-  | 'stop.before-start'
-  | 'stop.idempotent'
-  | 'stop.dialing'
-  | 'stop.backoff'
-  | 'stop.concurrent'
-  | 'stop.connected'
-  | 'send.unavailable'
-  | 'send.typed'
-  | 'events.alternate'
-  | 'inbox.tagged'
-  | 'cleanup';
+/** The stable id of one contract check (the ids of `CONTRACT_CHECKS`, in report order). */
+export type ContractCheckId = (typeof CONTRACT_CHECKS)[number]['id'];
 
 /** The outcome of one check. A skipped check is `ok` and says why it was skipped. */
 export interface ContractResult {

@@ -5,7 +5,7 @@
  * the per-message hot loops live in the measure scripts themselves.
  */
 import WS from 'ws';
-import type { Dialer, Pool, PoolOptions } from '../../src/index.ts';
+import type { Dialer, PoolOptions } from '../../src/index.ts';
 
 type Honeybee = typeof import('../../src/index.ts');
 
@@ -30,7 +30,6 @@ export function loadMachines(): Promise<Machines> {
 }
 
 export type Kind = 'raw' | 'honeybee' | 'partysocket' | 'nostr';
-export const KINDS: readonly Kind[] = ['raw', 'honeybee', 'partysocket', 'nostr'];
 
 /** Clients of one kind. */
 export interface Fleet {
@@ -153,8 +152,8 @@ async function nostrFleet(urls: string[], hooks: FleetOptions): Promise<Fleet> {
   };
 }
 
-/** A honeybee pool with one peer per URL; `pool` is exposed for the measures that need it. */
-export async function honeybeeFleet(urls: string[], hooks: FleetOptions, options: PoolOptions = {}): Promise<Fleet & { pool: Pool }> {
+/** A honeybee pool with one peer per URL. */
+async function honeybeeFleet(urls: string[], hooks: FleetOptions, options: PoolOptions = {}): Promise<Fleet> {
   const { createPool, wsDialer } = await loadHoneybee();
   const open = allOf(urls.length);
   const onDial = hooks.onDial;
@@ -175,7 +174,7 @@ export async function honeybeeFleet(urls: string[], hooks: FleetOptions, options
   });
   pool.actor.on('disconnected', () => hooks.onDrop?.());
   for (const url of urls) pool.connect(url);
-  return { pool, opened: open.promise, close: () => pool.close() };
+  return { opened: open.promise, close: () => pool.close() };
 }
 
 /**
