@@ -39,10 +39,18 @@ export function computeBackoff(attempt: number, policy: BackoffPolicy, random: (
   // `initial` is a positive finite number here.
   const base = attempt === Infinity ? Infinity : initial * 2 ** (Math.floor(attempt) - 2);
   if (base >= cap) return cap;
-  const jitter = clamp(policy.jitter, 0, 1);
-  if (jitter === 0) return Math.round(base);
-  const factor = 1 - jitter / 2 + jitter * unitRandom(random);
-  return Math.min(cap, Math.round(base * factor));
+  return Math.min(cap, Math.round(base * jitterFactor(policy.jitter, random)));
+}
+
+/**
+ * The factor a jittered wait is multiplied by: drawn from
+ * `[1 − jitter/2, 1 + jitter/2]`, with `jitter` clamped to [0, 1] and a
+ * random source that returns NaN or a non-number read as the middle.
+ */
+export function jitterFactor(jitter: number, random: () => number): number {
+  const spread = clamp(jitter, 0, 1);
+  if (spread === 0) return 1;
+  return 1 - spread / 2 + spread * unitRandom(random);
 }
 
 // Maps a duration to [0, MAX_SAFE_INTEGER]; NaN becomes 0.

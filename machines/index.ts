@@ -11,7 +11,7 @@ export type {
 } from './worker-machine.ts';
 export { poolMachine } from './pool-machine.ts';
 export type { PoolContext, PoolEmitted, PoolMachineEvent } from './pool-machine.ts';
-export { computeBackoff } from './backoff.ts';
+export { computeBackoff, jitterFactor } from './backoff.ts';
 export type { BackoffPolicy } from './backoff.ts';
 export { createWorkerLink } from './worker-link.ts';
 export type { WorkerLink, FrameTap, TestWorkerLink } from './worker-link.ts';

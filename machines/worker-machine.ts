@@ -1,5 +1,5 @@
 import { assign, emit, fromCallback, sendTo, setup, type CallbackActorLogic, type EventObject } from 'xstate';
-import { computeBackoff, type BackoffPolicy } from './backoff.ts';
+import { computeBackoff, jitterFactor, type BackoffPolicy } from './backoff.ts';
 import type { CloseCause, SocketCommand, WorkerEmitted, WorkerEvent } from './worker-events.ts';
 import type { WorkerLink } from './worker-link.ts';
 
@@ -79,9 +79,7 @@ export function nextDialDelay(context: WorkerContext): number {
   if (context.waitingAfter !== 'disconnected') return backoff;
   // When a server restarts, all its peers lose their connection at once; jitter
   // (the retry policy's, same spread) keeps them from redialing in one burst.
-  const { jitter } = context.timing.retry;
-  const spread = 1 - jitter / 2 + jitter * Math.min(Math.max(context.random(), 0), 1);
-  return Math.round(context.timing.reconnectDelay * spread) + backoff;
+  return Math.round(context.timing.reconnectDelay * jitterFactor(context.timing.retry.jitter, context.random)) + backoff;
 }
 
 // The keepalive belongs to the connection: activity from before it opened
