@@ -183,6 +183,31 @@ describe('workerFromMachine', () => {
     expect(p.peerStats(id)).toMatchObject({ dialFailures: 1, attempt: 1, connected: false, lastError: expect.stringContaining('ECONNREFUSED') });
   });
 
+  it('closes the socket of a machine that fails while connected, reports peer.crashed and still closes', async () => {
+    const peer = await server();
+    const faulty = workerMachine.provide({
+      actors: { socket: wsSocketLogic },
+      actions: {
+        emitConnected: () => {
+          throw new Error('bug in a custom action');
+        }
+      }
+    });
+    const p = pool({ workerFactory: workerFromMachine(faulty) });
+    const crashed: Array<{ id: string; error: unknown }> = [];
+    p.actor.on('peer.crashed', (event) => void crashed.push({ id: event.id, error: event.error }));
+    const opened = peer.nextConnection();
+    const id = p.connect(peer.url);
+    const serverSide = await opened;
+    await expect.poll(() => crashed).toEqual([{ id, error: expect.objectContaining({ message: 'bug in a custom action' }) }]);
+    // XState leaves the children of a failed machine running; the socket must not outlive its worker.
+    await expect.poll(() => serverSide.readyState).toBe(serverSide.CLOSED);
+    expect(peer.sockets.size).toBe(0);
+    // A finished worker leaves the registry, like a retired one.
+    await expect.poll(() => p.peers()).toEqual([]);
+    await p.close();
+  });
+
   it('builds the default worker as a MachineWorker of the default logic', () => {
     expect(new DefaultWorker('ws://a', createPool().id as never)).toBeInstanceOf(MachineWorker);
     expect(defaultWorkerLogic.id).toBe('worker');
