@@ -60,14 +60,20 @@ export class PeerExistsError extends HoneybeeError {
   }
 }
 
-/** The peer has no open connection right now (it is dialing, backing off or closing). */
+/**
+ * The peer has no open connection right now (it is dialing, backing off or
+ * closing). When the worker knows why, `cause` says it: a
+ * {@link DialFailedError} after a failed dial, a {@link ReadLimitError} after
+ * the peer sent a message above `readLimit`.
+ */
 export class ConnectionUnavailableError extends HoneybeeError {
   readonly peer: string;
   readonly state: string;
-  constructor(peer: string, state: string) {
+  constructor(peer: string, state: string, cause?: DialFailedError | ReadLimitError) {
     super(
       ErrorCodes.CONNECTION_UNAVAILABLE,
-      `Cannot send to ${peer}: it is ${state}, not connected. Wait for its "connected" event and retry.`
+      `Cannot send to ${peer}: it is ${state}, not connected${unavailableBecause(cause)}. Wait for its "connected" event and retry.`,
+      cause === undefined ? undefined : { cause }
     );
     this.peer = peer;
     this.state = state;
@@ -137,18 +143,30 @@ export class FactoryError extends HoneybeeError {
   }
 }
 
-/** One dial attempt failed (refused, handshake timeout, HTTP error, TLS error…). */
+/** One dial attempt failed (refused, handshake timeout, HTTP error, TLS error…): the `cause` of a send refused after it. */
 export class DialFailedError extends HoneybeeError {
+  /** What went wrong, as the `dial_failed` event's `error` says it. */
+  readonly reason: string;
   constructor(peer: string, reason: string, cause?: unknown) {
     super(ErrorCodes.DIAL_FAILED, `Dial to ${peer} failed: ${reason}`, { cause });
+    this.reason = reason;
   }
 }
 
-/** The peer sent a message larger than `readLimit`. */
+/** The peer sent a message larger than `readLimit`: the `cause` of a send refused after that connection ended. */
 export class ReadLimitError extends HoneybeeError {
+  readonly readLimit: number;
   constructor(peer: string, readLimit: number) {
     super(ErrorCodes.READ_LIMIT, `Peer ${peer} sent a message above readLimit (${readLimit} bytes); the connection was closed with 1009.`);
+    this.readLimit = readLimit;
   }
+}
+
+// The short "why" a refused send gives; the whole story is in its `cause`.
+function unavailableBecause(cause: DialFailedError | ReadLimitError | undefined): string {
+  if (cause instanceof DialFailedError) return ` (its last dial failed: ${cause.reason})`;
+  if (cause instanceof ReadLimitError) return ` (its last connection sent a message above readLimit, ${cause.readLimit} bytes)`;
+  return '';
 }
 
 /** A short, safe description of a value for error messages. */

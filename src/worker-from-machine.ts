@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { createActor, type Actor, type AnyStateMachine, type InputFrom } from 'xstate';
 import { LIFECYCLE_KINDS, type WorkerEmitted } from '../machines/worker-events.ts';
 import type { WorkerTag } from '../machines/worker-machine.ts';
-import { ConnectionUnavailableError } from './errors.ts';
+import { ConnectionUnavailableError, DialFailedError, ReadLimitError } from './errors.ts';
 import { redactUrl } from './normalize-url.ts';
 import { PeerLink } from './peer-link.ts';
 import type { ConnectionOptions, PoolEvent, PoolPlugin, Worker, WorkerFactory, WorkerStats } from './types.ts';
@@ -84,18 +84,23 @@ class LifecycleTally {
   attempt = 0;
   connectedSince: number | undefined = undefined;
   lastError: string | undefined = undefined;
+  /** How the last try ended (a failed dial or a lost connection); cleared on `connected`. */
+  lastEnd: Extract<PoolEvent, { kind: 'dial_failed' | 'disconnected' }> | undefined = undefined;
 
   record(event: PoolEvent): void {
     if (event.kind === 'connected') {
       this.connections += 1;
       this.connectedSince = event.at;
       this.attempt = 0;
+      this.lastEnd = undefined;
     } else if (event.kind === 'disconnected') {
       this.connectedSince = undefined;
+      this.lastEnd = event;
     } else if (event.kind === 'dial_failed') {
       this.dialFailures += 1;
       this.attempt = event.attempt;
       this.lastError = event.error;
+      this.lastEnd = event;
     }
   }
 }
@@ -156,9 +161,19 @@ export class MachineWorker implements Worker {
     const link = this.#link;
     // The tag matters for machines whose socket opens before the peer is usable (an auth handshake).
     if (link === undefined || !link.writable || this.#actor?.getSnapshot().hasTag('connected') !== true) {
-      throw new ConnectionUnavailableError(this.#label, this.#state());
+      throw new ConnectionUnavailableError(this.#label, this.#state(), this.#whyUnavailable());
     }
     link.write(data);
+  }
+
+  // The cause a refused send carries, when the last try says why the peer is down.
+  #whyUnavailable(): DialFailedError | ReadLimitError | undefined {
+    const last = this.#tally.lastEnd;
+    if (last?.kind === 'dial_failed') return new DialFailedError(this.#label, last.error);
+    if (last?.kind === 'disconnected' && last.cause === 'read_limit') {
+      return new ReadLimitError(this.#label, this.#link?.options.readLimit ?? 0);
+    }
+    return undefined;
   }
 
   stats(): WorkerStats {

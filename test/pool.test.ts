@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { defaultWorkerFactory } from '../src/default-worker.ts';
 import {
   ConnectionUnavailableError,
+  DialFailedError,
   ErrorCodes,
   FactoryError,
   HoneybeeError,
@@ -374,6 +375,8 @@ describe('Pool', () => {
       const error = expectHoneybeeError(() => pool.send(id, 'x'), ConnectionUnavailableError, ErrorCodes.CONNECTION_UNAVAILABLE);
       expect(error.state).toBe('dialing');
       expect(error.message).toContain('dialing');
+      // Nothing has failed yet, so there is no cause to give.
+      expect(error.cause).toBeUndefined();
       expect(pool.stats().totalSent).toBe(0);
     });
 
@@ -383,11 +386,17 @@ describe('Pool', () => {
       const events = recordEvents(pool);
       const id = pool.connect(url);
       // The first retry is immediate; after the second failure the worker waits a minute.
-      await events.waitFor((event) => event.kind === 'dial_failed' && event.attempt === 2);
+      const { event: lastDial } = await events.waitFor((event) => event.kind === 'dial_failed' && event.attempt === 2);
       expect(pool.peerStats(id).state).toBe('backoff');
       const error = expectHoneybeeError(() => pool.send(id, 'x'), ConnectionUnavailableError, ErrorCodes.CONNECTION_UNAVAILABLE);
       expect(error.state).toBe('backoff');
       expect(error.message).toContain('backoff');
+      // Why it is down: the last dial's error, as its dial_failed event gave it.
+      const reason = (lastDial as Extract<PoolEvent, { kind: 'dial_failed' }>).error;
+      expect(reason).toContain('ECONNREFUSED');
+      expect(error.cause).toBeInstanceOf(DialFailedError);
+      expect(error.cause).toMatchObject({ code: ErrorCodes.DIAL_FAILED, reason });
+      expect(error.message).toContain(`its last dial failed: ${reason}`);
       expect(pool.stats().totalSent).toBe(0);
     });
 

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket as ServerSocket } from 'ws';
-import { BackpressureError, HoneybeeError } from '../src/errors.ts';
+import { BackpressureError, ConnectionUnavailableError, HoneybeeError, ReadLimitError } from '../src/errors.ts';
 import { createPool, type Pool } from '../src/pool.ts';
 import type { PoolEvent, PoolOptions } from '../src/types.ts';
 import {
@@ -50,9 +50,10 @@ function caught(fn: () => unknown): HoneybeeError {
   return error as HoneybeeError;
 }
 
-/** Every way an error can end up as text: message, stack, String(), JSON, own fields. */
+/** Every way an error can end up as text: message, stack, String(), JSON, own fields; the same for its cause. */
 function errorTexts(error: HoneybeeError): string[] {
-  return [error.message, String(error.stack), String(error), JSON.stringify(error), JSON.stringify({ ...error })];
+  const texts = [error.message, String(error.stack), String(error), JSON.stringify(error), JSON.stringify({ ...error })];
+  return error.cause instanceof HoneybeeError ? [...texts, ...errorTexts(error.cause)] : texts;
 }
 
 describe('credentials', () => {
@@ -132,9 +133,16 @@ describe('credentials', () => {
       caught(() => pool.connect(`http://u:${SECRETS.badUrlPw}@example.com`)), // InvalidUrlError
       caught(() => pool.connect(`ws://u:${SECRETS.badUrlPw}@bad host`))
     ];
+    // Peers whose dials fail (refused, HTTP 401, TLS): a send names the dial error as its cause.
+    const afterFailedDials = [ids[1], ids[2], ids[3]].map((failing) => caught(() => pool.send(failing as string, 'x')));
+    expect(afterFailedDials.map((e) => [e.name, (e.cause as Error | undefined)?.name])).toEqual(
+      Array(3).fill(['ConnectionUnavailableError', 'DialFailedError'])
+    );
+    errors.push(...afterFailedDials);
     expect(errors.map((e) => e.name)).toEqual([
       'PeerExistsError', 'ConnectionUnavailableError', 'PeerNotFoundError', 'PeerNotFoundError', 'PeerNotFoundError',
-      'InvalidPayloadError', 'InvalidOptionError', 'InvalidOptionError', 'InvalidOptionError', 'InvalidUrlError', 'InvalidUrlError'
+      'InvalidPayloadError', 'InvalidOptionError', 'InvalidOptionError', 'InvalidOptionError', 'InvalidUrlError', 'InvalidUrlError',
+      'ConnectionUnavailableError', 'ConnectionUnavailableError', 'ConnectionUnavailableError'
     ]);
     const stats = pool.stats();
     await pool.close();
@@ -190,6 +198,11 @@ describe('readLimit', () => {
       await expect.poll(() => events.map((e) => e.kind)).toEqual(['connected', 'disconnected']);
       expect(events[1]).toMatchObject({ id, cause: 'read_limit', code: 1009 });
       expect(inbox).toEqual([]);
+      // Until it reconnects, a send says why the peer is down.
+      const refused = thrown(() => pool.send(id, 'x'));
+      expect(refused).toBeInstanceOf(ConnectionUnavailableError);
+      expect((refused as Error).cause).toBeInstanceOf(ReadLimitError);
+      expect((refused as Error).cause).toMatchObject({ code: 'HONEYBEE_ERR_READ_LIMIT', readLimit });
     }
   });
 
