@@ -1,6 +1,6 @@
 /**
- * Every event the worker machine receives, sends to its socket actor, or
- * emits. Names are dot-namespaced by who sends them.
+ * Every event the worker machine receives or emits, and the commands of an
+ * invoked socket actor. Names are dot-namespaced by who sends them.
  */
 
 /** Every reason a connection can end, for code that checks or lists them at run time. */
@@ -12,7 +12,7 @@ export type CloseCause = (typeof CLOSE_CAUSES)[number];
 /** The lifecycle events a worker reports to the pool (the `type`s of {@link WorkerEmitted}). */
 export const LIFECYCLE_KINDS = ['connected', 'disconnected', 'dial_failed', 'retired'] as const satisfies ReadonlyArray<WorkerEmitted['type']>;
 
-/** Sent by the socket actor to its worker. */
+/** What a socket reports to its worker (through the `report` given to `link.dial`, or from a socket actor). */
 export type SocketEvent =
   /** The handshake completed; sends are possible from now on. */
   | { type: 'socket.open' }
@@ -37,7 +37,7 @@ export type ControlEvent = { type: 'worker.stop' };
 /** Everything the worker machine accepts. */
 export type WorkerEvent = SocketEvent | HandshakeEvent | ControlEvent;
 
-/** What the worker sends to its socket actor. */
+/** The commands an invoked socket actor (`wsSocketLogic`) takes: `link.ping()` and `link.close()` as events. */
 export type SocketCommand =
   | { type: 'socket.ping' }
   | { type: 'socket.close'; code: number; reason: string };

@@ -1,6 +1,6 @@
-import { assign, emit, fromCallback, sendTo, setup, type CallbackActorLogic, type EventObject } from 'xstate';
+import { assign, emit, fromCallback, setup, type CallbackActorLogic, type EventObject } from 'xstate';
 import { computeBackoff, jitterFactor, type BackoffPolicy } from './backoff.ts';
-import type { CloseCause, SocketCommand, WorkerEmitted, WorkerEvent } from './worker-events.ts';
+import type { CloseCause, SocketEvent, WorkerEmitted, WorkerEvent } from './worker-events.ts';
 import type { WorkerLink } from './worker-link.ts';
 
 /** The timings a worker runs on (all milliseconds; 0 turns ping/keepalive off). */
@@ -26,7 +26,7 @@ export interface WorkerInput {
   random?: () => number;
 }
 
-/** What the worker's actors are started with: the `socket`, and the `handshake` and `connection` hooks. */
+/** What the worker's hook actors (`handshake`, `connection`) are started with; also the input of `wsSocketLogic`. */
 export interface SocketInput {
   id: string;
   link: WorkerLink;
@@ -64,8 +64,8 @@ export interface WorkerContext {
   lastError: string | undefined;
 }
 
-/** How XState reports a failure of the socket actor or of a hook (typed here: the invoke nesting is too deep for inference). */
-type HookFailure = { type: `xstate.error.actor.${'socket' | 'handshake' | 'connection'}`; error: unknown };
+/** How XState reports a failure of a hook actor (typed here: the invoke nesting is too deep for inference). */
+type HookFailure = { type: `xstate.error.actor.${'handshake' | 'connection'}`; error: unknown };
 
 /** The public status names, exposed as tags so they stay stable under nesting. */
 export type WorkerTag = 'dialing' | 'connected' | 'closing' | 'backoff' | 'stopped';
@@ -131,6 +131,11 @@ function disconnected(context: WorkerContext, code: number, reason: string, caus
   return { type: 'disconnected', id: context.id, at: context.now(), code, reason, cause };
 }
 
+// A link whose socket methods throw has a bug; the worker treats it as a lost socket, not as its own failure.
+function linkFailure(error: unknown): string {
+  return `socket adapter failed: ${error instanceof Error ? error.message : String(error)}`;
+}
+
 /** The `disconnected` event of a keepalive that expired; a custom machine may give its own `reason`. */
 export function keepaliveTimeoutEvent(context: WorkerContext, reason = 'keepalive timeout'): WorkerEmitted {
   return disconnected(context, 1006, reason, 'keepalive_timeout');
@@ -161,9 +166,10 @@ function heartbeat() {
  * The default worker statechart: one peer, dialed, kept alive and redialed
  * until it is stopped or its retry policy gives up.
  *
- * It imports only xstate. The socket is the `socket` actor (a placeholder
- * here; `src/` provides the `ws` adapter, tests provide fakes), and time comes
- * from the actor system's clock plus the injected `now`.
+ * It imports only xstate. The socket belongs to the `link` in its input
+ * (`link.dial` on entering `session`, `link.release` on leaving it; `src/`'s
+ * `PeerLink` dials with `ws`, tests pass a fake link), and time comes from
+ * the actor system's clock plus the injected `now`.
  *
  * A custom worker swaps single blocks with `.provide(...)`: besides the
  * delays and guards, the hooks `hasHandshake` + `handshake` (an application
@@ -173,11 +179,11 @@ function heartbeat() {
  *
  * @example
  * ```ts
- * const worker = createActor(workerMachine.provide({ actors: { socket: mySocket } }), {
- *   input: { id: 'ws://127.0.0.1:7000', link: createWorkerLink(), timing }
- * });
+ * const link = createWorkerLink();
+ * const worker = createActor(workerMachine, { input: { id: 'ws://127.0.0.1:7000', link, timing } });
  * worker.on('connected', (e) => console.log('up at', e.at));
  * worker.start();
+ * link.dials[0]?.open(); // the fake socket opens: `connected`
  * ```
  */
 export const workerMachine = setup({
@@ -190,8 +196,6 @@ export const workerMachine = setup({
     output: {} as { retired: boolean; attempts: number }
   },
   actors: {
-    // Replaced with `.provide({ actors: { socket } })`; this one never opens.
-    socket: fromCallback<SocketCommand, SocketInput>(() => () => {}),
     // Hooks: no handshake (`hasHandshake` is false) and nothing to do per connection (`hasConnectionHook` is false).
     handshake: fromCallback<EventObject, SocketInput>(() => () => {}),
     connection: fromCallback<EventObject, SocketInput>(() => () => {})
@@ -248,11 +252,39 @@ export const workerMachine = setup({
       return disconnected(context, closed.code, closed.reason, closed.cause);
     }),
     emitKeepaliveTimeout: emit(({ context }) => keepaliveTimeoutEvent(context)),
-    emitSocketCrash: emit(({ context }) => disconnected(context, 1006, 'socket adapter failed', 'network_error')),
     emitConnectionCrash: emit(({ context }) => disconnected(context, 1006, 'connection actor failed', 'network_error')),
     emitLocalStop: emit(({ context }) => disconnected(context, 1000, 'worker stopped', 'local_stop')),
-    sendPing: sendTo('socket', { type: 'socket.ping' }),
-    sendCloseFrame: sendTo('socket', { type: 'socket.close', code: 1000, reason: 'worker stopped' })
+    // The link's socket reports straight to the worker. A link that throws is reported
+    // as a failed dial or a lost connection, never as the worker's own failure.
+    openSocket: ({ context, self }) => {
+      const report = (event: SocketEvent): void => self.send(event);
+      try {
+        context.link.dial(report);
+      } catch (error) {
+        report({ type: 'socket.failed', error: linkFailure(error) });
+      }
+    },
+    releaseSocket: ({ context }) => {
+      try {
+        context.link.release();
+      } catch {
+        // Nothing more can be done for a socket the link cannot let go of.
+      }
+    },
+    sendPing: ({ context, self }) => {
+      try {
+        context.link.ping();
+      } catch (error) {
+        self.send({ type: 'socket.closed', code: 1006, reason: linkFailure(error), cause: 'network_error' });
+      }
+    },
+    sendCloseFrame: ({ context, self }) => {
+      try {
+        context.link.close(1000, 'worker stopped');
+      } catch (error) {
+        self.send({ type: 'socket.closed', code: 1006, reason: linkFailure(error), cause: 'network_error' });
+      }
+    }
   }
 }).createMachine({
   id: 'worker',
@@ -284,14 +316,11 @@ export const workerMachine = setup({
     'worker.stop': '.stopped'
   },
   states: {
-    // The socket lives exactly as long as this state: leaving it stops the
-    // socket actor, whose cleanup terminates whatever is left of the connection.
+    // The socket lives exactly as long as this state: entering it dials,
+    // leaving it releases whatever is left of the connection.
     session: {
-      invoke: {
-        id: 'socket',
-        src: 'socket',
-        input: ({ context }) => ({ id: context.id, link: context.link })
-      },
+      entry: 'openSocket',
+      exit: 'releaseSocket',
       initial: 'dialing',
       states: {
         dialing: {
@@ -303,8 +332,7 @@ export const workerMachine = setup({
               { guard: 'hasConnectionHook', target: 'connected.hooked' },
               { target: 'connected' }
             ],
-            'socket.failed': '#worker.failed',
-            'xstate.error.actor.socket': '#worker.failed'
+            'socket.failed': '#worker.failed'
           }
         },
         // The socket is open but the peer is not usable until the handshake hook says so:
@@ -321,8 +349,7 @@ export const workerMachine = setup({
             'handshake.done': [{ guard: 'hasConnectionHook', target: 'connected.hooked' }, { target: 'connected' }],
             'handshake.failed': '#worker.failed',
             'xstate.error.actor.handshake': '#worker.failed',
-            'socket.closed': '#worker.failed',
-            'xstate.error.actor.socket': '#worker.failed'
+            'socket.closed': '#worker.failed'
           }
         },
         // One timer serves both keepalive and ping: it fires at whichever is due
@@ -333,7 +360,6 @@ export const workerMachine = setup({
           entry: ['recordConnected', 'emitConnected'],
           on: {
             'socket.closed': { target: '#worker.backoff', actions: ['emitRemoteClose', 'recordConnectionEnd'] },
-            'xstate.error.actor.socket': { target: '#worker.backoff', actions: ['emitSocketCrash', 'recordConnectionEnd'] },
             'worker.stop': { target: 'closing', actions: ['sendCloseFrame', 'emitLocalStop'] }
           },
           initial: 'live',
@@ -363,7 +389,6 @@ export const workerMachine = setup({
           after: { closeTimeout: '#worker.stopped' },
           on: {
             'socket.closed': '#worker.stopped',
-            'xstate.error.actor.socket': '#worker.stopped',
             'worker.stop': {}
           }
         }

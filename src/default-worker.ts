@@ -2,12 +2,14 @@ import type { Logger } from 'pino';
 import { workerMachine } from '../machines/worker-machine.ts';
 import type { WorkerFactory } from './types.ts';
 import { MachineWorker } from './worker-from-machine.ts';
-import { wsSocketLogic } from './ws-socket.ts';
 
 export { toPoolEvent, workerStateName } from './worker-from-machine.ts';
 
-/** The default worker machine with the `ws` socket adapter provided. */
-export const defaultWorkerLogic = workerMachine.provide({ actors: { socket: wsSocketLogic } });
+/**
+ * The default worker machine. It dials through the `PeerLink` that
+ * `MachineWorker` puts in its input, which opens `ws` sockets.
+ */
+export const defaultWorkerLogic = workerMachine;
 
 /**
  * The default {@link Worker}: runs {@link defaultWorkerLogic} as a child of

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import type { SocketEvent } from '../machines/worker-events.ts';
 import type { FrameTap, WorkerLink } from '../machines/worker-link.ts';
 import { BackpressureError, WriteFailedError } from './errors.ts';
 import { tickNow } from './tick-now.ts';
 import type { ConnectionOptions, DialOptions, InboxWriter } from './types.ts';
+import { dialWs, type WsDial } from './ws-socket.ts';
 
 const OPEN = 1;
 
@@ -39,6 +41,29 @@ export class PeerLink implements WorkerLink {
     /** Stamps received frames and activity; the default reads the clock once per tick, not per frame. */
     readonly now: () => number = tickNow
   ) {}
+
+  /** The current dial (none between sessions). */
+  #dial: WsDial | undefined = undefined;
+
+  /** Dials with `options.dialer`; a dial still running is released first. */
+  dial(report: (event: SocketEvent) => void): void {
+    this.#dial?.release();
+    this.#dial = dialWs(this, report);
+  }
+
+  ping(): void {
+    this.#dial?.ping();
+  }
+
+  close(code: number, reason: string): void {
+    this.#dial?.close(code, reason);
+  }
+
+  release(): void {
+    const dial = this.#dial;
+    this.#dial = undefined;
+    dial?.release();
+  }
 
   /** What the dialer is asked to open. */
   dialOptions(): DialOptions {

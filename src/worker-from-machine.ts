@@ -10,9 +10,10 @@ import type { ConnectionOptions, PoolEvent, PoolPlugin, Worker, WorkerFactory, W
 /**
  * What {@link workerFromMachine} starts every worker machine with.
  *
- * `link` is the peer's `PeerLink`: the machine must hand it to its socket
- * actor (`wsSocketLogic` takes `{ id, link }`), which is how received frames
- * reach the inbox and the counters, and how `send()` finds the open socket.
+ * `link` is the peer's `PeerLink`: the machine dials through it (`link.dial`
+ * on entering its session, `link.release` on leaving it; or it invokes
+ * `wsSocketLogic` with `{ id, link }`), which is how received frames reach
+ * the inbox and the counters, and how `send()` finds the open socket.
  * `timing` is the peer's resolved options; it carries every `WorkerTiming`
  * field the default machine reads.
  */
@@ -142,6 +143,8 @@ export class MachineWorker implements Worker {
         complete: () => resolve(),
         error: (error) => {
           this.logger.error({ err: error }, 'worker machine failed');
+          // A failed machine runs no exit actions, so its socket would outlive it.
+          link.release();
           resolve();
         }
       });
@@ -223,7 +226,7 @@ export class MachineWorker implements Worker {
  * started as a child of the pool actor with `{ id, link, timing }` as input
  * (see {@link HostedWorkerInput}).
  *
- * The machine's side of the contract: hand `link` to its socket actor; tag
+ * The machine's side of the contract: dial through `link`; tag
  * its states `dialing`, `connected`, `closing`, `backoff`, `stopped` (send()
  * works only in a `connected` state whose socket is open); emit `connected`,
  * `disconnected`, `dial_failed` and `retired` with `id` and `at` (other
@@ -234,10 +237,9 @@ export class MachineWorker implements Worker {
  * @example
  * ```ts
  * import { probeWorkerMachine } from 'honeybee/machines';
- * import { createPool, workerFromMachine, wsSocketLogic } from 'honeybee';
+ * import { createPool, workerFromMachine } from 'honeybee';
  *
- * const logic = probeWorkerMachine.provide({ actors: { socket: wsSocketLogic } });
- * const pool = createPool({ pingInterval: 10_000, keepaliveTimeout: 15_000, workerFactory: workerFromMachine(logic) });
+ * const pool = createPool({ pingInterval: 10_000, keepaliveTimeout: 15_000, workerFactory: workerFromMachine(probeWorkerMachine) });
  * ```
  */
 export function workerFromMachine<TLogic extends AnyStateMachine>(

@@ -43,121 +43,116 @@ function dialErrorText(error: unknown, code: number): string {
   return redactUrl(error === undefined ? `closed with code ${code} before opening` : errorText(error));
 }
 
+/** The commands of one `ws` dial, as {@link dialWs} returns them. */
+export interface WsDial {
+  ping(): void;
+  close(code: number, reason: string): void;
+  /** Terminates whatever is left, silently: no report after it. */
+  release(): void;
+}
+
 /**
- * The `ws` socket actor of the default worker.
+ * One `ws` dial for a {@link PeerLink}: what `PeerLink.dial` runs.
  *
- * It dials once, reports `socket.open` / `socket.failed` / `socket.closed` to
- * the worker, and answers `socket.ping` / `socket.close`. Received frames go
- * straight into the pool's inbox with counters bumped on the link — never
- * through an actor event, unless a machine has set `link.tap` to consume
- * some of them. ws always emits `'error'` before `'close'`; the two collapse
- * into the one terminal event sent on `'close'`.
- *
- * A custom worker machine reuses it by providing it as its `socket` actor; the
- * link it passes must be the `PeerLink` that `workerFromMachine` puts in its input.
- *
- * @example
- * ```ts
- * const logic = myWorkerMachine.provide({ actors: { socket: wsSocketLogic } });
- * createPool({ workerFactory: workerFromMachine(logic) });
- * ```
+ * It reports `socket.open` / `socket.failed` / `socket.closed` to `report`
+ * and answers pings and close frames. Received frames go straight into the
+ * pool's inbox with counters bumped on the link — never through an actor
+ * event, unless a machine has set `link.tap` to consume some of them. ws
+ * always emits `'error'` before `'close'`; the two collapse into the one
+ * terminal report sent on `'close'`.
  */
-export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
-  ({ input, sendBack, receive, self }) => {
-    if (!(input.link instanceof PeerLink)) {
-      throw new TypeError('wsSocketLogic needs a PeerLink; provide your own socket actor for other links');
+export function dialWs(link: PeerLink, report: (event: SocketEvent) => void): WsDial {
+  const { inbox, now, id } = link;
+  let socket: WebSocket;
+  try {
+    socket = link.options.dialer(id, link.dialOptions());
+  } catch (error) {
+    report({ type: 'socket.failed', error: dialErrorText(error, 1006) });
+    return { ping: noop, close: noop, release: noop };
+  }
+  let opened = false;
+  let finished = false;
+  let lastError: unknown = undefined;
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const resume = (): void => {
+    if (finished || !link.paused) return;
+    link.paused = false;
+    link.lastActivityAt = now();
+    socket.resume();
+  };
+  const socketOnMessage = (data: RawData, isBinary: boolean): void => {
+    const bytes = data as Buffer;
+    const at = now();
+    const payload = isBinary ? bytes : bytes.toString();
+    link.bytesIn += bytes.length;
+    link.lastActivityAt = at;
+    // A custom machine may consume its own protocol frames (an auth handshake, probe answers).
+    if (link.tap !== undefined && link.tap(payload)) return;
+    link.received += 1;
+    link.lastMessageAt = at;
+    if (!inbox.write(id, payload, at) && !link.paused) {
+      // Backpressure: stop reading the TCP socket until the consumer catches up.
+      link.paused = true;
+      socket.pause();
+      inbox.onDrain(resume);
     }
-    const link = input.link;
-    const report = (event: SocketEvent): void => sendBack(event);
-    const { inbox, now, id } = link;
-    let socket: WebSocket;
+  };
+  const socketOnOpen = (): void => {
+    opened = true;
+    link.attach(socket);
+    report({ type: 'socket.open' });
+  };
+  const socketOnPong = (): void => {
+    link.lastActivityAt = now();
+  };
+  const socketOnError = (error: Error): void => {
+    lastError = error;
+    link.lastError = redactUrl(error.message);
+    // After a protocol error ws waits 30 s for the peer to answer its close frame;
+    // a hostile peer that never does would keep the worker "connected" all along.
+    if (opened && !finished && graceTimer === undefined) {
+      graceTimer = setTimeout(() => socket.terminate(), link.options.closeTimeout);
+    }
+  };
+  const socketOnClose = (code: number, reason: Buffer): void => {
+    finished = true;
+    clearTimeout(graceTimer);
+    link.detach();
+    link.paused = false;
+    if (!opened) {
+      report({ type: 'socket.failed', error: dialErrorText(lastError, code) });
+      return;
+    }
+    const cause = classifyClose(code, lastError);
+    report({ type: 'socket.closed', code: closeCodeOf(code, lastError), reason: reason.toString(), cause });
+  };
+
+  socket.on('open', socketOnOpen);
+  socket.on('message', socketOnMessage);
+  socket.on('pong', socketOnPong);
+  socket.on('error', socketOnError);
+  socket.on('close', socketOnClose);
+
+  // ws throws on a socket that is not open yet; such a failure ends like a socket error.
+  const command = (run: () => void): void => {
+    if (finished || !opened) return;
     try {
-      socket = link.options.dialer(id, link.dialOptions());
+      run();
     } catch (error) {
-      report({ type: 'socket.failed', error: dialErrorText(error, 1006) });
-      return noop;
+      socketOnError(error as Error);
     }
-    let opened = false;
-    let finished = false;
-    let lastError: unknown = undefined;
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-
-    const resume = (): void => {
-      if (finished || !link.paused) return;
-      link.paused = false;
-      link.lastActivityAt = now();
-      socket.resume();
-    };
-    const socketOnMessage = (data: RawData, isBinary: boolean): void => {
-      const bytes = data as Buffer;
-      const at = now();
-      const payload = isBinary ? bytes : bytes.toString();
-      link.bytesIn += bytes.length;
-      link.lastActivityAt = at;
-      // A custom machine may consume its own protocol frames (an auth handshake, probe answers).
-      if (link.tap !== undefined && link.tap(payload)) return;
-      link.received += 1;
-      link.lastMessageAt = at;
-      if (!inbox.write(id, payload, at) && !link.paused) {
-        // Backpressure: stop reading the TCP socket until the consumer catches up.
-        link.paused = true;
-        socket.pause();
-        inbox.onDrain(resume);
-      }
-    };
-    const socketOnOpen = (): void => {
-      opened = true;
-      link.attach(socket);
-      report({ type: 'socket.open' });
-    };
-    const socketOnPong = (): void => {
-      link.lastActivityAt = now();
-    };
-    const socketOnError = (error: Error): void => {
-      lastError = error;
-      link.lastError = redactUrl(error.message);
-      // After a protocol error ws waits 30 s for the peer to answer its close frame;
-      // a hostile peer that never does would keep the worker "connected" all along.
-      if (opened && !finished && graceTimer === undefined) {
-        graceTimer = setTimeout(() => socket.terminate(), link.options.closeTimeout);
-      }
-    };
-    const socketOnClose = (code: number, reason: Buffer): void => {
-      finished = true;
-      clearTimeout(graceTimer);
-      link.detach();
-      link.paused = false;
-      parentWatch?.unsubscribe();
-      if (!opened) {
-        report({ type: 'socket.failed', error: dialErrorText(lastError, code) });
-        return;
-      }
-      const cause = classifyClose(code, lastError);
-      report({ type: 'socket.closed', code: closeCodeOf(code, lastError), reason: reason.toString(), cause });
-    };
-
-    socket.on('open', socketOnOpen);
-    socket.on('message', socketOnMessage);
-    socket.on('pong', socketOnPong);
-    socket.on('error', socketOnError);
-    socket.on('close', socketOnClose);
-
-    receive((command) => {
-      if (finished || !opened) return;
-      try {
-        if (command.type === 'socket.ping') socket.ping();
-        else {
-          link.detach();
-          socket.close(command.code, command.reason);
-          // A socket paused for backpressure could never read the peer's close reply.
-          if (link.paused) resume();
-        }
-      } catch (error) {
-        socketOnError(error as Error);
-      }
-    });
-
-    const dispose = (): void => {
+  };
+  return {
+    ping: () => command(() => socket.ping()),
+    close: (code, reason) =>
+      command(() => {
+        link.detach();
+        socket.close(code, reason);
+        // A socket paused for backpressure could never read the peer's close reply.
+        if (link.paused) resume();
+      }),
+    release: () => {
       if (finished) return;
       finished = true;
       clearTimeout(graceTimer);
@@ -167,14 +162,38 @@ export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(
       // close()/terminate() while CONNECTING emit 'error' on the next tick.
       socket.on('error', noop);
       if (socket.readyState !== CLOSED) socket.terminate();
-    };
-    // XState does not stop the children of a machine that errors (statelyai/xstate#5433),
-    // so also dispose when the worker itself ends.
-    const parentWatch = self._parent?.subscribe({ error: dispose, complete: dispose });
+    }
+  };
+}
 
-    return () => {
-      parentWatch?.unsubscribe();
-      dispose();
-    };
+/**
+ * The `ws` socket as an actor, for a custom machine that invokes its socket
+ * instead of dialing through its link: it runs `link.dial` when started,
+ * answers `socket.ping` / `socket.close`, and releases the link when stopped.
+ * The default worker machine does not need it (it dials through the link).
+ *
+ * @example
+ * ```ts
+ * const myMachine = setup({ actors: { socket: wsSocketLogic } }).createMachine({
+ *   invoke: { src: 'socket', input: ({ context }) => ({ id: context.id, link: context.link }) }
+ * });
+ * ```
+ */
+export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive, self }) => {
+  if (!(input.link instanceof PeerLink)) {
+    throw new TypeError('wsSocketLogic needs a PeerLink; provide your own socket actor for other links');
   }
-);
+  const link = input.link;
+  link.dial(sendBack);
+  receive((command) => {
+    if (command.type === 'socket.ping') link.ping();
+    else link.close(command.code, command.reason);
+  });
+  // XState does not stop the children of a machine that errors (statelyai/xstate#5433),
+  // so also release when the machine itself ends.
+  const parentWatch = self._parent?.subscribe({ error: () => link.release(), complete: () => link.release() });
+  return () => {
+    parentWatch?.unsubscribe();
+    link.release();
+  };
+});

@@ -102,12 +102,11 @@ describe('in the pool actor tree', () => {
   it('puts a custom machine directly under the pool actor, named by the peer id, exactly where the default worker goes', async () => {
     const custom = await treeOf(workerFromMachine(probeLogic));
     const standard = await treeOf(undefined);
-    const shape = (tree: string[], id: string): string[] => tree.filter((line) => !line.startsWith('socket')).map((line) => line.replaceAll(id, '<peer>'));
+    const shape = (tree: string[], id: string): string[] => tree.map((line) => line.replaceAll(id, '<peer>'));
     // The probe uses the `connection` hook; the default worker has none, so no actor for it.
+    // Neither has a socket actor: the socket belongs to the peer's link.
     expect(shape(custom.tree, custom.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)', 'connection ← <peer>']);
     expect(shape(standard.tree, standard.id)).toEqual(['(pool) ← (root)', '<peer> ← (pool)']);
-    expect(custom.tree).toContain(`socket ← ${custom.id}`);
-    expect(standard.tree).toContain(`socket ← ${standard.id}`);
     expect(custom.tags).toEqual(['connected']);
   });
 
@@ -132,7 +131,6 @@ describe('in the pool actor tree', () => {
   it('does not forward events a machine emits for its own listeners', async () => {
     const peer = await server();
     const chatty = workerMachine.provide({
-      actors: { socket: wsSocketLogic },
       actions: {
         emitConnected: enqueueActions(({ context, enqueue }) => {
           enqueue.emit({ type: 'connected', id: context.id, at: context.now() });
@@ -150,7 +148,7 @@ describe('in the pool actor tree', () => {
 
 describe('workerFromMachine', () => {
   it('runs the default machine with one block swapped through provide()', async () => {
-    const steady = workerMachine.provide({ actors: { socket: wsSocketLogic }, delays: { dialDelay: 80 } });
+    const steady = workerMachine.provide({ delays: { dialDelay: 80 } });
     const p = pool({ workerFactory: workerFromMachine(steady) });
     const at: number[] = [];
     p.actor.on('dial_failed', (event) => void at.push(event.at));
@@ -186,7 +184,6 @@ describe('workerFromMachine', () => {
   it('closes the socket of a machine that fails while connected, reports peer.crashed and still closes', async () => {
     const peer = await server();
     const faulty = workerMachine.provide({
-      actors: { socket: wsSocketLogic },
       actions: {
         emitConnected: () => {
           throw new Error('bug in a custom action');

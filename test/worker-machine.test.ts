@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
 import { createWorkerLink } from '../machines/worker-link.ts';
-import { heartbeatDelay, nextPingAt, type WorkerContext } from '../machines/worker-machine.ts';
+import { heartbeatDelay, nextPingAt, workerMachine, type WorkerContext } from '../machines/worker-machine.ts';
 import { makeTiming, seededRandom, startWorker, T0, type TimingOverrides, type WorkerHarness } from './helpers/fake-socket.ts';
 
 const ID = 'ws://127.0.0.1:7000';
@@ -21,7 +22,6 @@ describe('dialing', () => {
     expect(w.tags()).toEqual(['dialing']);
     expect(w.fake.dials).toBe(1);
     expect(w.fake.live).toBe(1);
-    expect(w.fake.current.input).toEqual({ id: ID, link: w.link });
     expect(w.events).toEqual([]);
   });
 
@@ -91,14 +91,14 @@ describe('dialing', () => {
     expect(w.fake.allStoppedCleanedUp()).toBe(true);
   });
 
-  it('goes to backoff, not error, when the socket actor crashes while starting', () => {
+  it('goes to backoff, not error, when the link throws while dialing', () => {
     const w = startWorker();
     w.fake.current.fail('refused');
     w.fake.crashNextStart();
     w.advance(1);
     expect(w.fake.dials).toBe(2);
     expect(w.fake.instances[1]?.crashed).toBe(true);
-    expect(w.emitted('dial_failed').map((e) => e.error)).toEqual(['refused', 'fake socket #2 crashed while starting']);
+    expect(w.emitted('dial_failed').map((e) => e.error)).toEqual(['refused', 'socket adapter failed: fake socket #2 crashed while dialing']);
     expect(w.actor.getSnapshot().status).toBe('active');
     expect(w.tags()).toEqual(['backoff']);
     expect(w.errors).toEqual([]);
@@ -157,8 +157,7 @@ describe('handshaking', () => {
 
   it.each<[string, (w: WorkerHarness) => void, string]>([
     ['the socket closes', (w) => w.fake.current.close(4001, 'go away'), 'socket closed with code 4001 during the handshake'],
-    ['the hook crashes', (w) => w.hooks.handshake.current.crash(), 'fake hook crashed'],
-    ['the socket actor crashes', (w) => w.fake.current.crash(), 'fake socket #1 crashed on fake.crash']
+    ['the hook crashes', (w) => w.hooks.handshake.current.crash(), 'fake hook crashed']
   ])('fails the dial, not the worker, when %s during the handshake', (_name, breakIt, error) => {
     const w = opened();
     breakIt(w);
@@ -480,7 +479,7 @@ describe('connected', () => {
     });
   });
 
-  it('goes to backoff, not error, when the socket actor crashes on a command', () => {
+  it('goes to backoff, not error, when the link throws on a command', () => {
     const w = startWorker({ random: () => 0, timing: { pingInterval: 1000, reconnectDelay: 100 } });
     w.fake.current.open();
     w.fake.current.crashOnNextCommand();
@@ -491,7 +490,7 @@ describe('connected', () => {
       id: ID,
       at: T0 + 900,
       code: 1006,
-      reason: 'socket adapter failed',
+      reason: 'socket adapter failed: fake socket #1 crashed on socket.ping',
       cause: 'network_error'
     });
     expect(w.tags()).toEqual(['backoff']);
@@ -521,7 +520,7 @@ describe('connected', () => {
       const w = startWorker({ connectionHook: false, timing: { pingInterval: 100, keepaliveTimeout: 300 } });
       w.fake.current.open();
       expect(w.tags()).toEqual(['connected']);
-      expect(Object.keys(w.actor.getSnapshot().children)).toEqual(['socket']);
+      expect(Object.keys(w.actor.getSnapshot().children)).toEqual([]);
       expect(w.hooks.connection.instances).toHaveLength(0);
       // The heartbeat runs the same without it: pings go out, silence ends the connection.
       w.advance(300);
@@ -642,7 +641,7 @@ describe('stopping', () => {
     expect(w.errors).toEqual([]);
   });
 
-  it('finishes when the socket actor crashes on the close command', () => {
+  it('finishes when the link throws on the close command', () => {
     const w = startWorker();
     w.fake.current.open();
     w.fake.current.crashOnNextCommand();
@@ -702,5 +701,45 @@ describe('heartbeatDelay', () => {
     expect(at(0.5, 1000)).toBe(6000);
     expect(at(1, 1000)).toBe(6100);
     expect(at(0.5, 0)).toBeUndefined();
+  });
+});
+
+describe('createWorkerLink, the test link', () => {
+  it('runs the default machine with its dials as fake sockets: open, commands, release', () => {
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const link = createWorkerLink(T0, () => clock.now());
+    const timing = makeTiming({ pingInterval: 1000 });
+    const actor = createActor(workerMachine, { clock, input: { id: ID, link, timing, now: () => clock.now(), random: () => 0.5 } });
+    const seen: string[] = [];
+    actor.on('*', (event) => void seen.push(event.type));
+    actor.start();
+    expect(link.dials).toHaveLength(1);
+    link.dials[0]?.open();
+    expect(seen).toEqual(['connected']);
+    clock.increment(1000);
+    expect(link.dials[0]?.commands).toEqual(['ping']);
+    actor.send({ type: 'worker.stop' });
+    expect(link.dials[0]?.commands).toEqual(['ping', { code: 1000, reason: 'worker stopped' }]);
+    link.dials[0]?.close(1000, 'bye');
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(link.dials[0]?.released).toBe(true);
+  });
+
+  it('ignores what a released dial reports, and sends commands only to the newest dial', () => {
+    const link = createWorkerLink();
+    const reports: string[] = [];
+    link.dial((event) => void reports.push(`first ${event.type}`));
+    link.release();
+    link.dials[0]?.open();
+    link.ping();
+    link.dial((event) => void reports.push(`second ${event.type}`));
+    link.dials[1]?.fail('refused');
+    link.ping();
+    expect(reports).toEqual(['second socket.failed']);
+    expect(link.dials.map((dial) => [dial.released, dial.commands])).toEqual([
+      [true, []],
+      [false, ['ping']]
+    ]);
   });
 });

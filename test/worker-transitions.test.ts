@@ -3,7 +3,7 @@ import { __unsafe_getAllOwnEventDescriptors as ownEventTypes, type ActorLogic, t
 import { getAdjacencyMap, getStateNodes, type AdjacencyValue } from 'xstate/graph';
 import { createWorkerLink } from '../machines/worker-link.ts';
 import { workerMachine, type WorkerInput } from '../machines/worker-machine.ts';
-import { createFakeSocket, makeTiming, startWorker, type TimingOverrides, type WorkerHarness } from './helpers/fake-socket.ts';
+import { makeTiming, startWorker, type TimingOverrides, type WorkerHarness } from './helpers/fake-socket.ts';
 
 // Model-based coverage of the worker chart: walk every (state, event) edge of
 // the adjacency map, replay the shortest path to its source on a real actor
@@ -50,7 +50,6 @@ const serialize = (snapshot: AnyMachineSnapshot): string => JSON.stringify([snap
 // Typed loosely: the graph helpers' types do not accept a machine with typed emitted events.
 const modelMachine = (config: Config): ActorLogic<AnyMachineSnapshot, ModelEvent, WorkerInput> =>
   workerMachine.provide({
-    actors: { socket: createFakeSocket().logic },
     guards: {
       // The model decides expiry, but only where a keepalive runs at all.
       keepaliveExpired: ({ context, event }) => (event as ModelEvent).expired === true && context.timing.keepaliveTimeout > 0,
@@ -120,7 +119,7 @@ const SESSION_TAGS = ['dialing', 'connected', 'closing'];
 function expectedChildren(state: { hasTag(tag: string): boolean }, config: Config): string[] {
   if (!SESSION_TAGS.some((tag) => state.hasTag(tag))) return [];
   const hook = state.hasTag('connected') && config.connectionHook !== false;
-  return ['socket', ...(state.hasTag('handshaking') ? ['handshake'] : []), ...(hook ? ['connection'] : [])];
+  return [...(state.hasTag('handshaking') ? ['handshake'] : []), ...(hook ? ['connection'] : [])];
 }
 
 /** The socket invariant (exactly one live socket inside the session, none outside), and the hooks'. */
@@ -159,8 +158,6 @@ function fire(w: WorkerHarness, event: ModelEvent): void {
       return w.fake.current.fail('refused');
     case 'socket.closed':
       return w.fake.current.close(1006, '', 'network_error');
-    case 'xstate.error.actor.socket':
-      return w.fake.current.crash();
     case 'handshake.done':
       return w.hooks.handshake.current.report({ type: 'handshake.done' });
     case 'handshake.failed':
@@ -188,7 +185,7 @@ function fire(w: WorkerHarness, event: ModelEvent): void {
 describe.each(CONFIGS)('worker transitions ($name)', (config) => {
   const { adjacency, edges } = explore(config);
 
-  it('gives every explored state one socket child inside the session, none outside, and each hook only in its state', () => {
+  it('gives every explored state each hook actor only in its state, and no other child (the socket belongs to the link)', () => {
     for (const { state } of Object.values(adjacency)) {
       expect(Object.keys(state.children).sort()).toEqual(expectedChildren(state, config).sort());
     }

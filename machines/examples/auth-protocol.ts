@@ -54,7 +54,7 @@ function errorMessage(error: unknown): string {
  * @example
  * ```ts
  * const logic = authWorkerMachine.provide({
- *   actors: { socket: wsSocketLogic, handshake: signerFrom((challenge, url) => sign(challenge, url)) }
+ *   actors: { handshake: signerFrom((challenge, url) => sign(challenge, url)) }
  * });
  * ```
  */

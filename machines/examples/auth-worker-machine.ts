@@ -15,12 +15,12 @@ const noSigner = signerFrom(() => {
  * on the link, so they never reach the inbox; until `connected`, `send()`
  * throws `ConnectionUnavailableError` (the state is tagged `dialing`).
  *
- * Provide `socket` (`wsSocketLogic` in Node) and `handshake` ({@link signerFrom}).
+ * Provide `handshake` ({@link signerFrom}).
  *
  * @example
  * ```ts
  * const logic = authWorkerMachine.provide({
- *   actors: { socket: wsSocketLogic, handshake: signerFrom((challenge) => signChallenge(challenge)) }
+ *   actors: { handshake: signerFrom((challenge) => signChallenge(challenge)) }
  * });
  * const pool = createPool({ handshakeTimeout: 5000, workerFactory: workerFromMachine(logic) });
  * ```

@@ -39,8 +39,7 @@ function answerTap(isAnswer: (data: string) => boolean): ConnectionLogic {
  *
  * @example
  * ```ts
- * const logic = probeWorker({ message: '["REQ","probe",{"limit":0}]', isAnswer: (d) => d.startsWith('["EOSE","probe"') })
- *   .provide({ actors: { socket: wsSocketLogic } });
+ * const logic = probeWorker({ message: '["REQ","probe",{"limit":0}]', isAnswer: (d) => d.startsWith('["EOSE","probe"') });
  * const pool = createPool({ pingInterval: 15_000, keepaliveTimeout: 20_000, workerFactory: workerFromMachine(logic) });
  * ```
  */

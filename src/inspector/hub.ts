@@ -162,7 +162,7 @@ export class InspectionHub {
     this.#enqueue(entry.announced);
   }
 
-  // An actor stopped by its parent (a socket replaced on reconnect) is gone for good: forget it
+  // An actor stopped by its parent (a hook actor of a connection that ended) is gone for good: forget it
   // now, which also keeps churn from tenuring garbage. Actors that finished by themselves (a
   // stopped worker, a removed peer) stay visible for a while; the oldest go past `maxEvents`.
   #finish(sessionId: string, entry: ActorEntry): void {

@@ -9,17 +9,16 @@
  *   actor-per-peer design can run (a peer needs at least one timer);
  * - `minimal-invoke`: the same plus one invoked callback actor, as a socket
  *   adapter would be;
- * - `worker`: honeybee's worker machine with a socket actor that opens when
- *   told; the event is `socket.open`, so the actor ends `connected` with its
- *   heartbeat armed, as an idle peer in the pool is.
+ * - `worker`: honeybee's worker machine with a test link whose socket opens
+ *   when told; the event is `socket.open`, so the actor ends `connected` with
+ *   its heartbeat armed, as an idle peer in the pool is.
  *
  * Run with `--expose-gc`.
  *
  * usage: tsx floor-client.ts <kind> <count>
  */
 import { createActor, createMachine, fromCallback, setup, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import type { SocketCommand } from '../../machines/worker-events.ts';
-import type { SocketInput } from '../../machines/worker-machine.ts';
+import type { TestWorkerLink } from '../../machines/worker-link.ts';
 import { collectGarbage, emit, loadMachines } from './fleet.ts';
 
 const [kind = 'minimal', countText = '10000'] = process.argv.slice(2);
@@ -41,12 +40,8 @@ async function subject(): Promise<{ logic: AnyActorLogic; input: (i: number) => 
   }
   if (kind !== 'worker') throw new Error(`unknown kind ${kind}`);
   const { workerMachine, createWorkerLink } = await loadMachines();
-  // The socket actor reports open when the worker pokes it (through the callback's sendBack).
-  const opens = new Map<string, () => void>();
-  const socket = fromCallback<SocketCommand, SocketInput>(({ input, sendBack }) => {
-    opens.set(input.id, () => sendBack({ type: 'socket.open' }));
-    return () => void opens.delete(input.id);
-  });
+  // Each worker's socket opens when the worker is poked (through its test link).
+  const links = new Map<string, TestWorkerLink>();
   const timing = {
     reconnectDelay: 2000,
     minUptime: 5000,
@@ -57,9 +52,14 @@ async function subject(): Promise<{ logic: AnyActorLogic; input: (i: number) => 
     retry: { maxRetries: 0, initialDelay: 1000, maxDelay: 30_000, jitter: 0.5 }
   };
   return {
-    logic: workerMachine.provide({ actors: { socket } }) as AnyActorLogic,
-    input: (i) => ({ id: `ws://127.0.0.1/p${i}`, link: createWorkerLink(0), timing }),
-    poke: (actor) => opens.get(actor.getSnapshot().context.id)?.()
+    logic: workerMachine as AnyActorLogic,
+    input: (i) => {
+      const id = `ws://127.0.0.1/p${i}`;
+      const link = createWorkerLink(0);
+      links.set(id, link);
+      return { id, link, timing };
+    },
+    poke: (actor) => links.get(actor.getSnapshot().context.id)?.dials.at(-1)?.open()
   };
 }
 

@@ -16,9 +16,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { SimulatedClock, createActor, fromCallback, type InspectionEvent, type Observer } from 'xstate';
-import type { SocketCommand } from '../../machines/worker-events.ts';
-import { workerMachine, type SocketInput, type WorkerTiming } from '../../machines/worker-machine.ts';
+import { SimulatedClock, createActor, type InspectionEvent, type Observer } from 'xstate';
+import type { SocketEvent } from '../../machines/worker-events.ts';
+import { workerMachine, type WorkerTiming } from '../../machines/worker-machine.ts';
 import { createWorkerLink } from '../../machines/worker-link.ts';
 import { createInspector, type Inspector } from '../../src/inspector/server.ts';
 import { createPool } from '../../src/pool.ts';
@@ -66,12 +66,10 @@ async function setUp(mode: Mode): Promise<{ inspect: Observer<InspectionEvent> |
 async function machineRun(mode: Mode): Promise<number> {
   const { inspect, done } = await setUp(mode);
   const clock = new SimulatedClock();
-  const socket = fromCallback<SocketCommand, SocketInput>(({ sendBack }) => {
-    sendBack({ type: 'socket.open' });
-    return () => {};
-  });
-  const logic = workerMachine.provide({ actors: { socket } });
-  const input = { id: 'ws://127.0.0.1:1', link: createWorkerLink(), timing, now: () => clock.now() };
+  // A link whose every dial opens at once.
+  const link = Object.assign(createWorkerLink(), { dial: (report: (event: SocketEvent) => void) => report({ type: 'socket.open' }) });
+  const logic = workerMachine;
+  const input = { id: 'ws://127.0.0.1:1', link, timing, now: () => clock.now() };
   const actor = inspect === undefined ? createActor(logic, { clock, input }) : createActor(logic, { clock, input, inspect });
   actor.start();
   const started = cpuMicros();

@@ -6,7 +6,6 @@ import { authWorkerMachine } from '../../machines/examples/auth-worker-machine.t
 import { signerFrom } from '../../machines/examples/auth-protocol.ts';
 import { probeWorkerMachine } from '../../machines/examples/probe-worker-machine.ts';
 import type { ContractPeer } from '../../src/testkit/index.ts';
-import { wsSocketLogic } from '../../src/ws-socket.ts';
 
 /** A NIP-42 relay's side of AUTH: a fresh challenge per connection, OK true only for a valid signed answer. */
 export function nostrAuthPeer(): ContractPeer & { readonly authenticated: number; readonly rejected: number } {
@@ -43,19 +42,18 @@ export function nostrSigner(secretKey = generateSecretKey()): ReturnType<typeof 
   return signerFrom((challenge, id) => finalizeEvent(makeAuthEvent(id, challenge), secretKey));
 }
 
-/** The auth example, ready for a pool: ws socket, NIP-42 signer. */
-export const nostrAuthLogic = authWorkerMachine.provide({ actors: { socket: wsSocketLogic, handshake: nostrSigner() } });
+/** The auth example, ready for a pool: NIP-42 signer. */
+export const nostrAuthLogic = authWorkerMachine.provide({ actors: { handshake: nostrSigner() } });
 
 /** The auth example with a signer whose answer the relay rejects. */
 export const badSignerLogic = authWorkerMachine.provide({
   actors: {
-    socket: wsSocketLogic,
     handshake: signerFrom(async (challenge) => ({ id: 'forged', kind: 22242, tags: [['challenge', challenge]] }))
   }
 });
 
-/** The probe example with the ws socket. */
-export const probeLogic = probeWorkerMachine.provide({ actors: { socket: wsSocketLogic } });
+/** The probe example, as a pool runs it. */
+export const probeLogic = probeWorkerMachine;
 
 /** A peer that echoes probes, and only probes. */
 export function probeAnsweringPeer(probe = '["PROBE"]'): ContractPeer & { readonly answered: number } {

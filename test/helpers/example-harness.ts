@@ -18,7 +18,7 @@ export interface ExampleHarness<TLogic extends AnyStateMachine> {
 }
 
 /**
- * Starts `machine` with `socket` replaced by a fake and any other actors from
+ * Starts `machine` with a fake socket on its link and any actors from
  * `actors`; `input` adds machine-specific input fields.
  */
 export function startExample<TLogic extends AnyStateMachine>(
@@ -28,8 +28,8 @@ export function startExample<TLogic extends AnyStateMachine>(
   const clock = new SimulatedClock();
   clock.set(T0);
   const fake = createFakeSocket({ now: () => clock.now() });
-  const link = createWorkerLink(T0, () => clock.now());
-  const logic = machine.provide({ actors: { socket: fake.logic, ...options.actors } } as never) as TLogic;
+  const link = fake.attach(createWorkerLink(T0, () => clock.now()));
+  const logic = (options.actors === undefined ? machine : machine.provide({ actors: options.actors } as never)) as TLogic;
   const actor = createActor(logic, {
     clock,
     input: { ...options.input, id: 'ws://127.0.0.1:7000', link, timing: makeTiming(options.timing), now: () => clock.now(), random: () => 0.5 }

@@ -1,86 +1,87 @@
-import { createActor, fromCallback, SimulatedClock, type Actor, type CallbackActorLogic } from 'xstate';
+import { createActor, SimulatedClock, type Actor } from 'xstate';
 import type { CloseCause, SocketCommand, SocketEvent, WorkerEmitted } from '../../machines/worker-events.ts';
 import { createWorkerLink, type WorkerLink } from '../../machines/worker-link.ts';
-import { workerMachine, type SocketInput, type WorkerTiming } from '../../machines/worker-machine.ts';
+import { workerMachine, type WorkerTiming } from '../../machines/worker-machine.ts';
 import { createFakeHook, type FakeHook } from './fake-hook.ts';
 
-/** One started instance of the fake socket actor: one dial. */
+/** One dial of the fake socket: the test plays the peer. */
 export interface FakeSocketInstance {
   /** 1-based dial number. */
   readonly dial: number;
-  readonly input: SocketInput;
   /** Clock time at which the worker started this dial. */
   readonly startedAt: number;
-  /** Every command the worker sent to this instance, in order. */
+  /** Every command the worker gave this dial (`link.ping` / `link.close`), in order. */
   readonly commands: SocketCommand[];
-  /** Started, not cleaned up and not crashed. */
+  /** Dialed, not released and not crashed. */
   readonly live: boolean;
-  /** True once XState ran the instance's cleanup (the worker stopped it). */
+  /** True once the worker released this dial (`link.release`). */
   readonly cleanedUp: boolean;
-  /** True if the instance threw (the fake's way of crashing the socket actor). */
+  /** True if the fake threw from `dial`, `ping` or `close`. */
   readonly crashed: boolean;
-  /** The handshake completed: sends `socket.open`. */
+  /** The handshake completed: reports `socket.open`. */
   open(): void;
-  /** The dial failed: sends `socket.failed`. */
+  /** The dial failed: reports `socket.failed`. */
   fail(error?: string): void;
-  /** The open socket closed: sends `socket.closed`. */
+  /** The open socket closed: reports `socket.closed`. */
   close(code?: number, reason?: string, cause?: CloseCause): void;
-  /** Makes the next command this instance receives throw. */
+  /** Makes the next command this dial receives throw. */
   crashOnNextCommand(): void;
-  /** Makes the socket actor throw now; XState reports `xstate.error.actor.socket` to the worker. */
-  crash(): void;
 }
 
-/** A controllable stand-in for the `socket` actor of the worker machine. */
+/** A controllable stand-in for the socket side of a worker link. */
 export interface FakeSocket {
-  readonly logic: CallbackActorLogic<SocketCommand, SocketInput>;
-  /** Every instance ever started, in dial order. */
+  /** Installs the fake as `link`'s `dial` / `ping` / `close` / `release`; returns the link. */
+  attach<T extends WorkerLink>(link: T): T;
+  /** Every dial ever started, in order. */
   readonly instances: readonly FakeSocketInstance[];
-  /** The most recently started instance (throws if none was started). */
+  /** The most recent dial (throws if none was started). */
   readonly current: FakeSocketInstance;
   /** How many dials were started. */
   readonly dials: number;
-  /** How many instances are live right now. */
+  /** How many dials are live right now. */
   readonly live: number;
-  /** The most instances that were ever live at the same time. */
+  /** The most dials that were ever live at the same time. */
   readonly maxLive: number;
-  /** Every command received by any instance, in order. */
+  /** Every command received by any dial, in order. */
   commands(type?: SocketCommand['type']): SocketCommand[];
-  /** True if every instance but the live one (if any) was cleaned up or crashed. */
+  /** True if every dial but the live one (if any) was released or crashed. */
   allStoppedCleanedUp(): boolean;
-  /** Makes the next started instance throw while starting. */
+  /** Makes the next `dial` throw. */
   crashNextStart(): void;
 }
 
 export interface FakeSocketOptions {
   /** Clock for `startedAt`; defaults to 0 everywhere. */
   now?: () => number;
-  /** Called synchronously when an instance starts, e.g. to fail every dial at once. */
+  /** Called synchronously when a dial starts, e.g. to fail every dial at once. */
   onStart?: (instance: FakeSocketInstance) => void;
 }
 
-const CRASH = 'fake.crash';
-
-/** Creates a fake socket actor whose instances the test drives by hand. */
+/** Creates a fake socket whose dials the test drives by hand. */
 export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
   const now = options.now ?? (() => 0);
   const instances: FakeSocketInstance[] = [];
   let live = 0;
   let maxLive = 0;
   let crashAtStart = false;
+  // The dial the link's commands go to, until it is released.
+  let active: { instance: FakeSocketInstance; command(command: SocketCommand): void; release(): void } | undefined;
 
-  const logic = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive, self }) => {
+  const dial = (report: (event: SocketEvent) => void): void => {
     let state: 'live' | 'cleaned' | 'crashed' = 'live';
     let crashOnCommand = false;
     const commands: SocketCommand[] = [];
     const leave = (next: 'cleaned' | 'crashed'): void => {
-      if (state === 'live') live -= 1;
+      if (state !== 'live') return;
+      live -= 1;
       state = next;
     };
-    const send = (event: SocketEvent): void => sendBack(event);
+    // A released dial reports nothing, as the link contract says.
+    const send = (event: SocketEvent): void => {
+      if (state !== 'cleaned') report(event);
+    };
     const instance: FakeSocketInstance = {
       dial: instances.length + 1,
-      input,
       startedAt: now(),
       commands,
       get live() {
@@ -97,11 +98,6 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
       close: (code = 1000, reason = '', cause = 'remote_close') => send({ type: 'socket.closed', code, reason, cause }),
       crashOnNextCommand: () => {
         crashOnCommand = true;
-      },
-      crash: () => {
-        crashOnCommand = true;
-        // Not a worker command: only a way to make the actor throw from inside.
-        self.send({ type: CRASH } as unknown as SocketCommand);
       }
     };
     instances.push(instance);
@@ -110,23 +106,35 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
     if (crashAtStart) {
       crashAtStart = false;
       leave('crashed');
-      throw new Error(`fake socket #${instance.dial} crashed while starting`);
+      throw new Error(`fake socket #${instance.dial} crashed while dialing`);
     }
-    receive((command) => {
-      if ((command as { type: string }).type !== CRASH) commands.push(command);
-      if (crashOnCommand) {
-        crashOnCommand = false;
-        // XState never runs the cleanup of a callback actor that threw, so mark it here.
-        leave('crashed');
-        throw new Error(`fake socket #${instance.dial} crashed on ${command.type}`);
-      }
-    });
+    active = {
+      instance,
+      command: (command) => {
+        if (state !== 'live') return;
+        commands.push(command);
+        if (crashOnCommand) {
+          crashOnCommand = false;
+          leave('crashed');
+          throw new Error(`fake socket #${instance.dial} crashed on ${command.type}`);
+        }
+      },
+      release: () => leave('cleaned')
+    };
     options.onStart?.(instance);
-    return () => leave('cleaned');
-  });
+  };
 
   return {
-    logic,
+    attach(link) {
+      link.dial = dial;
+      link.ping = () => active?.command({ type: 'socket.ping' });
+      link.close = (code, reason) => active?.command({ type: 'socket.close', code, reason });
+      link.release = () => {
+        active?.release();
+        active = undefined;
+      };
+      return link;
+    },
     instances,
     get current() {
       const last = instances.at(-1);
@@ -211,16 +219,16 @@ export interface WorkerHarness {
   emitted<T extends WorkerEmitted['type']>(type: T): Array<Extract<WorkerEmitted, { type: T }>>;
 }
 
-/** Starts a worker machine with a fake socket on a simulated clock that reads T0 at start. */
+/** Starts a worker machine whose link has a fake socket, on a simulated clock that reads T0 at start. */
 export function startWorker(options: StartWorkerOptions = {}): WorkerHarness {
   const clock = new SimulatedClock();
   clock.set(T0);
   const fake = createFakeSocket({ now: () => clock.now(), ...(options.onStart ? { onStart: options.onStart } : {}) });
-  const link = createWorkerLink(options.lastActivityAt ?? T0);
+  const link = fake.attach(createWorkerLink(options.lastActivityAt ?? T0));
   const random = options.random ?? (() => 0.5);
   const hooks = { handshake: createFakeHook(), connection: createFakeHook() };
   const logic = workerMachine.provide({
-    actors: { socket: fake.logic, handshake: hooks.handshake.logic, connection: hooks.connection.logic },
+    actors: { handshake: hooks.handshake.logic, connection: hooks.connection.logic },
     guards: { hasHandshake: () => options.handshake === true, hasConnectionHook: () => options.connectionHook !== false }
   });
   const actor = createActor(logic, {
