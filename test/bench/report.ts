@@ -177,7 +177,7 @@ function floorSection(floor: FloorRow, connect: ConnectRow[]): string {
   const lines = [
     `## XState floor: one actor per peer, no socket (${floor.count} actors)`,
     '',
-    '`minimal`: a two-state machine with one timer; `minimal-invoke`: the same invoking one callback actor (a socket adapter); `worker`: honeybee\'s worker machine with a socket actor that opens on cue, ending `connected` (event: `socket.open`).',
+    '`minimal`: a two-state machine with one timer; `minimal-invoke`: the same invoking one callback actor (a socket adapter); `worker`: honeybee\'s worker machine with a test link whose socket opens on cue, ending `connected` (event: `socket.open`).',
     '',
     table(['actor', 'create + start µs', 'one event µs', 'heap KiB/actor'], rows)
   ];
