@@ -174,8 +174,9 @@ function heartbeat() {
  * A custom worker swaps single blocks with `.provide(...)`: besides the
  * delays and guards, the hooks `hasHandshake` + `handshake` (an application
  * handshake between `socket.open` and `connected`), `hasConnectionHook` +
- * `connection` (an actor that lives exactly as long as each connection) and `sendPing` (how a
- * keepalive ping goes out). The examples in `machines/examples/` are built so.
+ * `connection` (an actor that lives exactly as long as each connection), `sendPing` (how a
+ * keepalive ping goes out) and `openSocket` / `releaseSocket` (how a session gets its
+ * socket). The examples in `machines/examples/` are built so.
  *
  * @example
  * ```ts

@@ -215,7 +215,7 @@ describe('a pool with no inspector attached', () => {
     p.connect(peer.url);
     await vi.waitFor(() => expect(p.stats().peers[0]?.state).toBe('connected'));
     await p.close();
-    // The pool and the peer's worker (XState creates the socket actor itself): neither registers an observer.
+    // The pool and the peer's worker (its socket belongs to the link, not to an actor): neither registers an observer.
     expect(spy.mock.calls.length).toBeGreaterThanOrEqual(2);
     for (const [, options] of spy.mock.calls) expect((options as { inspect?: unknown } | undefined)?.inspect).toBeUndefined();
   });
