@@ -11,7 +11,9 @@ export type FrameTap = (data: string | Uint8Array) => boolean;
  * they share.
  *
  * The machine calls `dial` on entering its `session` state and `release` on
- * leaving it, so a socket lives exactly as long as that state; the socket
+ * leaving it, so a socket lives as long as that state (XState runs no exit
+ * action on `actor.stop()` or on a failure: whoever runs the actor releases
+ * the link then, as `MachineWorker` does); the socket
  * reports `socket.open` / `socket.failed` / `socket.closed` to the function
  * `dial` was given. `ping` and `close` are the machine's commands.
  *
@@ -29,9 +31,9 @@ export type FrameTap = (data: string | Uint8Array) => boolean;
  */
 export interface WorkerLink {
   /**
-   * Starts one dial. The socket reports to `report`: `socket.open` then, once,
-   * `socket.closed`; or `socket.failed` if it never opened. A throw counts as
-   * a failed dial.
+   * Starts one dial, releasing a dial still running first. The socket
+   * reports to `report`: `socket.open` then, once, `socket.closed`; or
+   * `socket.failed` if it never opened. A throw counts as a failed dial.
    */
   dial(report: (event: SocketEvent) => void): void;
   /** Sends a ping frame on the open socket; nothing without one. */
@@ -109,6 +111,7 @@ export function createWorkerLink(lastActivityAt = 0, now?: () => number): TestWo
     sentFrames: [],
     open: true,
     dial(report) {
+      link.release();
       const state = { released: false };
       const send = (event: SocketEvent): void => {
         if (!state.released) report(event);

@@ -136,6 +136,15 @@ function linkFailure(error: unknown): string {
   return `socket adapter failed: ${error instanceof Error ? error.message : String(error)}`;
 }
 
+/** Gives the link one command; if it throws, the connection is lost (1006, `network_error`). */
+function commandLink(self: { send(event: SocketEvent): void }, command: () => void): void {
+  try {
+    command();
+  } catch (error) {
+    self.send({ type: 'socket.closed', code: 1006, reason: linkFailure(error), cause: 'network_error' });
+  }
+}
+
 /** The `disconnected` event of a keepalive that expired; a custom machine may give its own `reason`. */
 export function keepaliveTimeoutEvent(context: WorkerContext, reason = 'keepalive timeout'): WorkerEmitted {
   return disconnected(context, 1006, reason, 'keepalive_timeout');
@@ -169,7 +178,10 @@ function heartbeat() {
  * It imports only xstate. The socket belongs to the `link` in its input
  * (`link.dial` on entering `session`, `link.release` on leaving it; `src/`'s
  * `PeerLink` dials with `ws`, tests pass a fake link), and time comes from
- * the actor system's clock plus the injected `now`.
+ * the actor system's clock plus the injected `now`. XState runs no exit
+ * action when an actor is stopped with `actor.stop()` or fails, so whoever
+ * runs this machine directly calls `link.release()` then (`MachineWorker`
+ * does, for the pool).
  *
  * A custom worker swaps single blocks with `.provide(...)`: besides the
  * delays and guards, the hooks `hasHandshake` + `handshake` (an application
@@ -272,20 +284,8 @@ export const workerMachine = setup({
         // Nothing more can be done for a socket the link cannot let go of.
       }
     },
-    sendPing: ({ context, self }) => {
-      try {
-        context.link.ping();
-      } catch (error) {
-        self.send({ type: 'socket.closed', code: 1006, reason: linkFailure(error), cause: 'network_error' });
-      }
-    },
-    sendCloseFrame: ({ context, self }) => {
-      try {
-        context.link.close(1000, 'worker stopped');
-      } catch (error) {
-        self.send({ type: 'socket.closed', code: 1006, reason: linkFailure(error), cause: 'network_error' });
-      }
-    }
+    sendPing: ({ context, self }) => commandLink(self, () => context.link.ping()),
+    sendCloseFrame: ({ context, self }) => commandLink(self, () => context.link.close(1000, 'worker stopped'))
   }
 }).createMachine({
   id: 'worker',
@@ -317,8 +317,10 @@ export const workerMachine = setup({
     'worker.stop': '.stopped'
   },
   states: {
-    // The socket lives exactly as long as this state: entering it dials,
-    // leaving it releases whatever is left of the connection.
+    // The socket lives as long as this state: entering it dials, leaving it
+    // releases whatever is left of the connection. (XState runs no exit action
+    // when the actor is stopped from outside or fails: whoever runs the actor
+    // releases the link then, as MachineWorker does.)
     session: {
       entry: 'openSocket',
       exit: 'releaseSocket',

@@ -165,7 +165,7 @@ export class ReadLimitError extends HoneybeeError {
 // The short "why" a refused send gives; the whole story is in its `cause`.
 function unavailableBecause(cause: DialFailedError | ReadLimitError | undefined): string {
   if (cause instanceof DialFailedError) return ` (its last dial failed: ${cause.reason})`;
-  if (cause instanceof ReadLimitError) return ` (its last connection sent a message above readLimit, ${cause.readLimit} bytes)`;
+  if (cause instanceof ReadLimitError) return ` (on its last connection the peer sent a message above readLimit, ${cause.readLimit} bytes)`;
   return '';
 }
 

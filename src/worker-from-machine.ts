@@ -140,7 +140,11 @@ export class MachineWorker implements Worker {
     const finished = new Promise<void>((resolve) => {
       // An error in the machine is a bug, but it must still end start(): the pool waits on it.
       actor.subscribe({
-        complete: () => resolve(),
+        complete: () => {
+          // A no-op after the machine's own exit actions; it matters for a machine that never releases.
+          link.release();
+          resolve();
+        },
         error: (error) => {
           this.logger.error({ err: error }, 'worker machine failed');
           // A failed machine runs no exit actions, so its socket would outlive it.

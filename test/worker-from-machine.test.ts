@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { emit, enqueueActions, setup, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { emit, enqueueActions, sendTo, setup, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { WorkerEmitted, WorkerEvent } from '../machines/worker-events.ts';
 import type { WorkerLink } from '../machines/worker-link.ts';
 import { workerMachine, type WorkerTag } from '../machines/worker-machine.ts';
@@ -119,6 +119,8 @@ describe('in the pool actor tree', () => {
     await expect.poll(() => fromActor).toEqual(['connected']);
     p.remove(id);
     await p.close();
+    // Stopping the machine stopped its invoked wsSocketLogic, which released the link's socket.
+    await expect.poll(() => peer.sockets.size).toBe(0);
     const fromStream: PoolEvent[] = [];
     for await (const event of p.events) fromStream.push(event);
     expect(fromStream).toEqual([
@@ -143,6 +145,49 @@ describe('in the pool actor tree', () => {
     p.actor.on('*', (event) => void seen.push(event.type));
     p.connect(peer.url);
     await expect.poll(() => seen).toEqual(['connected']);
+  });
+});
+
+/** Opens, pings, then leaves its session after 100 ms but keeps running: only the invoked wsSocketLogic can end the socket. */
+const pingThenLeave = setup({
+  types: {
+    input: {} as { id: string; link: WorkerLink },
+    context: {} as { id: string; link: WorkerLink },
+    events: {} as WorkerEvent,
+    tags: {} as WorkerTag
+  },
+  actors: { socket: wsSocketLogic }
+}).createMachine({
+  id: 'pingThenLeave',
+  context: ({ input }) => input,
+  initial: 'session',
+  on: { 'worker.stop': '.stopped' },
+  states: {
+    session: {
+      invoke: { id: 'socket', src: 'socket', input: ({ context }) => context },
+      initial: 'dialing',
+      states: {
+        dialing: { tags: 'dialing', on: { 'socket.open': 'open' } },
+        open: { tags: 'connected', entry: sendTo('socket', { type: 'socket.ping' }), after: { 100: '#pingThenLeave.idle' } }
+      }
+    },
+    idle: { tags: 'backoff' },
+    stopped: { tags: 'stopped', type: 'final' }
+  }
+});
+
+describe('wsSocketLogic, the invoked socket actor', () => {
+  it('answers socket.ping, and releases the socket when the machine leaves the state that invokes it', async () => {
+    const peer = await server();
+    const pinged: string[] = [];
+    peer.wss.on('connection', (socket) => socket.on('ping', () => pinged.push('ping')));
+    const p = pool({ workerFactory: workerFromMachine(pingThenLeave) });
+    const id = p.connect(peer.url);
+    await expect.poll(() => pinged).toEqual(['ping']);
+    await expect.poll(() => p.peerStats(id).state).toBe('backoff');
+    // The worker still runs (no final state yet), so only the actor's cleanup can have closed it.
+    await expect.poll(() => peer.sockets.size).toBe(0);
+    expect(p.peers()).toEqual([id]);
   });
 });
 
@@ -197,7 +242,7 @@ describe('workerFromMachine', () => {
     const id = p.connect(peer.url);
     const serverSide = await opened;
     await expect.poll(() => crashed).toEqual([{ id, error: expect.objectContaining({ message: 'bug in a custom action' }) }]);
-    // XState leaves the children of a failed machine running; the socket must not outlive its worker.
+    // XState runs no exit action when a machine fails; the socket must not outlive its worker all the same.
     await expect.poll(() => serverSide.readyState).toBe(serverSide.CLOSED);
     expect(peer.sockets.size).toBe(0);
     // A finished worker leaves the registry, like a retired one.

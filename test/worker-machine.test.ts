@@ -485,6 +485,7 @@ describe('connected', () => {
     w.fake.current.crashOnNextCommand();
     w.advance(900);
     expect(w.fake.instances[0]?.crashed).toBe(true);
+    expect(w.fake.instances[0]?.cleanedUp).toBe(true);
     expect(w.events.at(-1)).toEqual({
       type: 'disconnected',
       id: ID,
@@ -647,6 +648,7 @@ describe('stopping', () => {
     w.fake.current.crashOnNextCommand();
     w.actor.send({ type: 'worker.stop' });
     expect(w.fake.current.crashed).toBe(true);
+    expect(w.fake.current.cleanedUp).toBe(true);
     expect(w.actor.getSnapshot().status).toBe('done');
     expect(types(w)).toEqual(['connected', 'disconnected']);
     expect(w.errors).toEqual([]);

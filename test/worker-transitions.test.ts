@@ -115,7 +115,7 @@ function explore(config: Config) {
 
 const SESSION_TAGS = ['dialing', 'connected', 'closing'];
 
-/** The actors a state runs: the socket in the session, plus each hook exactly while its state lasts. */
+/** The actors a state runs: each hook exactly while its state lasts (the socket belongs to the link, not to an actor). */
 function expectedChildren(state: { hasTag(tag: string): boolean }, config: Config): string[] {
   if (!SESSION_TAGS.some((tag) => state.hasTag(tag))) return [];
   const hook = state.hasTag('connected') && config.connectionHook !== false;

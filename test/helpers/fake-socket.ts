@@ -16,7 +16,7 @@ export interface FakeSocketInstance {
   readonly live: boolean;
   /** True once the worker released this dial (`link.release`). */
   readonly cleanedUp: boolean;
-  /** True if the fake threw from `dial`, `ping` or `close`. */
+  /** True if the fake threw from `dial`, `ping` or `close` (a dial that threw on a command stays live until released). */
   readonly crashed: boolean;
   /** The handshake completed: reports `socket.open`. */
   open(): void;
@@ -68,8 +68,12 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
   let active: { instance: FakeSocketInstance; command(command: SocketCommand): void; release(): void } | undefined;
 
   const dial = (report: (event: SocketEvent) => void): void => {
+    // Like every link, a new dial releases the one still running.
+    active?.release();
+    active = undefined;
     let state: 'live' | 'cleaned' | 'crashed' = 'live';
     let crashOnCommand = false;
+    let threw = false;
     const commands: SocketCommand[] = [];
     const leave = (next: 'cleaned' | 'crashed'): void => {
       if (state !== 'live') return;
@@ -91,7 +95,7 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
         return state === 'cleaned';
       },
       get crashed() {
-        return state === 'crashed';
+        return state === 'crashed' || threw;
       },
       open: () => send({ type: 'socket.open' }),
       fail: (error = 'connect ECONNREFUSED 127.0.0.1:9') => send({ type: 'socket.failed', error }),
@@ -114,8 +118,9 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
         if (state !== 'live') return;
         commands.push(command);
         if (crashOnCommand) {
+          // Like a real link whose command threw, the socket may still be open: it stays live until released.
           crashOnCommand = false;
-          leave('crashed');
+          threw = true;
           throw new Error(`fake socket #${instance.dial} crashed on ${command.type}`);
         }
       },
