@@ -28,8 +28,8 @@ function pool(options: PoolOptions): Pool {
   return created;
 }
 
-/** The smallest machine that keeps the contract: one dial, no retries, no timers. */
-const oneShotMachine = setup({
+/** Custom machines that invoke their socket as an actor (`wsSocketLogic`) instead of dialing through the link. */
+const invokedSocket = setup({
   types: {
     input: {} as { id: string; link: WorkerLink },
     context: {} as { id: string; link: WorkerLink },
@@ -38,7 +38,10 @@ const oneShotMachine = setup({
     tags: {} as WorkerTag
   },
   actors: { socket: wsSocketLogic }
-}).createMachine({
+});
+
+/** The smallest machine that keeps the contract: one dial, no retries, no timers. */
+const oneShotMachine = invokedSocket.createMachine({
   id: 'oneShot',
   context: ({ input }) => input,
   initial: 'session',
@@ -149,15 +152,7 @@ describe('in the pool actor tree', () => {
 });
 
 /** Opens, pings, then leaves its session after 100 ms but keeps running: only the invoked wsSocketLogic can end the socket. */
-const pingThenLeave = setup({
-  types: {
-    input: {} as { id: string; link: WorkerLink },
-    context: {} as { id: string; link: WorkerLink },
-    events: {} as WorkerEvent,
-    tags: {} as WorkerTag
-  },
-  actors: { socket: wsSocketLogic }
-}).createMachine({
+const pingThenLeave = invokedSocket.createMachine({
   id: 'pingThenLeave',
   context: ({ input }) => input,
   initial: 'session',
