@@ -138,18 +138,18 @@ export class MachineWorker implements Worker {
     this.#actor = actor;
     actor.on('*', (emitted: { type: string }) => this.#forward(emitted, plugin));
     const finished = new Promise<void>((resolve) => {
+      // However the machine ends, its socket must not outlive it: a failed machine runs
+      // no exit action (and stops no child), so the link is released here either way.
+      const end = (): void => {
+        link.release();
+        resolve();
+      };
       // An error in the machine is a bug, but it must still end start(): the pool waits on it.
       actor.subscribe({
-        complete: () => {
-          // A no-op after the machine's own exit actions; it matters for a machine that never releases.
-          link.release();
-          resolve();
-        },
+        complete: end,
         error: (error) => {
           this.logger.error({ err: error }, 'worker machine failed');
-          // A failed machine runs no exit actions, so its socket would outlive it.
-          link.release();
-          resolve();
+          end();
         }
       });
     });

@@ -171,6 +171,9 @@ export function dialWs(link: PeerLink, report: (event: SocketEvent) => void): Ws
  * instead of dialing through its link: it runs `link.dial` when started,
  * answers `socket.ping` / `socket.close`, and releases the link when stopped.
  * The default worker machine does not need it (it dials through the link).
+ * As for any machine, whoever runs the actor releases the link when it
+ * fails (XState stops no child of a failed machine, statelyai/xstate#5433);
+ * `MachineWorker` does.
  *
  * @example
  * ```ts
@@ -179,7 +182,7 @@ export function dialWs(link: PeerLink, report: (event: SocketEvent) => void): Ws
  * });
  * ```
  */
-export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive, self }) => {
+export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(({ input, sendBack, receive }) => {
   if (!(input.link instanceof PeerLink)) {
     throw new TypeError('wsSocketLogic needs a PeerLink; provide your own socket actor for other links');
   }
@@ -189,11 +192,5 @@ export const wsSocketLogic = fromCallback<SocketCommand, SocketInput>(({ input, 
     if (command.type === 'socket.ping') link.ping();
     else link.close(command.code, command.reason);
   });
-  // XState does not stop the children of a machine that errors (statelyai/xstate#5433),
-  // so also release when the machine itself ends.
-  const parentWatch = self._parent?.subscribe({ error: () => link.release(), complete: () => link.release() });
-  return () => {
-    parentWatch?.unsubscribe();
-    link.release();
-  };
+  return () => link.release();
 });

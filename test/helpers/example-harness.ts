@@ -27,8 +27,8 @@ export function startExample<TLogic extends AnyStateMachine>(
 ): ExampleHarness<TLogic> {
   const clock = new SimulatedClock();
   clock.set(T0);
-  const fake = createFakeSocket({ now: () => clock.now() });
-  const link = fake.attach(createWorkerLink(T0, () => clock.now()));
+  const link = createWorkerLink(T0, () => clock.now());
+  const fake = createFakeSocket(link, { now: () => clock.now() });
   const logic = (options.actors === undefined ? machine : machine.provide({ actors: options.actors } as never)) as TLogic;
   const actor = createActor(logic, {
     clock,

@@ -1,6 +1,6 @@
 import { createActor, SimulatedClock, type Actor } from 'xstate';
-import type { CloseCause, SocketCommand, SocketEvent, WorkerEmitted } from '../../machines/worker-events.ts';
-import { createWorkerLink, type WorkerLink } from '../../machines/worker-link.ts';
+import type { CloseCause, SocketCommand, WorkerEmitted } from '../../machines/worker-events.ts';
+import { createWorkerLink, type TestDial, type TestWorkerLink } from '../../machines/worker-link.ts';
 import { workerMachine, type WorkerTiming } from '../../machines/worker-machine.ts';
 import { createFakeHook, type FakeHook } from './fake-hook.ts';
 
@@ -28,10 +28,8 @@ export interface FakeSocketInstance {
   crashOnNextCommand(): void;
 }
 
-/** A controllable stand-in for the socket side of a worker link. */
+/** A controllable stand-in for the socket side of a test link, with crashes on demand. */
 export interface FakeSocket {
-  /** Installs the fake as `link`'s `dial` / `ping` / `close` / `release`; returns the link. */
-  attach<T extends WorkerLink>(link: T): T;
   /** Every dial ever started, in order. */
   readonly instances: readonly FakeSocketInstance[];
   /** The most recent dial (throws if none was started). */
@@ -57,89 +55,52 @@ export interface FakeSocketOptions {
   onStart?: (instance: FakeSocketInstance) => void;
 }
 
-/** Creates a fake socket whose dials the test drives by hand. */
-export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
+// The test link records a command as `'ping'` or `{ code, reason }`; the fake speaks `SocketCommand`.
+function asSocketCommand(command: TestDial['commands'][number]): SocketCommand {
+  return command === 'ping' ? { type: 'socket.ping' } : { type: 'socket.close', ...command };
+}
+
+/**
+ * Drives `link`'s dials (the test link's fake sockets) and adds what machine
+ * tests need on top: dial numbers and start times, live counts, and crashes
+ * on demand (a `dial`, `ping` or `close` that throws).
+ */
+export function createFakeSocket(link: TestWorkerLink, options: FakeSocketOptions = {}): FakeSocket {
   const now = options.now ?? (() => 0);
   const instances: FakeSocketInstance[] = [];
-  let live = 0;
   let maxLive = 0;
   let crashAtStart = false;
-  // The dial the link's commands go to, until it is released.
-  let active: { instance: FakeSocketInstance; command(command: SocketCommand): void; release(): void } | undefined;
+  const liveCount = (): number => instances.filter((instance) => instance.live).length;
 
-  const dial = (report: (event: SocketEvent) => void): void => {
-    // Like every link, a new dial releases the one still running.
-    active?.release();
-    active = undefined;
-    let state: 'live' | 'cleaned' | 'crashed' = 'live';
-    let crashOnCommand = false;
-    let threw = false;
-    const commands: SocketCommand[] = [];
-    const leave = (next: 'cleaned' | 'crashed'): void => {
-      if (state !== 'live') return;
-      live -= 1;
-      state = next;
-    };
-    // A released dial reports nothing, as the link contract says.
-    const send = (event: SocketEvent): void => {
-      if (state !== 'cleaned') report(event);
-    };
-    const instance: FakeSocketInstance = {
-      dial: instances.length + 1,
-      startedAt: now(),
-      commands,
-      get live() {
-        return state === 'live';
-      },
-      get cleanedUp() {
-        return state === 'cleaned';
-      },
-      get crashed() {
-        return state === 'crashed' || threw;
-      },
-      open: () => send({ type: 'socket.open' }),
-      fail: (error = 'connect ECONNREFUSED 127.0.0.1:9') => send({ type: 'socket.failed', error }),
-      close: (code = 1000, reason = '', cause = 'remote_close') => send({ type: 'socket.closed', code, reason, cause }),
-      crashOnNextCommand: () => {
-        crashOnCommand = true;
-      }
-    };
-    instances.push(instance);
-    live += 1;
-    maxLive = Math.max(maxLive, live);
+  const { dial, ping, close } = link;
+  link.dial = (report) => {
+    const number = instances.length + 1;
     if (crashAtStart) {
       crashAtStart = false;
-      leave('crashed');
-      throw new Error(`fake socket #${instance.dial} crashed while dialing`);
+      instances.push(crashedAtStart(number, now()));
+      throw new Error(`fake socket #${number} crashed while dialing`);
     }
-    active = {
-      instance,
-      command: (command) => {
-        if (state !== 'live') return;
-        commands.push(command);
-        if (crashOnCommand) {
-          // Like a real link whose command threw, the socket may still be open: it stays live until released.
-          crashOnCommand = false;
-          threw = true;
-          throw new Error(`fake socket #${instance.dial} crashed on ${command.type}`);
-        }
-      },
-      release: () => leave('cleaned')
-    };
+    dial(report);
+    const instance = driving(link.dials.at(-1) as TestDial, number, now());
+    instances.push(instance);
+    maxLive = Math.max(maxLive, liveCount());
     options.onStart?.(instance);
+  };
+  // A command the current dial was asked to crash on is recorded, then throws.
+  const crashing = (type: SocketCommand['type']): void => {
+    const instance = instances.at(-1) as (FakeSocketInstance & { takeCrash(): boolean }) | undefined;
+    if (instance?.live === true && instance.takeCrash()) throw new Error(`fake socket #${instance.dial} crashed on ${type}`);
+  };
+  link.ping = () => {
+    ping();
+    crashing('socket.ping');
+  };
+  link.close = (code, reason) => {
+    close(code, reason);
+    crashing('socket.close');
   };
 
   return {
-    attach(link) {
-      link.dial = dial;
-      link.ping = () => active?.command({ type: 'socket.ping' });
-      link.close = (code, reason) => active?.command({ type: 'socket.close', code, reason });
-      link.release = () => {
-        active?.release();
-        active = undefined;
-      };
-      return link;
-    },
     instances,
     get current() {
       const last = instances.at(-1);
@@ -150,7 +111,7 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
       return instances.length;
     },
     get live() {
-      return live;
+      return liveCount();
     },
     get maxLive() {
       return maxLive;
@@ -160,6 +121,57 @@ export function createFakeSocket(options: FakeSocketOptions = {}): FakeSocket {
     crashNextStart: () => {
       crashAtStart = true;
     }
+  };
+}
+
+/** A fake dial over one of the test link's dials. */
+function driving(dial: TestDial, number: number, startedAt: number): FakeSocketInstance & { takeCrash(): boolean } {
+  let crashOnCommand = false;
+  let threw = false;
+  return {
+    dial: number,
+    startedAt,
+    get commands() {
+      return dial.commands.map(asSocketCommand);
+    },
+    get live() {
+      return !dial.released;
+    },
+    get cleanedUp() {
+      return dial.released;
+    },
+    get crashed() {
+      return threw;
+    },
+    open: () => dial.open(),
+    fail: (error) => dial.fail(error),
+    close: (code, reason, cause) => dial.close(code, reason, cause),
+    crashOnNextCommand: () => {
+      crashOnCommand = true;
+    },
+    takeCrash: () => {
+      if (!crashOnCommand) return false;
+      crashOnCommand = false;
+      threw = true;
+      return true;
+    }
+  };
+}
+
+/** A dial that threw before it started: never live, never reports. */
+function crashedAtStart(number: number, startedAt: number): FakeSocketInstance {
+  const nothing = (): void => {};
+  return {
+    dial: number,
+    startedAt,
+    commands: [],
+    live: false,
+    cleanedUp: false,
+    crashed: true,
+    open: nothing,
+    fail: nothing,
+    close: nothing,
+    crashOnNextCommand: nothing
   };
 }
 
@@ -204,7 +216,7 @@ export interface StartWorkerOptions {
 export interface WorkerHarness {
   actor: Actor<typeof workerMachine>;
   clock: SimulatedClock;
-  link: WorkerLink;
+  link: TestWorkerLink;
   events: WorkerEmitted[];
   fake: FakeSocket;
   /** Fakes of the `handshake` and `connection` hook actors. */
@@ -228,8 +240,8 @@ export interface WorkerHarness {
 export function startWorker(options: StartWorkerOptions = {}): WorkerHarness {
   const clock = new SimulatedClock();
   clock.set(T0);
-  const fake = createFakeSocket({ now: () => clock.now(), ...(options.onStart ? { onStart: options.onStart } : {}) });
-  const link = fake.attach(createWorkerLink(options.lastActivityAt ?? T0));
+  const link = createWorkerLink(options.lastActivityAt ?? T0);
+  const fake = createFakeSocket(link, { now: () => clock.now(), ...(options.onStart ? { onStart: options.onStart } : {}) });
   const random = options.random ?? (() => 0.5);
   const hooks = { handshake: createFakeHook(), connection: createFakeHook() };
   const logic = workerMachine.provide({
