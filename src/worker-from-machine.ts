@@ -236,12 +236,12 @@ export class MachineWorker implements Worker {
  * `disconnected`, `dial_failed` and `retired` with `id` and `at` (other
  * emitted events are not forwarded); and handle `worker.stop` in every state
  * by reaching a final state in bounded time. Run `checkWorkerContract` from
- * `honeybee/testkit` to verify all of it.
+ * `honeybee-pool/testkit` to verify all of it.
  *
  * @example
  * ```ts
- * import { probeWorkerMachine } from 'honeybee/machines';
- * import { createPool, workerFromMachine } from 'honeybee';
+ * import { probeWorkerMachine } from 'honeybee-pool/machines';
+ * import { createPool, workerFromMachine } from 'honeybee-pool';
  *
  * const pool = createPool({ pingInterval: 10_000, keepaliveTimeout: 15_000, workerFactory: workerFromMachine(probeWorkerMachine) });
  * ```

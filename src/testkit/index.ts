@@ -84,7 +84,7 @@ function createEnv(target: ContractTarget, options: ContractOptions, report: Rep
  *
  * @example
  * ```ts
- * import { checkWorkerContract } from 'honeybee/testkit';
+ * import { checkWorkerContract } from 'honeybee-pool/testkit';
  *
  * const results = await checkWorkerContract(myWorkerFactory, { peer: { onConnection: (ws) => ws.send('hello') } });
  * for (const r of results) if (!r.ok) console.error(`✗ ${r.name}: ${r.error}`);

@@ -11,7 +11,7 @@ import type { ContractOptions, ContractResult, ContractTarget } from './types.ts
  *
  * @example
  * ```ts
- * import { describeWorkerContract } from 'honeybee/testkit/vitest';
+ * import { describeWorkerContract } from 'honeybee-pool/testkit/vitest';
  *
  * describeWorkerContract('my worker', myWorkerFactory);
  * ```

@@ -22,7 +22,7 @@ export function loadHoneybee(): Promise<Honeybee> {
 
 type Machines = typeof import('../../machines/index.ts');
 
-/** `honeybee/machines` from the same build (or sources) as {@link loadHoneybee}. */
+/** `honeybee-pool/machines` from the same build (or sources) as {@link loadHoneybee}. */
 export function loadMachines(): Promise<Machines> {
   const entry = process.env.HONEYBEE_ENTRY;
   if (entry === undefined || entry === '') return import('../../machines/index.ts');
