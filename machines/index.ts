@@ -17,7 +17,7 @@ export { createWorkerLink } from './worker-link.ts';
 export type { WorkerLink, FrameTap, TestWorkerLink, TestDial } from './worker-link.ts';
 export { CLOSE_CAUSES, LIFECYCLE_KINDS } from './worker-events.ts';
 export type { CloseCause, SocketEvent, HandshakeEvent, ControlEvent, WorkerEvent, SocketCommand, WorkerEmitted } from './worker-events.ts';
-// Worked examples of custom worker machines (see "Extending the pool" in the README).
+// Worked examples of custom worker machines (see docs/custom-workers.md).
 export { authWorkerMachine } from './examples/auth-worker-machine.ts';
 export { parseAuthFrame, signerFrom } from './examples/auth-protocol.ts';
 export type { AuthFrame, Signer } from './examples/auth-protocol.ts';

@@ -6,7 +6,7 @@ import { workerMachine } from '../machines/worker-machine.ts';
 import { collectDiagrams, type GeneratedDiagram } from '../src/diagrams/collect.ts';
 import { toMermaid } from '../src/diagrams/mermaid.ts';
 import { machineToModel } from '../src/diagrams/model.ts';
-import { embeddedBlock, embeddedDiagrams, mermaidFence, refreshReadme } from '../src/diagrams/readme-blocks.ts';
+import { documentPages, embeddedBlock, embeddedDiagrams, mermaidFence, refreshReadme } from '../src/diagrams/readme-blocks.ts';
 
 const OUT = new URL('../visualizations/', import.meta.url);
 const STALE = 'is stale: run npm run diagrams';
@@ -66,18 +66,20 @@ describe('generated diagrams (visualizations/)', () => {
   });
 });
 
-describe('README', () => {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+describe('README.md and docs/', () => {
+  const root = new URL('../', import.meta.url);
+  const lifecycle = readFileSync(new URL('docs/lifecycle.md', root), 'utf8');
 
-  it.each(['worker', 'pool'])('embeds the generated %s diagram exactly as visualizations/%s.mmd', (name) => {
+  it.each(['worker', 'pool'])('docs/lifecycle.md embeds the generated %s diagram exactly as visualizations/%s.mmd', (name) => {
     const file = readFileSync(new URL(`${name}.mmd`, OUT), 'utf8');
-    expect(embeddedBlock(readme, name), `the ${name} diagram in README.md ${STALE}`).toBe(mermaidFence(file));
+    expect(embeddedBlock(lifecycle, name), `the ${name} diagram in docs/lifecycle.md ${STALE}`).toBe(mermaidFence(file));
   });
 
-  it('only embeds diagrams that exist, and refreshing it changes nothing', () => {
+  it.each(documentPages(root))('%s only embeds diagrams that exist, and refreshing it changes nothing', (page) => {
+    const text = readFileSync(new URL(page, root), 'utf8');
     const names = diagrams.map((diagram) => diagram.name);
-    for (const name of embeddedDiagrams(readme)) expect(names).toContain(name);
+    for (const name of embeddedDiagrams(text)) expect(names).toContain(name);
     const mermaid = Object.fromEntries(diagrams.map((diagram) => [diagram.name, diagram.mermaid]));
-    expect(refreshReadme(readme, mermaid) === readme, `README.md diagrams are stale: run npm run diagrams`).toBe(true);
+    expect(refreshReadme(text, mermaid) === text, `${page} diagrams are stale: run npm run diagrams`).toBe(true);
   });
 });

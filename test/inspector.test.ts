@@ -86,10 +86,10 @@ describe('createInspector', () => {
   });
 });
 
-describe('the README', () => {
+describe('docs/inspector.md', () => {
   it('documents the inspector defaults exactly as INSPECTOR_DEFAULTS has them', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('## Inspector'), readme.indexOf('## FAQ'));
+    const page = readFileSync(new URL('../docs/inspector.md', import.meta.url), 'utf8');
+    const section = page.slice(page.indexOf('## The inspector'), page.indexOf('## Diagrams'));
     const rows = new Map(section.split('\n').filter((line) => line.startsWith('| `')).map((line) => {
       const [name = '', value = ''] = line.slice(1, -1).split(' | ').map((cell) => cell.trim().replaceAll('`', ''));
       return [name, value];

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/options.ts';
 import { VERSION } from '../src/version.ts';
@@ -58,9 +58,42 @@ describe('README', () => {
     expect(codes.sort()).toEqual(Object.values(ErrorCodes).sort());
   });
 
-  it('opens with the two set-up commands', () => {
-    const quickStart = readme.slice(0, readme.indexOf('## Usage'));
+  it('opens with the install line and the two set-up commands', () => {
+    const quickStart = readme.slice(0, readme.indexOf('## First example'));
+    expect(quickStart).toContain('npm install honeybee-pool');
     expect(quickStart).toContain('npm install && npm start');
     expect(quickStart).toContain('npm test');
+  });
+
+  it('says the inbox has one consumer', () => {
+    expect(readme).toMatch(/inbox has \*\*one consumer\*\*/);
+  });
+
+  it('fits on a screen: about 250 lines, the long sections in docs/', () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('links in README.md and docs/', () => {
+  const root = new URL('../', import.meta.url);
+  const pages = ['README.md', ...readdirSync(new URL('docs/', root)).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+
+  /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
+  function anchors(markdown: string): Set<string> {
+    const headings = markdown.split('\n').filter((line) => /^#{1,6} /.test(line));
+    return new Set(headings.map((line) => line.replace(/^#+ /, '').toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replaceAll(' ', '-')));
+  }
+
+  it.each(pages)('%s links only to files and headings that exist', (page) => {
+    const text = readFileSync(new URL(page, root), 'utf8').replace(/<!--[\s\S]*?-->/g, '');
+    const broken: string[] = [];
+    for (const [, target = ''] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const [path = '', hash] = target.split('#');
+      const file = path === '' ? new URL(page, root) : new URL(path, new URL(page, root));
+      if (!existsSync(file)) broken.push(target);
+      else if (hash !== undefined && file.pathname.endsWith('.md') && !anchors(readFileSync(file, 'utf8')).has(hash)) broken.push(target);
+    }
+    expect(broken).toEqual([]);
   });
 });

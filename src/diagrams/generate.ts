@@ -1,11 +1,11 @@
 /**
  * `npm run diagrams`: writes `visualizations/<name>.mmd` and `<name>.svg` for
  * every machine in `machines/` (and `machines/examples/`), then refreshes the
- * diagrams embedded in README.md. Only files whose content changed are written.
+ * diagrams embedded in README.md and docs/*.md. Only files whose content changed are written.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { collectDiagrams } from './collect.ts';
-import { refreshReadme } from './readme-blocks.ts';
+import { documentPages, refreshReadme } from './readme-blocks.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 const OUT = new URL('visualizations/', ROOT);
@@ -27,10 +27,13 @@ async function main(): Promise<void> {
     ].some(Boolean);
     console.log(`${wrote ? 'wrote    ' : 'unchanged'} visualizations/${diagram.name}.{mmd,svg}  (${diagram.source})`);
   }
-  const readmeFile = new URL('README.md', ROOT);
-  const readme = readFileSync(readmeFile, 'utf8');
   const mermaid = Object.fromEntries(diagrams.map((diagram) => [diagram.name, diagram.mermaid]));
-  console.log(`${writeIfChanged(readmeFile, refreshReadme(readme, mermaid)) ? 'wrote    ' : 'unchanged'} README.md diagrams`);
+  for (const page of documentPages(ROOT)) {
+    const file = new URL(page, ROOT);
+    const text = readFileSync(file, 'utf8');
+    const refreshed = refreshReadme(text, mermaid);
+    if (refreshed !== text || text.includes('<!-- diagram: ')) console.log(`${writeIfChanged(file, refreshed) ? 'wrote    ' : 'unchanged'} ${page} diagrams`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,7 @@
+import { existsSync, readdirSync } from 'node:fs';
+
 /**
- * The README embeds generated diagrams between marker comments:
+ * The README and the pages in `docs/` embed generated diagrams between marker comments:
  *
  *     <!-- diagram: worker -->
  *     ```mermaid
@@ -9,6 +11,13 @@
  *
  * `npm run diagrams` rewrites what lies between the markers; a test checks it.
  */
+
+/** The Markdown pages that may embed diagrams: `README.md` and `docs/*.md`, relative to `root`. */
+export function documentPages(root: URL): string[] {
+  const docs = new URL('docs/', root);
+  const pages = existsSync(docs) ? readdirSync(docs).filter((name) => name.endsWith('.md')).sort().map((name) => `docs/${name}`) : [];
+  return ['README.md', ...pages];
+}
 
 const BLOCK = /<!-- diagram: ([a-z0-9-]+) -->\n[\s\S]*?<!-- \/diagram -->/g;
 
