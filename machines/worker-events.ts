@@ -32,7 +32,11 @@ export type HandshakeEvent =
   | { type: 'handshake.failed'; error: string };
 
 /** Sent to the worker from outside (the pool, a test, a user). */
-export type ControlEvent = { type: 'worker.stop' };
+export type ControlEvent =
+  /** Stop for good: close the connection (if any) and reach `stopped`. */
+  | { type: 'worker.stop' }
+  /** Drop the connection (if any) and redial now, also out of backoff; ignored while closing. */
+  | { type: 'worker.reconnect' };
 
 /** Everything the worker machine accepts. */
 export type WorkerEvent = SocketEvent | HandshakeEvent | ControlEvent;

@@ -11,7 +11,12 @@ export interface WorkerTiming {
   pingInterval: number;
   handshakeTimeout: number;
   closeTimeout: number;
-  retry: BackoffPolicy & { maxRetries: number };
+  /**
+   * `maxRetries`: failed dials in a row before the worker retires (0 = never).
+   * `maxFlaps`: connections in a row that end before `minUptime` after which
+   * the worker retires (0 or absent = never).
+   */
+  retry: BackoffPolicy & { maxRetries: number; maxFlaps?: number };
 }
 
 /** What a worker machine is started with. */
@@ -54,6 +59,8 @@ export interface WorkerContext {
   random: () => number;
   /** Consecutive unsuccessful tries: failed dials and connections shorter than `minUptime`. */
   attempt: number;
+  /** Consecutive connections shorter than `minUptime` (flaps); a connection that lives `minUptime` resets it. */
+  flaps: number;
   /** Why the worker is waiting: after a failed dial, or after a connection ended. */
   waitingAfter: 'dial_failed' | 'disconnected';
   connectedAt: number | undefined;
@@ -125,6 +132,16 @@ function failureText(event: { type: string; error?: unknown; code?: unknown }, c
   if (event.type.startsWith('xstate.after')) return `handshake timed out after ${handshakeTimeout} ms`;
   const error = event.error;
   return error instanceof Error ? error.message : String(error ?? event.type);
+}
+
+function uptimeOf(context: WorkerContext): number {
+  return context.now() - (context.connectedAt ?? context.now());
+}
+
+/** Whether `retry.maxFlaps` (when on) connections in a row ended before `minUptime`. */
+function tooManyFlaps(context: WorkerContext): boolean {
+  const maxFlaps = context.timing.retry.maxFlaps ?? 0;
+  return maxFlaps > 0 && context.flaps >= maxFlaps && context.waitingAfter === 'disconnected';
 }
 
 function disconnected(context: WorkerContext, code: number, reason: string, cause: CloseCause): WorkerEmitted {
@@ -227,7 +244,8 @@ export const workerMachine = setup({
       context.timing.keepaliveTimeout > 0 &&
       !context.link.paused &&
       context.now() - lastActivity(context) >= context.timing.keepaliveTimeout,
-    pingDue: ({ context }) => context.nextPingAt !== undefined && context.now() >= context.nextPingAt
+    pingDue: ({ context }) => context.nextPingAt !== undefined && context.now() >= context.nextPingAt,
+    tooManyFlaps: ({ context }) => tooManyFlaps(context)
   },
   actions: {
     recordDialFailure: assign(({ context, event }) => ({
@@ -250,16 +268,29 @@ export const workerMachine = setup({
     }),
     schedulePing: assign({ nextPingAt: ({ context }) => nextPingAt(context, context.now()) }),
     emitConnected: emit(({ context }) => ({ type: 'connected' as const, id: context.id, at: context.now() })),
-    // A connection that lived `minUptime` resets the streak; a shorter one (a flap) extends it.
+    // A connection that lived `minUptime` resets the streaks; a shorter one (a flap) extends them.
     recordConnectionEnd: assign(({ context }) => {
-      const uptime = context.now() - (context.connectedAt ?? context.now());
+      const healthy = uptimeOf(context) >= context.timing.minUptime;
       return {
-        attempt: uptime >= context.timing.minUptime ? 0 : context.attempt + 1,
+        attempt: healthy ? 0 : context.attempt + 1,
+        flaps: healthy ? 0 : context.flaps + 1,
         waitingAfter: 'disconnected' as const,
         connectedAt: undefined,
         nextPingAt: undefined
       };
     }),
+    // A reconnect the user asked for is no flap: a healthy connection still resets the streaks.
+    recordReconnect: assign(({ context }) => {
+      const healthy = uptimeOf(context) >= context.timing.minUptime;
+      return {
+        attempt: healthy ? 0 : context.attempt,
+        flaps: healthy ? 0 : context.flaps,
+        connectedAt: undefined,
+        nextPingAt: undefined
+      };
+    }),
+    emitReconnectClose: emit(({ context }) => disconnected(context, 1000, 'reconnect requested', 'local_stop')),
+    sendReconnectFrame: ({ context, self }) => commandLink(self, () => context.link.close(1000, 'reconnect requested')),
     emitRemoteClose: emit(({ context, event }) => {
       const closed = event as Extract<WorkerEvent, { type: 'socket.closed' }>;
       return disconnected(context, closed.code, closed.reason, closed.cause);
@@ -297,6 +328,7 @@ export const workerMachine = setup({
     now: input.now ?? Date.now,
     random: input.random ?? Math.random,
     attempt: 0,
+    flaps: 0,
     waitingAfter: 'dial_failed',
     connectedAt: undefined,
     nextPingAt: undefined,
@@ -307,14 +339,17 @@ export const workerMachine = setup({
   // Flaps also raise `attempt`, so only a streak that ended in a failed dial means the policy gave up.
   output: ({ context }) => ({
     retired:
-      context.timing.retry.maxRetries > 0 &&
-      context.attempt > context.timing.retry.maxRetries &&
-      context.waitingAfter === 'dial_failed',
+      (context.timing.retry.maxRetries > 0 &&
+        context.attempt > context.timing.retry.maxRetries &&
+        context.waitingAfter === 'dial_failed') ||
+      tooManyFlaps(context),
     attempts: context.attempt
   }),
   on: {
     // From dialing and backoff a stop is immediate and silent: nothing was usable.
-    'worker.stop': '.stopped'
+    'worker.stop': '.stopped',
+    // Redial now: from backoff at once, from dialing with a fresh socket (leaving `session` releases the old one).
+    'worker.reconnect': { target: '.session', reenter: true }
   },
   states: {
     // The socket lives as long as this state: entering it dials, leaving it
@@ -363,7 +398,12 @@ export const workerMachine = setup({
           entry: ['recordConnected', 'emitConnected'],
           on: {
             'socket.closed': { target: '#worker.backoff', actions: ['emitRemoteClose', 'recordConnectionEnd'] },
-            'worker.stop': { target: 'closing', actions: ['sendCloseFrame', 'emitLocalStop'] }
+            'worker.stop': { target: 'closing', actions: ['sendCloseFrame', 'emitLocalStop'] },
+            'worker.reconnect': {
+              target: '#worker.session',
+              reenter: true,
+              actions: ['sendReconnectFrame', 'emitReconnectClose', 'recordReconnect']
+            }
           },
           initial: 'live',
           states: {
@@ -392,7 +432,8 @@ export const workerMachine = setup({
           after: { closeTimeout: '#worker.stopped' },
           on: {
             'socket.closed': '#worker.stopped',
-            'worker.stop': {}
+            'worker.stop': {},
+            'worker.reconnect': {}
           }
         }
       }
@@ -403,8 +444,10 @@ export const workerMachine = setup({
       entry: ['recordDialFailure', 'emitDialFailed'],
       always: [{ guard: 'canRetry', target: 'backoff' }, { target: 'stopped', actions: 'emitRetired' }]
     },
+    // After a connection ended: `retry.maxFlaps` short ones in a row retire the worker.
     backoff: {
       tags: 'backoff',
+      always: { guard: 'tooManyFlaps', target: 'stopped', actions: 'emitRetired' },
       after: { dialDelay: 'session' }
     },
     stopped: {

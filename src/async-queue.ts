@@ -7,6 +7,13 @@ export interface AsyncQueueOptions<T> {
    * @default undefined
    */
   onTake?: (item: T) => void;
+  /**
+   * Makes the queue single-reader: while one iterator (item or batch) is
+   * open, asking for another throws what this returns. An iterator closes
+   * when it is returned (`break` in `for await`) or has seen the end.
+   * @default undefined (any number of iterators share the buffer)
+   */
+  secondReader?: () => Error;
 }
 
 /** A pending `next()` call, parked until an item arrives or the queue ends. */
@@ -56,10 +63,14 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   // than one (one per concurrent `next()`), so a plain array is cheap here.
   #waiters: Array<Waiter<T>> = [];
   readonly #takeHook: ((item: T) => void) | undefined;
+  readonly #secondReader: (() => Error) | undefined;
+  // The open iterator of a single-reader queue.
+  #reader: Reader | undefined;
 
   /** Creates an empty, open queue. */
   constructor(options: AsyncQueueOptions<T> = {}) {
     this.#takeHook = options.onTake;
+    this.#secondReader = options.secondReader;
   }
 
   /** The number of buffered items. */
@@ -158,12 +169,19 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.#ended = true;
     const waiters = this.#waiters;
     this.#waiters = [];
-    for (const waiter of waiters) waiter.resolve(DONE);
+    for (const waiter of waiters) {
+      waiter.reader.closed = true;
+      waiter.resolve(DONE);
+    }
   }
 
   /** Returns a fresh iterator reading from the shared buffer. */
   [Symbol.asyncIterator](): AsyncIterableIterator<T, undefined, undefined> {
     const reader: Reader = { closed: false };
+    if (this.#secondReader !== undefined) {
+      if (this.#reader !== undefined && !this.#reader.closed) throw this.#secondReader();
+      this.#reader = reader;
+    }
     const iterator: AsyncIterableIterator<T, undefined, undefined> = {
       next: () => this.#next(reader),
       return: () => this.#close(reader),
@@ -187,7 +205,10 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       this.onTake(item);
       return Promise.resolve({ done: false, value: item });
     }
-    if (this.#ended) return Promise.resolve(DONE);
+    if (this.#ended) {
+      reader.closed = true;
+      return Promise.resolve(DONE);
+    }
     return new Promise((resolve) => {
       this.#waiters.push({ resolve, reader });
     });

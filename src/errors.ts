@@ -19,7 +19,10 @@ export const ErrorCodes = {
   WRITE_FAILED: 'HONEYBEE_ERR_WRITE_FAILED',
   FACTORY: 'HONEYBEE_ERR_FACTORY',
   DIAL_FAILED: 'HONEYBEE_ERR_DIAL_FAILED',
-  READ_LIMIT: 'HONEYBEE_ERR_READ_LIMIT'
+  READ_LIMIT: 'HONEYBEE_ERR_READ_LIMIT',
+  NOT_READY: 'HONEYBEE_ERR_NOT_READY',
+  SECOND_READER: 'HONEYBEE_ERR_SECOND_READER',
+  UNSUPPORTED: 'HONEYBEE_ERR_UNSUPPORTED'
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -162,6 +165,53 @@ export class ReadLimitError extends HoneybeeError {
   }
 }
 
+/** Why {@link NotReadyError} gave up waiting. */
+export type NotReadyReason = 'retired' | 'removed' | 'closed' | 'timeout' | 'aborted';
+
+const NOT_READY_TEXT: Record<NotReadyReason, string> = {
+  retired: 'the peer retired (its retry policy gave up)',
+  removed: 'the peer was removed',
+  closed: 'the pool closed',
+  timeout: 'the timeout ran out',
+  aborted: 'the signal was aborted'
+};
+
+/**
+ * `pool.ready(id)` gave up before the peer connected; `reason` says why. An
+ * abort carries the signal's reason as `cause`.
+ */
+export class NotReadyError extends HoneybeeError {
+  readonly peer: string;
+  readonly reason: NotReadyReason;
+  constructor(peer: string, reason: NotReadyReason, detail = '', cause?: unknown) {
+    super(
+      ErrorCodes.NOT_READY,
+      `Peer ${peer} did not connect: ${NOT_READY_TEXT[reason]}${detail}.`,
+      cause === undefined ? undefined : { cause }
+    );
+    this.peer = peer;
+    this.reason = reason;
+  }
+}
+
+/** A second loop tried to read a single-consumer stream (the inbox or the events) while another still reads it. */
+export class SecondReaderError extends HoneybeeError {
+  constructor(stream: string) {
+    super(
+      ErrorCodes.SECOND_READER,
+      `Cannot read ${stream} twice at once: it has one consumer, and another iterator is still open. ` +
+        'Read it in one loop and fan out from there, or end the first loop (break/return) before starting another.'
+    );
+  }
+}
+
+/** The peer's worker cannot do what was asked (a custom Worker without the optional method). */
+export class UnsupportedError extends HoneybeeError {
+  constructor(peer: string, operation: string) {
+    super(ErrorCodes.UNSUPPORTED, `Cannot ${operation} ${peer}: its worker has no ${operation}() method.`);
+  }
+}
+
 // The short "why" a refused send gives; the whole story is in its `cause`.
 function unavailableBecause(cause: DialFailedError | ReadLimitError | undefined): string {
   if (cause instanceof DialFailedError) return ` (its last dial failed: ${cause.reason})`;
@@ -179,7 +229,8 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'symbol') return 'a symbol';
   const name = (value as object).constructor?.name;
-  return name && name !== 'Object' ? `a ${name}` : 'an object';
+  if (!name || name === 'Object') return 'an object';
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** The message of an unknown thrown value. */

@@ -1,5 +1,6 @@
 import { AsyncQueue } from './async-queue.ts';
-import type { EventWriter, PoolEvent } from './types.ts';
+import { SecondReaderError } from './errors.ts';
+import type { EventWriter, PoolEvent, PoolEvents } from './types.ts';
 
 /** Options of an {@link EventStream}. */
 export interface EventStreamOptions {
@@ -21,9 +22,9 @@ export interface EventStreamOptions {
  * for await (const event of events) console.log(event.kind, event.id);
  * ```
  */
-export class EventStream implements EventWriter, AsyncIterable<PoolEvent> {
+export class EventStream implements EventWriter, PoolEvents {
   readonly #capacity: number;
-  readonly #queue = new AsyncQueue<PoolEvent>();
+  readonly #queue = new AsyncQueue<PoolEvent>({ secondReader: () => new SecondReaderError('pool.events') });
   #dropped = 0;
 
   /** Creates an empty stream; throws a `RangeError` if `capacity` is not a positive integer. */
@@ -66,12 +67,20 @@ export class EventStream implements EventWriter, AsyncIterable<PoolEvent> {
     return this.#queue.shift();
   }
 
+  /** Takes up to `max` of the oldest events synchronously (all by default), oldest first; `[]` when empty. */
+  drain(max?: number): PoolEvent[] {
+    return this.#queue.drain(max);
+  }
+
   /** Accepts no more events; readers receive what is buffered, then finish. */
   end(): void {
     this.#queue.end();
   }
 
-  /** Returns a fresh iterator; breaking out of it keeps the rest buffered. */
+  /**
+   * Returns a fresh iterator; breaking out of it keeps the rest buffered.
+   * @throws SecondReaderError while another iterator is still open.
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<PoolEvent, undefined, undefined> {
     return this.#queue[Symbol.asyncIterator]();
   }

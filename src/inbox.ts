@@ -1,4 +1,5 @@
 import { AsyncQueue } from './async-queue.ts';
+import { SecondReaderError } from './errors.ts';
 import type { InboxMessage, InboxOverflow, InboxWriter, PoolInbox } from './types.ts';
 
 /** Options of an {@link Inbox}. */
@@ -55,7 +56,10 @@ export class Inbox implements InboxWriter, PoolInbox {
     this.#lowWater = Math.floor(options.capacity / 2);
     this.#overflow = options.overflow;
     this.#onDrop = options.onDrop;
-    this.#queue = new AsyncQueue<InboxMessage>({ onTake: () => this.#afterTake() });
+    this.#queue = new AsyncQueue<InboxMessage>({
+      onTake: () => this.#afterTake(),
+      secondReader: () => new SecondReaderError('the inbox')
+    });
   }
 
   /** The number of buffered messages; may exceed the capacity under `block`. */

@@ -33,14 +33,20 @@ export {
   WriteFailedError,
   FactoryError,
   DialFailedError,
-  ReadLimitError
+  ReadLimitError,
+  NotReadyError,
+  SecondReaderError,
+  UnsupportedError
 } from './errors.ts';
-export type { ErrorCode } from './errors.ts';
+export type { ErrorCode, NotReadyReason } from './errors.ts';
 export type {
   InboxMessage,
   PoolInbox,
   PoolEvent,
+  PoolEvents,
   PoolEventKind,
+  ReadyOptions,
+  BroadcastResult,
   DisconnectCause,
   InboxOverflow,
   TlsOptions,

@@ -5,6 +5,7 @@ import type {
   ConnectionOptions,
   Dialer,
   InboxOverflow,
+  ReadyOptions,
   ResolvedPoolOptions,
   RetryOptions,
   TlsOptions
@@ -41,7 +42,7 @@ export interface Defaults {
   readonly headers: Readonly<Record<string, string>>;
   /** WebSocket subprotocols offered. @default [] */
   readonly protocols: readonly string[];
-  /** Retry policy for failed dials. @default { maxRetries: 0, initialDelay: 1000, maxDelay: 60000, jitter: 0.2 } */
+  /** Retry policy for failed dials and flaps. @default { maxRetries: 0, maxFlaps: 0, initialDelay: 1000, maxDelay: 60000, jitter: 0.2 } */
   readonly retry: Readonly<RetryOptions>;
 }
 
@@ -65,7 +66,7 @@ export const DEFAULTS: Defaults = deepFreeze({
   closeTimeout: 1000,
   headers: { 'User-Agent': `honeybee/${VERSION}` },
   protocols: [],
-  retry: { maxRetries: 0, initialDelay: 1000, maxDelay: 60_000, jitter: 0.2 }
+  retry: { maxRetries: 0, maxFlaps: 0, initialDelay: 1000, maxDelay: 60_000, jitter: 0.2 }
 } satisfies Defaults);
 
 // setTimeout fires immediately (with a warning) for anything larger.
@@ -81,8 +82,9 @@ const CONNECT_KEYS = [
   'reconnectDelay', 'minUptime', 'keepaliveTimeout', 'pingInterval', 'handshakeTimeout',
   'readLimit', 'sendHighWaterMark', 'closeTimeout', 'headers', 'protocols', 'tls', 'retry', 'dialer'
 ] as const;
-const POOL_KEYS = ['id', 'logger', 'inboxSize', 'inboxOverflow', 'eventsSize', 'workerFactory', 'inspect', ...CONNECT_KEYS];
-const RETRY_KEYS = ['maxRetries', 'initialDelay', 'maxDelay', 'jitter'] as const;
+const POOL_KEYS = ['id', 'logger', 'inboxSize', 'inboxOverflow', 'eventsSize', 'workerFactory', 'inspect', 'signal', ...CONNECT_KEYS];
+const READY_KEYS = ['signal', 'timeout'] as const;
+const RETRY_KEYS = ['maxRetries', 'maxFlaps', 'initialDelay', 'maxDelay', 'jitter'] as const;
 const TLS_KEYS = ['ca', 'cert', 'key', 'rejectUnauthorized'] as const;
 
 type Input = Record<string, unknown>;
@@ -106,6 +108,7 @@ export function resolvePoolOptions(input: unknown, defaultDialer: Dialer): Resol
     eventsSize: optional(options, 'eventsSize', DEFAULTS.eventsSize, positiveInteger),
     workerFactory: options.workerFactory === undefined ? undefined : fn('workerFactory', options.workerFactory),
     inspect: inspector(options.inspect),
+    signal: optional(options, 'signal', undefined, abortSignal),
     connection: applyConnectOptions(defaultConnection(defaultDialer), options)
   };
 }
@@ -219,6 +222,24 @@ function pinoLike(value: unknown): ResolvedPoolOptions['logger'] {
   throw new InvalidOptionError('logger', `a pino logger (an object with ${LOGGER_METHODS.join(', ')} methods)`, value);
 }
 
+function abortSignal(name: string, value: unknown): AbortSignal {
+  if (value instanceof AbortSignal) return value;
+  throw new InvalidOptionError(name, 'an AbortSignal', value);
+}
+
+/**
+ * Validates the options of `pool.ready(id, options)`.
+ * @throws InvalidOptionError naming the option that breaks its rule.
+ */
+export function resolveReadyOptions(input: unknown): ReadyOptions {
+  const options = plainOptions(input, 'options');
+  rejectUnknownKeys(options, READY_KEYS, '', 'a ready() option');
+  const ready: ReadyOptions = {};
+  if (options.signal !== undefined) ready.signal = abortSignal('signal', options.signal);
+  if (options.timeout !== undefined) ready.timeout = positiveDelay('timeout', options.timeout);
+  return ready;
+}
+
 function inspector(value: unknown): ResolvedPoolOptions['inspect'] {
   if (value === undefined || typeof value === 'function') return value as ResolvedPoolOptions['inspect'];
   if (typeof value === 'object' && value !== null && typeof (value as { next?: unknown }).next === 'function') {
@@ -288,6 +309,7 @@ function retryPolicy(base: RetryOptions, value: unknown): RetryOptions {
   rejectUnknownKeys(value, RETRY_KEYS, 'retry.', 'a known retry option');
   const retry: RetryOptions = {
     maxRetries: optional(value, 'maxRetries', base.maxRetries, (_, v) => nonNegativeInteger('retry.maxRetries', v)),
+    maxFlaps: optional(value, 'maxFlaps', base.maxFlaps, (_, v) => nonNegativeInteger('retry.maxFlaps', v)),
     initialDelay: optional(value, 'initialDelay', base.initialDelay, (_, v) => positiveDelay('retry.initialDelay', v)),
     maxDelay: optional(value, 'maxDelay', base.maxDelay, (_, v) => positiveDelay('retry.maxDelay', v)),
     jitter: optional(value, 'jitter', base.jitter, (_, v) => fraction('retry.jitter', v))

@@ -5,25 +5,31 @@ import { poolMachine } from '../machines/pool-machine.ts';
 import { defaultWorkerFactory } from './default-worker.ts';
 import {
   FactoryError,
+  InvalidOptionError,
   InvalidPayloadError,
   PeerExistsError,
   PeerNotFoundError,
   PoolClosedError,
+  UnsupportedError,
   errorText
 } from './errors.ts';
 import { EventStream } from './event-stream.ts';
 import { Inbox } from './inbox.ts';
 import { indexScheduler } from './indexed-scheduler.ts';
 import { normalizeUrl, redactUrl } from './normalize-url.ts';
-import { resolveConnectOptions, resolvePoolOptions } from './options.ts';
+import { resolveConnectOptions, resolvePoolOptions, resolveReadyOptions } from './options.ts';
+import { ReadyWaiters } from './ready-waiters.ts';
 import type {
+  BroadcastResult,
   ConnectOptions,
   ConnectionOptions,
   PeerStats,
   PoolEvent,
   PoolOptions,
+  PoolEvents,
   PoolInbox,
   PoolPlugin,
+  ReadyOptions,
   PoolStats,
   ResolvedPoolOptions,
   Worker,
@@ -38,22 +44,54 @@ interface PeerEntry {
   readonly label: string;
   readonly worker: Worker;
   drops: number;
+  /** Settles when the worker has finished (its `start()` settled). */
+  readonly finished: Promise<void>;
+  /** Pending `ready()` calls; created on the first one. */
+  waiters: ReadyWaiters | undefined;
 }
 
 /** The pool façade returned by {@link createPool}. */
-export interface Pool {
+export interface Pool extends AsyncDisposable {
   /** The pool id (`options.id`). */
   readonly id: string;
   /** Received messages of every peer, tagged with the peer id: `for await`, or batches for hot consumers. Single consumer. */
   readonly inbox: PoolInbox;
-  /** Lifecycle events of every peer. Single consumer; bounded, drops oldest. */
-  readonly events: AsyncIterable<PoolEvent>;
-  /** The XState pool actor: `subscribe`, `getSnapshot`, `on('connected', …)`, `system.inspect`. */
+  /** Lifecycle events of every peer: `for await`, or `shift()`/`drain()`. Single consumer; bounded, drops oldest. */
+  readonly events: PoolEvents;
+  /**
+   * The XState pool actor: `subscribe`, `getSnapshot`, `on('connected', …)`, `system.inspect`.
+   * `actor.system.get(id)` is the worker actor of peer `id` (as `connect()` returned it) while it
+   * runs, for workers that are actors (the default worker and `workerFromMachine`).
+   */
   readonly actor: Actor<typeof poolMachine>;
+  /** Registers a peer and starts dialing it; returns its id (the normalized URL). */
   connect(url: string, options?: ConnectOptions): string;
+  /** Sends one message to a connected peer; throws a typed error if it cannot. */
   send(id: string, data: string | Uint8Array | ArrayBuffer): void;
-  remove(id: string): void;
+  /**
+   * Sends one message to every connected peer (or those `filter` accepts), never
+   * throwing half-way: the result says who took it and who refused, and why.
+   * @throws InvalidPayloadError / PoolClosedError before sending anything.
+   */
+  broadcast(data: string | Uint8Array | ArrayBuffer, filter?: (id: string) => boolean): BroadcastResult;
+  /**
+   * Resolves when the peer is connected: at once if it is, else on its next
+   * `connected`. Rejects with `NotReadyError` when it retires, is removed, the
+   * pool closes, `timeout` runs out or `signal` aborts; with `PeerNotFoundError`
+   * for an unknown id.
+   */
+  ready(id: string, options?: ReadyOptions): Promise<void>;
+  /** Drops the peer's connection (if any) and redials now, also out of backoff. */
+  reconnect(id: string): void;
+  /**
+   * Stops the peer and forgets it at once (its id can be connected again); the
+   * promise resolves when its worker has finished, final `disconnected` delivered.
+   * @throws PeerNotFoundError (synchronously) for an unknown id.
+   */
+  remove(id: string): Promise<void>;
+  /** Stops every peer; resolves when all have finished. Idempotent. */
   close(): Promise<void>;
+  /** The registered peer ids. */
   peers(): string[];
   stats(): PoolStats;
   peerStats(id: string): PeerStats;
@@ -86,11 +124,14 @@ class HoneybeePool implements Pool {
   readonly #events: EventStream;
   readonly #registry = new Map<string, PeerEntry>();
   readonly #live = new Set<PeerEntry>();
+  // Peers gone from the registry (removed, retired) whose worker is still finishing, by id.
+  readonly #finishing = new Map<string, PeerEntry>();
   readonly #abort = new AbortController();
   #totalSent = 0;
   #closing: Promise<void> | undefined;
   #inFactory = false;
   #reentered = false;
+  #unwatchSignal: (() => void) | undefined;
 
   constructor(options: ResolvedPoolOptions) {
     this.#options = options;
@@ -113,13 +154,14 @@ class HoneybeePool implements Pool {
     // A root actor in error with no error observer throws an uncaught exception.
     this.actor.subscribe({ error: (error) => this.#logger.error({ err: error }, 'pool actor failed') });
     this.actor.start();
+    this.#watchSignal(options.signal);
   }
 
   get inbox(): PoolInbox {
     return this.#inbox;
   }
 
-  get events(): AsyncIterable<PoolEvent> {
+  get events(): PoolEvents {
     return this.#events;
   }
 
@@ -131,16 +173,57 @@ class HoneybeePool implements Pool {
     const label = redactUrl(id);
     const logger = this.#logger.child({ peer: label });
     const worker = this.#createWorker(id, label, logger);
-    const entry: PeerEntry = { id, label, worker, drops: 0 };
+    let markFinished!: () => void;
+    const finished = new Promise<void>((resolve) => (markFinished = resolve));
+    const entry: PeerEntry = { id, label, worker, drops: 0, finished, waiters: undefined };
     this.#registry.set(id, entry);
     this.#live.add(entry);
     this.actor.send({ type: 'pool.register', id: label });
     const plugin = this.#plugin(entry, connection, logger);
+    const run = (): void => void this.#runWorker(entry, plugin).then(markFinished);
     // Started after connect() returns, so even a dialer that fails at once
-    // reports its dial_failed to a caller that already holds the id.
-    queueMicrotask(() => void this.#runWorker(entry, plugin));
+    // reports its dial_failed to a caller that already holds the id. A previous
+    // worker of this id still closing finishes first: one live socket per id,
+    // and its actor's system id is free again.
+    const previous = this.#finishing.get(id);
+    if (previous === undefined) queueMicrotask(run);
+    else void previous.finished.then(run);
     logger.debug('registered');
     return id;
+  }
+
+  broadcast(data: string | Uint8Array | ArrayBuffer, filter?: (id: string) => boolean): BroadcastResult {
+    this.#assertOpen('broadcast');
+    if (!isPayload(data)) throw new InvalidPayloadError('every peer', data);
+    if (filter !== undefined && typeof filter !== 'function') throw new InvalidOptionError('filter', 'a function of the peer id', filter);
+    const result: BroadcastResult = { sent: [], refused: [] };
+    for (const entry of [...this.#registry.values()]) {
+      try {
+        if (filter !== undefined && !filter(entry.id)) continue;
+        entry.worker.send(data);
+        this.#totalSent += 1;
+        result.sent.push(entry.id);
+      } catch (error) {
+        result.refused.push({ id: entry.id, error });
+      }
+    }
+    return result;
+  }
+
+  async ready(id: string, options?: ReadyOptions): Promise<void> {
+    this.#assertOpen('ready');
+    const resolved = resolveReadyOptions(options);
+    const entry = this.#entryOf(id);
+    if (this.#peerStatsOf(entry).connected) return;
+    entry.waiters ??= new ReadyWaiters(entry.label);
+    await entry.waiters.wait(resolved);
+  }
+
+  reconnect(id: string): void {
+    this.#assertOpen('reconnect');
+    const entry = this.#entryOf(id);
+    if (typeof entry.worker.reconnect !== 'function') throw new UnsupportedError(entry.label, 'reconnect');
+    entry.worker.reconnect();
   }
 
   send(id: string, data: string | Uint8Array | ArrayBuffer): void {
@@ -153,13 +236,15 @@ class HoneybeePool implements Pool {
     this.#totalSent += 1;
   }
 
-  remove(id: string): void {
+  remove(id: string): Promise<void> {
     const key = normalizeUrl(id);
     this.#assertOpen('remove');
     const entry = this.#registry.get(key);
     if (entry === undefined) throw new PeerNotFoundError(redactUrl(key));
-    this.#registry.delete(key);
+    this.#forget(entry);
+    entry.waiters?.rejectAll('removed');
     this.#stopWorker(entry);
+    return entry.finished;
   }
 
   close(): Promise<void> {
@@ -167,6 +252,11 @@ class HoneybeePool implements Pool {
     this.#rejectReentry('close');
     this.#closing ??= this.#shutdown();
     return this.#closing;
+  }
+
+  /** `await using pool = createPool()` closes the pool at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   peers(): string[] {
@@ -196,6 +286,30 @@ class HoneybeePool implements Pool {
     const entry = this.#registry.get(key);
     if (entry === undefined) throw new PeerNotFoundError(redactUrl(key));
     return this.#peerStatsOf(entry);
+  }
+
+  #entryOf(id: string): PeerEntry {
+    const entry = this.#registry.get(id) ?? this.#registry.get(normalizeUrl(id));
+    if (entry === undefined) throw new PeerNotFoundError(redactUrl(id));
+    return entry;
+  }
+
+  // Takes a peer out of the registry; its worker may still be finishing.
+  #forget(entry: PeerEntry): void {
+    if (this.#registry.get(entry.id) !== entry) return;
+    this.#registry.delete(entry.id);
+    this.#finishing.set(entry.id, entry);
+  }
+
+  #watchSignal(signal: AbortSignal | undefined): void {
+    if (signal === undefined) return;
+    const onAbort = (): void => void this.close();
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#unwatchSignal = () => signal.removeEventListener('abort', onAbort);
   }
 
   #assertOpen(operation: string): void {
@@ -258,11 +372,19 @@ class HoneybeePool implements Pool {
     }
     this.#live.delete(entry);
     if (this.#registry.get(entry.id) === entry) this.#registry.delete(entry.id);
+    if (this.#finishing.get(entry.id) === entry) this.#finishing.delete(entry.id);
+    // A worker that ended on its own without a `retired` event leaves no one to wait for.
+    entry.waiters?.rejectAll(this.#closing === undefined ? 'retired' : 'closed', ' (its worker finished)');
     this.actor.send({ type: 'peer.finished', id: entry.label, ...failure });
   }
 
   #writeEvent(entry: PeerEntry, event: PoolEvent): void {
-    if (event.kind === 'retired' && this.#registry.get(entry.id) === entry) this.#registry.delete(entry.id);
+    if (event.kind === 'retired') {
+      this.#forget(entry);
+      entry.waiters?.rejectAll('retired', ` after ${event.attempts} attempts`);
+    } else if (event.kind === 'connected') {
+      entry.waiters?.resolveAll();
+    }
     this.#events.write(event);
     if (this.actor.getSnapshot().status === 'active') {
       const { kind, ...rest } = event;
@@ -279,9 +401,13 @@ class HoneybeePool implements Pool {
   }
 
   async #shutdown(): Promise<void> {
+    this.#unwatchSignal?.();
     this.actor.send({ type: 'pool.close' });
     this.#logger.info({ peers: this.#registry.size }, 'closing');
-    for (const entry of this.#live) this.#stopWorker(entry);
+    for (const entry of this.#live) {
+      entry.waiters?.rejectAll('closed');
+      this.#stopWorker(entry);
+    }
     this.#abort.abort();
     // The pool machine counts every worker from registration until its
     // start() has settled, so this also waits for removed peers still closing.

@@ -20,7 +20,9 @@ export type DisconnectCause = CloseCause;
  * The pool's inbox as the application reads it: an `AsyncIterable` of
  * messages, plus batch reads for consumers that take hundreds of thousands of
  * messages a second (one promise per batch instead of one per message).
- * Single consumer: every way of reading takes from the same buffer.
+ * Single consumer: every way of reading takes from the same buffer, and a
+ * second iterator (or `batches()`) opened while one is still open throws
+ * `SecondReaderError` instead of silently splitting the messages.
  *
  * @example
  * ```ts
@@ -44,6 +46,20 @@ export interface PoolInbox extends AsyncIterable<InboxMessage> {
    * message and holds at most `max` (default: everything buffered).
    */
   batches(max?: number): AsyncIterable<InboxMessage[]>;
+}
+
+/**
+ * `pool.events` as the application reads it: an `AsyncIterable` of lifecycle
+ * events plus synchronous reads, like the inbox. Single consumer: a second
+ * iterator opened while one is still open throws `SecondReaderError`.
+ */
+export interface PoolEvents extends AsyncIterable<PoolEvent> {
+  /** Events buffered and not yet taken. */
+  readonly depth: number;
+  /** Takes the oldest event synchronously, or `undefined` when empty. */
+  shift(): PoolEvent | undefined;
+  /** Takes up to `max` of the oldest events synchronously (all by default), oldest first; `[]` when empty. */
+  drain(max?: number): PoolEvent[];
 }
 
 /** Lifecycle events, one stream for the whole pool. `at` is epoch milliseconds. */
@@ -92,8 +108,14 @@ export type Dialer = (url: string, options: DialOptions) => WebSocket;
 
 /** Retry policy for failed dials. */
 export interface RetryOptions {
-  /** 0 = retry forever. */
+  /** Failed dials in a row before the peer retires; 0 = retry forever. */
   maxRetries: number;
+  /**
+   * Connections in a row that end before `minUptime` (flaps) before the peer
+   * retires; 0 = never. A connection that lives `minUptime` resets the count;
+   * failed dials in between neither count nor reset it.
+   */
+  maxFlaps: number;
   initialDelay: number;
   maxDelay: number;
   jitter: number;
@@ -142,6 +164,24 @@ export interface PoolOptions extends ConnectOptions {
   eventsSize?: number;
   workerFactory?: WorkerFactory;
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Closes the pool when aborted (at once if it already is), as `pool.close()` does. */
+  signal?: AbortSignal;
+}
+
+/** Options of `pool.ready(id, options)`. */
+export interface ReadyOptions {
+  /** Gives up with `NotReadyError` (reason `aborted`, the signal's reason as `cause`) when aborted. */
+  signal?: AbortSignal;
+  /** Gives up with `NotReadyError` (reason `timeout`) after this many ms. Default: wait without limit. */
+  timeout?: number;
+}
+
+/** What `pool.broadcast(data, filter?)` did, peer by peer. */
+export interface BroadcastResult {
+  /** The ids of the peers that took the message. */
+  sent: string[];
+  /** The peers that refused it (not connected, backpressure, a failed write), each with the error `send` would have thrown. */
+  refused: Array<{ id: string; error: unknown }>;
 }
 
 /** Pool options after defaults and validation. */
@@ -153,6 +193,7 @@ export interface ResolvedPoolOptions {
   eventsSize: number;
   workerFactory: WorkerFactory | undefined;
   inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  signal: AbortSignal | undefined;
   connection: ConnectionOptions;
 }
 
@@ -240,6 +281,8 @@ export interface Worker {
   send(data: string | Uint8Array | ArrayBuffer): void;
   /** A synchronous snapshot; never throws, never waits. */
   stats(): WorkerStats;
+  /** Optional: drops the connection (if any) and redials now. `pool.reconnect(id)` needs it. */
+  reconnect?(): void;
 }
 
 /** Creates one worker per peer. Must be synchronous and must not call the pool. */

@@ -133,7 +133,9 @@ export class MachineWorker implements Worker {
     if (this.#stopRequested) return Promise.resolve();
     const link = new PeerLink(this.id, this.#label, plugin.options, plugin.inbox, this.logger);
     const input = { ...this.#extra, id: this.id, link, timing: plugin.options };
-    const actor = createActor(this.#logic, { parent: plugin.host, id: this.#label, input });
+    // The system id is the peer id, so `pool.actor.system.get(id)` finds this actor (an O(1) map entry;
+    // the pool starts a peer's next worker only after the previous one with that id has finished).
+    const actor = createActor(this.#logic, { parent: plugin.host, id: this.#label, systemId: this.id, input });
     this.#link = link;
     this.#actor = actor;
     actor.on('*', (emitted: { type: string }) => this.#forward(emitted, plugin));
@@ -162,6 +164,12 @@ export class MachineWorker implements Worker {
     const actor = this.#actor;
     // A finished actor ignores events anyway; skipping it avoids XState's "sent to stopped actor" warning.
     if (actor !== undefined && actor.getSnapshot().status === 'active') actor.send({ type: 'worker.stop' });
+  }
+
+  /** Drops the connection (if any) and redials now, also out of backoff: sends the machine `worker.reconnect`. */
+  reconnect(): void {
+    const actor = this.#actor;
+    if (actor !== undefined && actor.getSnapshot().status === 'active') actor.send({ type: 'worker.reconnect' });
   }
 
   send(data: string | Uint8Array | ArrayBuffer): void {

@@ -87,7 +87,7 @@ describe('DEFAULTS', () => {
       closeTimeout: 1000,
       headers: { 'User-Agent': 'honeybee/0.1.0' },
       protocols: [],
-      retry: { maxRetries: 0, initialDelay: 1000, maxDelay: 60_000, jitter: 0.2 }
+      retry: { maxRetries: 0, maxFlaps: 0, initialDelay: 1000, maxDelay: 60_000, jitter: 0.2 }
     });
   });
 
@@ -243,7 +243,7 @@ describe('resolveConnectOptions', () => {
 
   it('merges a partial retry policy over the pool policy', () => {
     const { retry } = resolveConnectOptions(base, { retry: { jitter: 0 } });
-    expect(retry).toEqual({ maxRetries: 2, initialDelay: 500, maxDelay: 60_000, jitter: 0 });
+    expect(retry).toEqual({ maxRetries: 2, maxFlaps: 0, initialDelay: 500, maxDelay: 60_000, jitter: 0 });
   });
 
   it('checks initialDelay against the merged maxDelay', () => {

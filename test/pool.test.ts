@@ -313,7 +313,8 @@ describe('Pool', () => {
       const serverSide = await firstConnection;
       const closeCode = new Promise<number>((resolve) => serverSide.once('close', (code) => resolve(code)));
 
-      expect(pool.remove(id)).toBeUndefined();
+      const removed = pool.remove(id);
+      expect(removed).toBeInstanceOf(Promise);
       // It did not wait for the close handshake: the server has not seen the close yet.
       expect(serverSide.readyState).toBe(serverSide.OPEN);
       expect(pool.peers()).not.toContain(id);

@@ -664,6 +664,7 @@ describe('heartbeatDelay', () => {
     now: () => now,
     random: () => 0.5,
     attempt: 0,
+    flaps: 0,
     waitingAfter: 'disconnected',
     connectedAt: now,
     nextPingAt: undefined,
@@ -743,5 +744,109 @@ describe('createWorkerLink, the test link', () => {
       [true, []],
       [false, ['ping']]
     ]);
+  });
+});
+
+describe('retry.maxFlaps', () => {
+  it('retires after maxFlaps connections in a row that end before minUptime, with retired true in its output', () => {
+    const w = startWorker({ timing: { minUptime: 1000, retry: { maxFlaps: 3 } } });
+    flap(w, 50);
+    flap(w, 999);
+    w.fake.current.open();
+    w.advance(10);
+    w.fake.current.close(1006, '', 'network_error');
+    expect(types(w)).toEqual(['connected', 'disconnected', 'connected', 'disconnected', 'connected', 'disconnected', 'retired']);
+    expect(w.actor.getSnapshot().status).toBe('done');
+    expect(w.actor.getSnapshot().output).toEqual({ retired: true, attempts: 3 });
+    expect(w.fake.live).toBe(0);
+  });
+
+  it('counts only flaps in a row: a connection that lives minUptime starts the count again', () => {
+    const w = startWorker({ timing: { minUptime: 1000, retry: { maxFlaps: 2 } } });
+    flap(w, 50);
+    flap(w, 1000);
+    flap(w, 50);
+    expect(w.emitted('retired')).toEqual([]);
+    w.fake.current.open();
+    w.fake.current.close(1006, '', 'network_error');
+    expect(w.emitted('retired')).toHaveLength(1);
+  });
+
+  it('never retires for flaps when maxFlaps is 0 (the default)', () => {
+    const w = startWorker({ timing: { minUptime: 1000 } });
+    for (let i = 0; i < 20; i += 1) flap(w, 10);
+    expect(w.emitted('retired')).toEqual([]);
+    expect(w.tags()).toEqual(['dialing']);
+  });
+
+  it('does not count failed dials as flaps', () => {
+    const w = startWorker({ timing: { minUptime: 1000, retry: { maxFlaps: 2 } } });
+    flap(w, 10);
+    for (let i = 0; i < 5; i += 1) {
+      w.fake.current.fail('refused');
+      w.untilNextDial();
+    }
+    expect(w.emitted('retired')).toEqual([]);
+    w.fake.current.open();
+    w.fake.current.close(1006, '', 'network_error');
+    expect(w.emitted('retired')).toHaveLength(1);
+  });
+});
+
+describe('worker.reconnect', () => {
+  it('drops an open connection with a close frame, reports disconnected local_stop and redials at once', () => {
+    const w = startWorker();
+    w.fake.current.open();
+    w.advance(5000);
+    const first = w.fake.current;
+    w.actor.send({ type: 'worker.reconnect' });
+    expect(first.cleanedUp).toBe(true);
+    expect(w.fake.dials).toBe(2);
+    expect(w.fake.live).toBe(1);
+    expect(w.tags()).toEqual(['dialing']);
+    expect(w.events.at(-1)).toEqual({
+      type: 'disconnected', id: ID, at: T0 + 5000, code: 1000, reason: 'reconnect requested', cause: 'local_stop'
+    });
+    w.fake.current.open();
+    expect(types(w)).toEqual(['connected', 'disconnected', 'connected']);
+    expect(w.actor.getSnapshot().context.attempt).toBe(0);
+  });
+
+  it('redials at once out of backoff, keeping the failure count', () => {
+    const w = startWorker({ timing: { retry: { initialDelay: 10_000, maxDelay: 10_000 } } });
+    w.fake.current.fail('refused');
+    w.untilNextDial(); // the first retry is immediate
+    w.fake.current.fail('refused');
+    expect(w.tags()).toEqual(['backoff']);
+    w.advance(100);
+    w.actor.send({ type: 'worker.reconnect' });
+    expect(w.fake.dials).toBe(3);
+    expect(w.tags()).toEqual(['dialing']);
+    w.fake.current.fail('refused');
+    expect(w.emitted('dial_failed').map((e) => e.attempt)).toEqual([1, 2, 3]);
+  });
+
+  it('replaces a dial in progress with a fresh one, releasing the old socket', () => {
+    const w = startWorker();
+    const first = w.fake.current;
+    w.advance(400);
+    w.actor.send({ type: 'worker.reconnect' });
+    expect(first.cleanedUp).toBe(true);
+    expect(w.fake.dials).toBe(2);
+    expect(w.fake.live).toBe(1);
+    w.advance(499); // the new dial has its own handshake timeout
+    expect(w.events).toEqual([]);
+  });
+
+  it('is ignored while closing and after stopping', () => {
+    const w = startWorker();
+    w.fake.current.open();
+    w.actor.send({ type: 'worker.stop' });
+    w.actor.send({ type: 'worker.reconnect' });
+    expect(w.tags()).toEqual(['closing']);
+    expect(w.fake.dials).toBe(1);
+    w.fake.current.close(1000, '', 'local_stop');
+    expect(w.actor.getSnapshot().status).toBe('done');
+    expect(w.errors).toEqual([]);
   });
 });
