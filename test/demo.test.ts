@@ -95,6 +95,13 @@ describe('parseArgs', () => {
     const command = parseArgs(['--url', 'ws://a.example/', '--url', 'WS://A.example:80']);
     expect(command).toMatchObject({ kind: 'invalid', message: expect.stringContaining('already given') });
   });
+
+  it('takes --shards as a whole number of threads, and refuses it with --inspect', () => {
+    expect(parseArgs(['--shards', '2'])).toEqual({ kind: 'run', durationMs: undefined, urls: [], shards: 2 });
+    expect(parseArgs(['--shards=0'])).toMatchObject({ kind: 'invalid', message: expect.stringContaining('--shards') });
+    expect(parseArgs(['--shards', '1.5'])).toMatchObject({ kind: 'invalid', message: expect.stringContaining('--shards') });
+    expect(parseArgs(['--shards', '2', '--inspect'])).toMatchObject({ kind: 'invalid', message: expect.stringContaining('cannot be combined') });
+  });
 });
 
 describe('parseDuration', () => {

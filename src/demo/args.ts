@@ -11,12 +11,14 @@ export type DemoCommand =
       readonly urls: readonly string[];
       /** Start the offline inspector and print its URL (present only when asked for). */
       readonly inspect?: true;
+      /** Run the peers on this many worker threads (`honeybee-pool/shards`); present only when asked for. */
+      readonly shards?: number;
     }
   | { readonly kind: 'help' }
   | { readonly kind: 'invalid'; readonly message: string };
 
 /** The `--help` text, also printed (to stderr) after an invalid argument. */
-export const USAGE = `Usage: npm start -- [--duration <seconds>] [--url <ws(s)://…>]... [--inspect] [--help]
+export const USAGE = `Usage: npm start -- [--duration <seconds>] [--url <ws(s)://…>]... [--inspect] [--shards <n>] [--help]
 
 Keeps a honeybee pool connected to a handful of peers and prints one status
 line per peer every second, then a summary when it closes.
@@ -25,6 +27,7 @@ line per peer every second, then a summary when it closes.
   --url <ws(s)://…>     dial this peer instead of the embedded demo peers;
                         repeat for several peers
   --inspect             serve the live inspector on 127.0.0.1 and print its URL
+  --shards <n>          run the peers on n worker threads (createShardedPool)
   --help                print this text
 
 Without --url the demo starts five local peers on 127.0.0.1: steady, firehose,
@@ -47,6 +50,17 @@ export function parseDuration(text: string | undefined): number | string {
     return `--duration must be a number of seconds between 0 and ${MAX_DURATION_S}, got ${JSON.stringify(text)}`;
   }
   return Math.round(seconds * 1000);
+}
+
+const MAX_SHARDS = 64;
+
+/** Parses a `--shards` value, or returns an error message. */
+function parseShards(text: string | undefined): number | string {
+  const shards = Number(text);
+  if (text === undefined || !Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
+    return `--shards must be a whole number of threads from 1 to ${MAX_SHARDS}, got ${JSON.stringify(text ?? '')}`;
+  }
+  return shards;
 }
 
 /** Checks a `--url` with the library's own rules; returns its typed error message if it fails. */
@@ -76,6 +90,7 @@ function checkUrl(text: string | undefined, seen: Set<string>): string | undefin
 export function parseArgs(argv: readonly string[]): DemoCommand {
   let durationMs: number | undefined;
   let inspect = false;
+  let shards: number | undefined;
   const urls: string[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -89,6 +104,10 @@ export function parseArgs(argv: readonly string[]): DemoCommand {
       const parsed = parseDuration(value());
       if (typeof parsed === 'string') return { kind: 'invalid', message: parsed };
       durationMs = parsed;
+    } else if (name === '--shards') {
+      const parsed = parseShards(value());
+      if (typeof parsed === 'string') return { kind: 'invalid', message: parsed };
+      shards = parsed;
     } else if (name === '--url') {
       const url = value();
       const problem = checkUrl(url, seen);
@@ -98,5 +117,8 @@ export function parseArgs(argv: readonly string[]): DemoCommand {
       return { kind: 'invalid', message: `unknown argument ${JSON.stringify(argv[i])}` };
     }
   }
-  return inspect ? { kind: 'run', durationMs, urls, inspect } : { kind: 'run', durationMs, urls };
+  // The inspector watches one pool actor; shard threads each have their own.
+  if (inspect && shards !== undefined) return { kind: 'invalid', message: '--inspect and --shards cannot be combined' };
+  const command: DemoCommand = inspect ? { kind: 'run', durationMs, urls, inspect } : { kind: 'run', durationMs, urls };
+  return shards === undefined ? command : { ...command, shards };
 }

@@ -7,6 +7,7 @@ import { HoneybeeError, PeerNotFoundError } from '../errors.ts';
 import { normalizeUrl, redactUrl } from '../normalize-url.ts';
 import { createInspector } from '../inspector/server.ts';
 import { createPool, type Pool } from '../pool.ts';
+import { createShardedPool } from '../shards/index.ts';
 import type { PoolOptions } from '../types.ts';
 import { parseArgs, USAGE } from './args.ts';
 import { formatStatus, formatSummary, type StatusRow } from './format.ts';
@@ -28,11 +29,14 @@ const POOL_OPTIONS: PoolOptions = {
 /** A peer to dial and the name it is shown under. */
 type Target = Pick<DemoPeer, 'name' | 'url'>;
 
+/** What the demo uses of a pool: a `Pool` or a sharded pool. */
+type DemoPool = Pick<Pool, 'connect' | 'peerStats' | 'inbox' | 'events' | 'close'>;
+
 /** Every peer the demo dialed, keyed by the id `connect` returned. */
 type Tallies = Map<string, PeerTally>;
 
 /** The pool state of a peer; a retired peer has left the registry, so stats() no longer knows it. */
-function stateOf(pool: Pool, id: string, tally: PeerTally): string {
+function stateOf(pool: DemoPool, id: string, tally: PeerTally): string {
   try {
     return pool.peerStats(id).state;
   } catch (error) {
@@ -42,7 +46,7 @@ function stateOf(pool: Pool, id: string, tally: PeerTally): string {
 }
 
 /** Builds this tick's rows; `previous` holds each peer's message count at the last tick. */
-function statusRows(pool: Pool, tallies: Tallies, previous: Map<string, number>, sinceMs: number): StatusRow[] {
+function statusRows(pool: DemoPool, tallies: Tallies, previous: Map<string, number>, sinceMs: number): StatusRow[] {
   return [...tallies].map(([id, tally]) => {
     const rate = ((tally.messages - (previous.get(id) ?? 0)) * 1000) / Math.max(1, sinceMs);
     previous.set(id, tally.messages);
@@ -59,7 +63,7 @@ function statusRows(pool: Pool, tallies: Tallies, previous: Map<string, number>,
 }
 
 /** Drains the inbox and the events stream into the tallies; resolves when the pool has closed both. */
-async function consume(pool: Pool, tallies: Tallies): Promise<void> {
+async function consume(pool: DemoPool, tallies: Tallies): Promise<void> {
   const inbox = async (): Promise<void> => {
     for await (const message of pool.inbox) {
       const tally = tallies.get(message.id);
@@ -91,7 +95,7 @@ function waitForStop(durationMs: number | undefined): Promise<void> {
 }
 
 /** Registers every peer; returns the tallies, or the library's typed error if `connect` refuses one. */
-function connectAll(pool: Pool, peers: readonly Target[]): Tallies | HoneybeeError {
+function connectAll(pool: DemoPool, peers: readonly Target[]): Tallies | HoneybeeError {
   const tallies: Tallies = new Map();
   for (const peer of peers) {
     try {
@@ -105,7 +109,7 @@ function connectAll(pool: Pool, peers: readonly Target[]): Tallies | HoneybeeErr
 }
 
 /** Draws the status block every tick; `finish()` stops, draws a last block and returns the elapsed ms. */
-function startTicker(pool: Pool, tallies: Tallies): { finish(): number } {
+function startTicker(pool: DemoPool, tallies: Tallies): { finish(): number } {
   const startedAt = Date.now();
   const screen = createScreen(process.stdout);
   const previous = new Map<string, number>();
@@ -128,7 +132,7 @@ function startTicker(pool: Pool, tallies: Tallies): { finish(): number } {
 }
 
 /** Closes the pool, waits for the consumers, stops the embedded peers; returns how long that took, ms. */
-async function closeAll(pool: Pool, consumed: Promise<void>, embedded: DemoPeers | undefined): Promise<number> {
+async function closeAll(pool: DemoPool, consumed: Promise<void>, embedded: DemoPeers | undefined): Promise<number> {
   // close() is bounded by closeTimeout; if it still hangs, fail loudly rather than sit there.
   setTimeout(() => {
     console.error(`honeybee demo: close did not finish within ${CLOSE_WATCHDOG_MS} ms`);
@@ -142,11 +146,24 @@ async function closeAll(pool: Pool, consumed: Promise<void>, embedded: DemoPeers
 }
 
 /** Runs the pool until the duration ends or a signal arrives, then prints the summary. */
-async function run(peers: readonly Target[], durationMs: number | undefined, embedded?: DemoPeers, inspect = false): Promise<number> {
+async function run(
+  peers: readonly Target[],
+  durationMs: number | undefined,
+  embedded?: DemoPeers,
+  inspect = false,
+  shards?: number
+): Promise<number> {
   const inspector = inspect ? await createInspector() : undefined;
-  const pool = createPool(inspector ? { ...POOL_OPTIONS, inspect: inspector.inspect } : POOL_OPTIONS);
+  let pool: DemoPool;
+  if (shards !== undefined) {
+    pool = createShardedPool({ ...POOL_OPTIONS, shards });
+    console.log(`honeybee demo: peers spread over ${shards} worker thread(s) by rendezvous hashing\n`);
+  } else {
+    const single = createPool(inspector ? { ...POOL_OPTIONS, inspect: inspector.inspect } : POOL_OPTIONS);
+    inspector?.watch(single);
+    pool = single;
+  }
   if (inspector) {
-    inspector.watch(pool);
     console.log(`honeybee demo: inspector at ${inspector.url}\n`);
   }
   const tallies = connectAll(pool, peers);
@@ -181,14 +198,14 @@ async function main(argv: readonly string[]): Promise<number> {
     // Ids carry any user:password of the URL; the name is what gets printed.
     const peers = command.urls.map((url) => ({ name: redactUrl(normalizeUrl(url)), url }));
     console.log(`honeybee demo: dialing ${peers.length} peer(s) (--help for options)\n`);
-    return run(peers, command.durationMs, undefined, command.inspect);
+    return run(peers, command.durationMs, undefined, command.inspect, command.shards);
   }
   const embedded = await startDemoPeers();
   const width = Math.max(...embedded.peers.map((peer) => peer.name.length));
   console.log(`honeybee demo: ${embedded.peers.length} embedded peers (--help for options)`);
   for (const peer of embedded.peers) console.log(`  ${peer.name.padEnd(width)}  ${peer.url}  ${peer.description}`);
   console.log('');
-  return run(embedded.peers, command.durationMs, embedded, command.inspect);
+  return run(embedded.peers, command.durationMs, embedded, command.inspect, command.shards);
 }
 
 // exitCode rather than exit(): let stdout flush, and let a leaked handle show up as a hang.

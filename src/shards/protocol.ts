@@ -1,0 +1,50 @@
+/**
+ * What crosses the boundary between a sharded pool and its threads. The main
+ * thread posts arrays of {@link ShardCommand}s (one post per microtask, not
+ * one per command); a thread posts {@link ShardReport}s, inbox messages and
+ * events in batches.
+ */
+import type { ConnectOptions, InboxMessage, PoolEvent, PoolOptions, PoolStats } from '../types.ts';
+
+/** Pool options that survive a structured clone: no functions, no logger. */
+export type ThreadPoolOptions = Omit<PoolOptions, 'logger' | 'workerFactory' | 'dialer' | 'inspect'>;
+
+/** Per-peer options that survive a structured clone. */
+export type ThreadConnectOptions = Omit<ConnectOptions, 'dialer'>;
+
+/** What a thread is started with (its `workerData`). */
+export interface ThreadInit {
+  readonly shard: string;
+  readonly pool: ThreadPoolOptions;
+  /** Largest inbox batch per post. */
+  readonly maxBatch: number;
+  /** Inbox batches posted and not yet acknowledged, at most. */
+  readonly window: number;
+  /** How often the thread posts its stats, ms. */
+  readonly statsInterval: number;
+}
+
+/** A command for a thread's pool. */
+export type ShardCommand =
+  | { readonly op: 'connect'; readonly url: string; readonly options: ThreadConnectOptions | undefined }
+  | { readonly op: 'send'; readonly id: string; readonly data: string | Uint8Array | ArrayBuffer }
+  | { readonly op: 'remove'; readonly id: string }
+  /** One inbox batch has been taken in: the thread may post another. */
+  | { readonly op: 'ack' }
+  | { readonly op: 'close' };
+
+/** A command the thread's pool refused (the main thread checked what it could; the race is the rest). */
+export interface CommandFailure {
+  readonly op: 'connect' | 'send';
+  readonly id: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** What a thread posts back. */
+export type ShardReport =
+  | { readonly type: 'ready' }
+  | { readonly type: 'inbox'; readonly messages: InboxMessage[] }
+  | { readonly type: 'events'; readonly events: PoolEvent[] }
+  | { readonly type: 'stats'; readonly stats: PoolStats; readonly failures: CommandFailure[] }
+  | { readonly type: 'closed'; readonly stats: PoolStats; readonly failures: CommandFailure[] };

@@ -1,0 +1,53 @@
+import type { Logger } from 'pino';
+import { InvalidOptionError } from '../errors.ts';
+import type { ThreadPoolOptions } from './protocol.ts';
+
+/** What `createShardedPool(options)` accepts: pool options that can cross a thread, plus the shard settings. */
+export interface ShardedPoolOptions extends ThreadPoolOptions {
+  /** How many worker threads (shards) to run; each runs its own pool. */
+  shards: number;
+  /** The main thread's logger (threads log nothing). @default silent */
+  logger?: Logger;
+  /** How often each thread reports its stats, ms. @default 500 */
+  statsInterval?: number;
+  /** Largest inbox batch a thread posts at once. @default 512 */
+  maxBatch?: number;
+}
+
+/** {@link ShardedPoolOptions} with the shard settings filled in. */
+export type CheckedShardedOptions = ShardedPoolOptions & { statsInterval: number; maxBatch: number };
+
+const MAX_SHARDS = 256;
+
+function positiveInteger(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new InvalidOptionError(name, max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer from 1 to ${max}`, value);
+  }
+  return value;
+}
+
+/**
+ * Checks the shard settings and refuses options a thread cannot receive:
+ * functions (`workerFactory`, `dialer`, `inspect`, …) do not survive a
+ * structured clone. The remaining pool options are checked by the pool's own rules.
+ */
+export function checkShardedOptions(options: unknown): CheckedShardedOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidOptionError('options', 'an object with at least `shards`', options);
+  }
+  const input = options as Record<string, unknown>;
+  if (input.shards === undefined) throw new InvalidOptionError('shards', `an integer from 1 to ${MAX_SHARDS}`, undefined);
+  const shards = positiveInteger('shards', input.shards, 1, MAX_SHARDS);
+  for (const [name, value] of Object.entries(input)) {
+    if (name !== 'logger' && (typeof value === 'function' || (name === 'inspect' && value !== undefined))) {
+      throw new InvalidOptionError(name, 'unset in a sharded pool (a function cannot cross a thread boundary)', value);
+    }
+  }
+  return {
+    ...(input as unknown as ShardedPoolOptions),
+    shards,
+    statsInterval: positiveInteger('statsInterval', input.statsInterval, 500),
+    maxBatch: positiveInteger('maxBatch', input.maxBatch, 512)
+  };
+}
