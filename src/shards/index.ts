@@ -8,7 +8,7 @@
  * ```
  */
 export { createShardedPool } from './sharded-pool.ts';
-export type { ShardedPool, ShardedPoolStats, ShardStats } from './sharded-pool.ts';
+export type { ShardedPool, ShardedPoolStats, ShardStats } from './sharded-pool-types.ts';
 export type { ShardedPoolOptions } from './sharded-options.ts';
 export type { ThreadConnectOptions } from './protocol.ts';
 export { rendezvousOwner, rendezvousAssign, rendezvousWeight } from './rendezvous.ts';

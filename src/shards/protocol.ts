@@ -7,7 +7,7 @@
 import type { ConnectOptions, InboxMessage, PoolEvent, PoolOptions, PoolStats } from '../types.ts';
 
 /** Pool options that survive a structured clone: no functions, no logger. */
-export type ThreadPoolOptions = Omit<PoolOptions, 'logger' | 'workerFactory' | 'dialer' | 'inspect'>;
+export type ThreadPoolOptions = Omit<PoolOptions, 'logger' | 'workerFactory' | 'dialer' | 'inspect' | 'signal'>;
 
 /** Per-peer options that survive a structured clone. */
 export type ThreadConnectOptions = Omit<ConnectOptions, 'dialer'>;
@@ -29,13 +29,14 @@ export type ShardCommand =
   | { readonly op: 'connect'; readonly url: string; readonly options: ThreadConnectOptions | undefined }
   | { readonly op: 'send'; readonly id: string; readonly data: string | Uint8Array | ArrayBuffer }
   | { readonly op: 'remove'; readonly id: string }
+  | { readonly op: 'reconnect'; readonly id: string }
   /** One inbox batch has been taken in: the thread may post another. */
   | { readonly op: 'ack' }
   | { readonly op: 'close' };
 
 /** A command the thread's pool refused (the main thread checked what it could; the race is the rest). */
 export interface CommandFailure {
-  readonly op: 'connect' | 'send';
+  readonly op: 'connect' | 'send' | 'reconnect';
   readonly id: string;
   readonly code: string;
   readonly message: string;
@@ -46,5 +47,7 @@ export type ShardReport =
   | { readonly type: 'ready' }
   | { readonly type: 'inbox'; readonly messages: InboxMessage[] }
   | { readonly type: 'events'; readonly events: PoolEvent[] }
+  /** A removed peer's worker has finished (its final events were posted before this). */
+  | { readonly type: 'removed'; readonly id: string }
   | { readonly type: 'stats'; readonly stats: PoolStats; readonly failures: CommandFailure[] }
   | { readonly type: 'closed'; readonly stats: PoolStats; readonly failures: CommandFailure[] };

@@ -8,6 +8,8 @@ export interface ShardedPoolOptions extends ThreadPoolOptions {
   shards: number;
   /** The main thread's logger (threads log nothing). @default silent */
   logger?: Logger;
+  /** Closes the pool when aborted, as `createPool`'s `signal`. */
+  signal?: AbortSignal;
   /** How often each thread reports its stats, ms. @default 500 */
   statsInterval?: number;
   /** Largest inbox batch a thread posts at once. @default 512 */
@@ -40,7 +42,7 @@ export function checkShardedOptions(options: unknown): CheckedShardedOptions {
   if (input.shards === undefined) throw new InvalidOptionError('shards', `an integer from 1 to ${MAX_SHARDS}`, undefined);
   const shards = positiveInteger('shards', input.shards, 1, MAX_SHARDS);
   for (const [name, value] of Object.entries(input)) {
-    if (name !== 'logger' && (typeof value === 'function' || (name === 'inspect' && value !== undefined))) {
+    if (name !== 'logger' && name !== 'signal' && (typeof value === 'function' || (name === 'inspect' && value !== undefined))) {
       throw new InvalidOptionError(name, 'unset in a sharded pool (a function cannot cross a thread boundary)', value);
     }
   }

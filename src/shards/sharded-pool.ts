@@ -11,61 +11,16 @@ import {
 import { EventStream } from '../event-stream.ts';
 import { Inbox } from '../inbox.ts';
 import { normalizeUrl, redactUrl } from '../normalize-url.ts';
-import { resolveConnectOptions, resolvePoolOptions } from '../options.ts';
-import type { PeerStats, PoolEvent, PoolInbox, PoolStats, ResolvedPoolOptions } from '../types.ts';
+import { resolveConnectOptions, resolvePoolOptions, resolveReadyOptions } from '../options.ts';
+import { ReadyWaiters } from '../ready-waiters.ts';
+import type { BroadcastResult, InboxMessage, PeerStats, PoolEvent, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
 import { initialWorkerStats } from '../worker-stats.ts';
 import { wsDialer } from '../ws-dialer.ts';
 import type { ShardReport, ThreadConnectOptions, ThreadInit, ThreadPoolOptions } from './protocol.ts';
 import { rendezvousOwner } from './rendezvous.ts';
 import { ShardThread } from './shard-thread.ts';
 import { checkShardedOptions, type ShardedPoolOptions } from './sharded-options.ts';
-
-/** One shard thread as `stats()` reports it. */
-export interface ShardStats {
-  readonly shard: string;
-  /** Peers assigned to this shard. */
-  readonly peerCount: number;
-  /** Whether the thread is running (false while it is being respawned). */
-  readonly alive: boolean;
-  /** How many times the thread died and was started again. */
-  readonly restarts: number;
-}
-
-/** A sharded pool's stats: the pool totals plus one row per shard thread. */
-export interface ShardedPoolStats extends PoolStats {
-  readonly shards: ShardStats[];
-  /** Commands a thread refused after the main thread had accepted them (a peer that dropped in between). */
-  readonly commandFailures: number;
-}
-
-/**
- * A pool whose peers live on `shards` worker threads, behind the same calls
- * as `Pool`. Peer-to-thread assignment is rendezvous hashing over the shard
- * ids. `stats()` and `peerStats()` are at most `statsInterval` ms old.
- */
-export interface ShardedPool {
-  readonly id: string;
-  /** Every thread's inbox, merged; batches cross the thread boundary whole. Single consumer. */
-  readonly inbox: PoolInbox;
-  /** Every thread's lifecycle events, merged. Single consumer; bounded, drops oldest. */
-  readonly events: AsyncIterable<PoolEvent>;
-  /** The shard ids, `t0` … `t<n-1>`. */
-  readonly shardIds: readonly string[];
-  connect(url: string, options?: ThreadConnectOptions): string;
-  /** Sends through the owning thread. Throws what `Pool.send` throws when it can tell here (unknown peer, not connected). */
-  send(id: string, data: string | Uint8Array | ArrayBuffer): void;
-  remove(id: string): void;
-  close(): Promise<void>;
-  peers(): string[];
-  stats(): ShardedPoolStats;
-  peerStats(id: string): PeerStats;
-  /** Resolves once every thread has started. Commands given earlier are queued, not lost. */
-  ready(): Promise<void>;
-  /** The shard that owns a peer id. */
-  shardOf(id: string): string;
-  /** The running thread of a shard (undefined while it is respawned). */
-  thread(shard: string): Worker | undefined;
-}
+import type { ShardedPool, ShardedPoolStats } from './sharded-pool-types.ts';
 
 /** A registered peer, as the main thread tracks it. */
 interface Entry {
@@ -75,51 +30,68 @@ interface Entry {
   readonly options: ThreadConnectOptions | undefined;
   connected: boolean;
   drops: number;
+  waiters: ReadyWaiters | undefined;
+}
+
+/** A `remove()` whose thread has not yet said the worker finished. */
+interface Removal {
+  readonly shard: ShardThread;
+  readonly done: () => void;
+}
+
+function isPayload(data: unknown): data is string | Uint8Array | ArrayBuffer {
+  return typeof data === 'string' || data instanceof Uint8Array || data instanceof ArrayBuffer;
 }
 
 class ShardedHoneybeePool implements ShardedPool {
   readonly id: string;
   readonly shardIds: readonly string[];
-  readonly #resolved: ResolvedPoolOptions;
+  readonly #base: ReturnType<typeof resolvePoolOptions>;
   readonly #logger: Logger;
   readonly #inbox: Inbox;
   readonly #events: EventStream;
   readonly #threads = new Map<string, ShardThread>();
   readonly #registry = new Map<string, Entry>();
-  readonly #ready: Promise<void>;
-  #notReady: Set<string>;
-  #markReady: () => void = () => {};
+  readonly #removals = new Map<string, Removal[]>();
+  readonly #started: Promise<void>;
+  readonly #notStarted: Set<string>;
+  #markStarted: () => void = () => {};
   #sent = 0;
   #failures = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: ShardedPoolOptions) {
-    const { shards, statsInterval, maxBatch, logger, ...poolOptions } = checkShardedOptions(options);
-    this.#resolved = resolvePoolOptions(logger === undefined ? poolOptions : { ...poolOptions, logger }, wsDialer);
-    this.id = this.#resolved.id;
-    this.#logger = this.#resolved.logger.child({ module: 'honeybee', pool: this.id });
+    const { shards, statsInterval, maxBatch, logger, signal, ...poolOptions } = checkShardedOptions(options);
+    const checked = { ...poolOptions, ...(logger === undefined ? {} : { logger }), ...(signal === undefined ? {} : { signal }) };
+    this.#base = resolvePoolOptions(checked, wsDialer);
+    this.id = this.#base.id;
+    this.#logger = this.#base.logger.child({ module: 'honeybee', pool: this.id });
     this.#inbox = new Inbox({
-      capacity: this.#resolved.inboxSize,
-      overflow: this.#resolved.inboxOverflow,
+      capacity: this.#base.inboxSize,
+      overflow: this.#base.inboxOverflow,
       onDrop: (message) => this.#countDrop(message.id)
     });
-    this.#events = new EventStream({ capacity: this.#resolved.eventsSize });
+    this.#events = new EventStream({ capacity: this.#base.eventsSize });
     this.shardIds = Array.from({ length: shards }, (_, i) => `t${i}`);
-    this.#notReady = new Set(this.shardIds);
-    this.#ready = new Promise((resolve) => (this.#markReady = resolve));
+    this.#notStarted = new Set(this.shardIds);
+    this.#started = new Promise((resolve) => (this.#markStarted = resolve));
     const init = { pool: poolOptions as ThreadPoolOptions, maxBatch, window: 2, statsInterval };
     const handlers = {
       report: (thread: ShardThread, report: ShardReport) => this.#onReport(thread, report),
       crashed: (thread: ShardThread, code: number, error: Error | undefined) => this.#onCrash(thread, code, error)
     };
     for (const shard of this.shardIds) this.#threads.set(shard, new ShardThread(shard, { ...init, shard } satisfies ThreadInit, handlers));
+    if (signal !== undefined) {
+      if (signal.aborted) void this.close();
+      else signal.addEventListener('abort', () => void this.close(), { once: true });
+    }
   }
 
   get inbox(): PoolInbox {
     return this.#inbox;
   }
 
-  get events(): AsyncIterable<PoolEvent> {
+  get events(): PoolEvents {
     return this.#events;
   }
 
@@ -131,33 +103,67 @@ class ShardedHoneybeePool implements ShardedPool {
       if ((options as { dialer?: unknown }).dialer !== undefined) {
         throw new InvalidOptionError('dialer', 'unset in a sharded pool (a function cannot cross a thread boundary)', 'a function');
       }
-      resolveConnectOptions(this.#resolved.connection, options);
+      resolveConnectOptions(this.#base.connection, options);
     }
     const shard = this.#threads.get(this.shardOf(id)) as ShardThread;
-    this.#registry.set(id, { id, label: redactUrl(id), shard, options, connected: false, drops: 0 });
+    this.#registry.set(id, { id, label: redactUrl(id), shard, options, connected: false, drops: 0, waiters: undefined });
     shard.post({ op: 'connect', url: id, options });
     return id;
   }
 
   send(id: string, data: string | Uint8Array | ArrayBuffer): void {
     this.#assertOpen('send');
-    const entry = this.#registry.get(id) ?? this.#registry.get(normalizeUrl(id));
-    if (entry === undefined) throw new PeerNotFoundError(redactUrl(id));
-    if (typeof data !== 'string' && !(data instanceof Uint8Array) && !(data instanceof ArrayBuffer)) {
-      throw new InvalidPayloadError(entry.label, data);
-    }
+    const entry = this.#registry.get(id) ?? this.#entryOf(id);
+    if (!isPayload(data)) throw new InvalidPayloadError(entry.label, data);
     if (!entry.connected) throw new ConnectionUnavailableError(entry.label, this.#stateOf(entry));
     entry.shard.post({ op: 'send', id: entry.id, data });
     this.#sent++;
   }
 
-  remove(id: string): void {
-    const key = normalizeUrl(id);
+  broadcast(data: string | Uint8Array | ArrayBuffer, filter?: (id: string) => boolean): BroadcastResult {
+    this.#assertOpen('broadcast');
+    if (!isPayload(data)) throw new InvalidPayloadError('every peer', data);
+    if (filter !== undefined && typeof filter !== 'function') throw new InvalidOptionError('filter', 'a function of the peer id', filter);
+    const result: BroadcastResult = { sent: [], refused: [] };
+    for (const entry of [...this.#registry.values()]) {
+      if (filter !== undefined && !filter(entry.id)) continue;
+      if (!entry.connected) {
+        result.refused.push({ id: entry.id, error: new ConnectionUnavailableError(entry.label, this.#stateOf(entry)) });
+        continue;
+      }
+      entry.shard.post({ op: 'send', id: entry.id, data });
+      this.#sent++;
+      result.sent.push(entry.id);
+    }
+    return result;
+  }
+
+  ready(id: string, options?: ReadyOptions): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.id, 'ready'));
+    const checked = resolveReadyOptions(options);
+    const entry = this.#entryOf(id);
+    if (entry.connected) return Promise.resolve();
+    entry.waiters ??= new ReadyWaiters(entry.label);
+    return entry.waiters.wait(checked);
+  }
+
+  reconnect(id: string): void {
+    this.#assertOpen('reconnect');
+    const entry = this.#entryOf(id);
+    entry.shard.post({ op: 'reconnect', id: entry.id });
+  }
+
+  remove(id: string): Promise<void> {
     this.#assertOpen('remove');
-    const entry = this.#registry.get(key);
-    if (entry === undefined) throw new PeerNotFoundError(redactUrl(key));
-    this.#registry.delete(key);
-    entry.shard.post({ op: 'remove', id: key });
+    const entry = this.#entryOf(id);
+    this.#registry.delete(entry.id);
+    entry.waiters?.rejectAll('removed');
+    entry.shard.post({ op: 'remove', id: entry.id });
+    return new Promise((done) => {
+      const pending = this.#removals.get(entry.id) ?? [];
+      this.#removals.set(entry.id, pending);
+      pending.push({ shard: entry.shard, done });
+    });
   }
 
   close(): Promise<void> {
@@ -165,12 +171,16 @@ class ShardedHoneybeePool implements ShardedPool {
     return this.#closing;
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   peers(): string[] {
     return this.#closing === undefined ? [...this.#registry.keys()] : [];
   }
 
-  ready(): Promise<void> {
-    return this.#ready;
+  started(): Promise<void> {
+    return this.#started;
   }
 
   shardOf(id: string): string {
@@ -202,10 +212,14 @@ class ShardedHoneybeePool implements ShardedPool {
   }
 
   peerStats(id: string): PeerStats {
+    return this.#peerStatsOf(this.#entryOf(id));
+  }
+
+  #entryOf(id: string): Entry {
     const key = normalizeUrl(id);
     const entry = this.#registry.get(key);
     if (entry === undefined) throw new PeerNotFoundError(redactUrl(key));
-    return this.#peerStatsOf(entry);
+    return entry;
   }
 
   #assertOpen(operation: string): void {
@@ -226,14 +240,16 @@ class ShardedHoneybeePool implements ShardedPool {
   #onReport(thread: ShardThread, report: ShardReport): void {
     switch (report.type) {
       case 'ready':
-        this.#notReady.delete(thread.shard);
-        if (this.#notReady.size === 0) this.#markReady();
+        this.#notStarted.delete(thread.shard);
+        if (this.#notStarted.size === 0) this.#markStarted();
         return;
       case 'inbox':
         return this.#takeInbox(thread, report.messages);
       case 'events':
         for (const event of report.events) this.#takeEvent(thread, event);
         return;
+      case 'removed':
+        return this.#settleRemovals(thread, report.id);
       case 'stats':
       case 'closed':
         for (const failure of report.failures) {
@@ -244,7 +260,7 @@ class ShardedHoneybeePool implements ShardedPool {
     }
   }
 
-  #takeInbox(thread: ShardThread, messages: readonly { id: string; data: string | Uint8Array; receivedAt: number }[]): void {
+  #takeInbox(thread: ShardThread, messages: readonly InboxMessage[]): void {
     let full = false;
     for (const message of messages) if (!this.#inbox.write(message.id, message.data, message.receivedAt)) full = true;
     const generation = thread.generation;
@@ -256,18 +272,34 @@ class ShardedHoneybeePool implements ShardedPool {
   #takeEvent(thread: ShardThread, event: PoolEvent): void {
     const entry = this.#registry.get(event.id);
     if (entry !== undefined && entry.shard === thread) {
-      if (event.kind === 'connected') entry.connected = true;
-      else if (event.kind === 'disconnected') entry.connected = false;
-      else if (event.kind === 'retired') this.#registry.delete(event.id);
+      if (event.kind === 'connected') {
+        entry.connected = true;
+        entry.waiters?.resolveAll();
+      } else if (event.kind === 'disconnected') {
+        entry.connected = false;
+      } else if (event.kind === 'retired') {
+        this.#registry.delete(event.id);
+        entry.waiters?.rejectAll('retired');
+      }
     }
     this.#events.write(event);
+  }
+
+  /** Settles the `remove()` calls of `id` on `thread` (all of them when `id` is undefined). */
+  #settleRemovals(thread: ShardThread, id?: string): void {
+    for (const [key, pending] of this.#removals) {
+      if (id !== undefined && key !== id) continue;
+      const rest = pending.filter((removal) => removal.shard !== thread || (removal.done(), false));
+      if (rest.length === 0) this.#removals.delete(key);
+      else this.#removals.set(key, rest);
+    }
   }
 
   /** A thread died: its connections are gone with it. Report them, then redial every peer it owned. */
   #onCrash(thread: ShardThread, code: number, error: Error | undefined): void {
     this.#logger.error({ shard: thread.shard, exitCode: code, err: error }, 'shard thread exited; respawning it');
-    const lost = thread.discardQueue().filter((command) => command.op === 'send').length;
-    this.#failures += lost;
+    this.#failures += thread.discardQueue().filter((command) => command.op === 'send').length;
+    this.#settleRemovals(thread);
     const at = Date.now();
     for (const entry of this.#registry.values()) {
       if (entry.shard !== thread) continue;
@@ -281,7 +313,9 @@ class ShardedHoneybeePool implements ShardedPool {
 
   async #shutdown(): Promise<void> {
     this.#logger.info({ peers: this.#registry.size }, 'closing');
+    for (const entry of this.#registry.values()) entry.waiters?.rejectAll('closed');
     await Promise.all([...this.#threads.values()].map((thread) => thread.close()));
+    for (const thread of this.#threads.values()) this.#settleRemovals(thread);
     this.#registry.clear();
     this.#inbox.end();
     this.#events.end();
@@ -296,11 +330,11 @@ class ShardedHoneybeePool implements ShardedPool {
 
 /**
  * Creates a pool that runs its peers on `shards` worker threads, one honeybee
- * pool per thread, behind the same calls as `createPool`. Use it when one
- * core cannot keep up with the peers' traffic. Options that hold functions
+ * pool per thread, behind the calls of `createPool`. Use it when one core
+ * cannot keep up with the peers' traffic. Options that hold functions
  * (`workerFactory`, `dialer`, `inspect`) cannot cross a thread and are refused.
  *
- * @throws InvalidOptionError on a bad option (the pool options are checked as `createPool` checks them).
+ * @throws InvalidOptionError on a bad option (pool options are checked as `createPool` checks them).
  * @example
  * ```ts
  * import { createShardedPool } from 'honeybee-pool/shards';

@@ -46,8 +46,13 @@ function runShard(port: MessagePort, init: ThreadInit): void {
         }
         return;
       case 'remove':
-        // A retired peer has already left this pool; the main thread learns that from `retired`.
-        if (pool.peers().includes(command.id)) pool.remove(command.id);
+        return remove(command.id);
+      case 'reconnect':
+        try {
+          pool.reconnect(command.id);
+        } catch (error) {
+          refused('reconnect', command.id, error);
+        }
         return;
       case 'ack':
         credits++;
@@ -57,6 +62,17 @@ function runShard(port: MessagePort, init: ThreadInit): void {
         void close();
         return;
     }
+  };
+  const remove = (id: string): void => {
+    let removed: Promise<void>;
+    try {
+      removed = pool.remove(id);
+    } catch {
+      // Retired meanwhile: it has already left this pool, and `retired` went out with its events.
+      removed = Promise.resolve();
+    }
+    // Two turns: the final events' flush (scheduled with setImmediate when they arrived) goes first.
+    void removed.then(() => setImmediate(() => setImmediate(() => post({ type: 'removed', id }))));
   };
   port.on('message', (commands: ShardCommand[]) => {
     for (const command of commands) apply(command);

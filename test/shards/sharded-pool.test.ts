@@ -32,7 +32,7 @@ describe('createShardedPool', () => {
     pool = createShardedPool({ shards: SHARDS, id: 'sharded', reconnectDelay: 100, retry: { initialDelay: 50, maxDelay: 500 } });
     seen = watch(pool);
     for (const url of server.urls) pool.connect(url);
-    await pool.ready();
+    await pool.started();
   });
 
   afterAll(async () => {
@@ -59,6 +59,26 @@ describe('createShardedPool', () => {
     expect(new Set(seen.checker.echoes.map((echo) => echo.id)).size).toBe(ids.length);
   });
 
+  it('offers ready, broadcast, reconnect and remove like Pool', async () => {
+    const [first, second, third] = pool.peers() as [string, string, string];
+    await pool.ready(first, { timeout: 1000 });
+    const before = seen.checker.echoes.length;
+    const result = pool.broadcast('to all', (id) => id === second || id === third);
+    expect(result.sent.sort()).toEqual([second, third].sort());
+    await waitUntil(() => seen.checker.echoes.length === before + 2, 5000, 'the broadcast echoes');
+    const path = new URL(second).pathname;
+    const connections = server.connections.get(path) ?? 0;
+    pool.reconnect(second);
+    await waitUntil(() => server.connections.get(path) === connections + 1 && seen.connected.has(second), 5000, 'the reconnect');
+    await pool.remove(third);
+    // remove() resolved after the final disconnected crossed over, and the id is free again.
+    expect(seen.connected.has(third)).toBe(false);
+    expect(pool.peers()).not.toContain(third);
+    pool.connect(third);
+    await pool.ready(third, { timeout: 5000 });
+    expect(server.overlaps).toBe(0);
+  });
+
   it('refuses what Pool refuses: a duplicate, an unknown peer, a function option', () => {
     expect(() => pool.connect(`${server.urls[0]}/`)).toThrow(PeerExistsError);
     expect(() => pool.send('ws://127.0.0.1:1/nobody', 'x')).toThrow(PeerNotFoundError);
@@ -71,6 +91,7 @@ describe('createShardedPool', () => {
     const victim = 't1';
     const owned = pool.peers().filter((id) => pool.shardOf(id) === victim);
     const before = new Map(owned.map((id) => [id, seen.connected.get(id)]));
+    const connectionsBefore = new Map(server.connections);
     const killedAt = Date.now();
     await pool.thread(victim)?.terminate();
     // A send to one of its peers now fails here, at once, with the typed error.
@@ -86,7 +107,10 @@ describe('createShardedPool', () => {
     expect(server.open).toBe(PEERS);
     expect(server.overlaps).toBe(0);
     // Peers of the other threads kept their one connection.
-    for (const id of pool.peers()) if (!owned.includes(id)) expect(server.connections.get(new URL(id).pathname)).toBe(1);
+    for (const id of pool.peers()) {
+      const path = new URL(id).pathname;
+      if (!owned.includes(id)) expect(server.connections.get(path)).toBe(connectionsBefore.get(path));
+    }
     expect(seen.checker.gaps).toBe(0);
     expect(seen.checker.misrouted).toBe(0);
   });

@@ -1,0 +1,62 @@
+import type { Worker } from 'node:worker_threads';
+import type { BroadcastResult, PeerStats, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
+import type { ThreadConnectOptions } from './protocol.ts';
+
+/** One shard thread as `stats()` reports it. */
+export interface ShardStats {
+  readonly shard: string;
+  /** Peers assigned to this shard. */
+  readonly peerCount: number;
+  /** Whether the thread is running (false while it is being respawned). */
+  readonly alive: boolean;
+  /** How many times the thread died and was started again. */
+  readonly restarts: number;
+}
+
+/** A sharded pool's stats: the pool totals plus one row per shard thread. */
+export interface ShardedPoolStats extends PoolStats {
+  readonly shards: ShardStats[];
+  /** Commands a thread refused after the main thread had accepted them (a peer that dropped in between). */
+  readonly commandFailures: number;
+}
+
+/**
+ * A pool whose peers live on `shards` worker threads, behind the calls of
+ * `Pool` (everything but `actor`: each thread has its own pool actor).
+ * Peer-to-thread assignment is rendezvous hashing over the shard ids.
+ * `stats()` and `peerStats()` are at most `statsInterval` ms old.
+ */
+export interface ShardedPool extends AsyncDisposable {
+  readonly id: string;
+  /** Every thread's inbox, merged; batches cross the thread boundary whole. Single consumer. */
+  readonly inbox: PoolInbox;
+  /** Every thread's lifecycle events, merged. Single consumer; bounded, drops oldest. */
+  readonly events: PoolEvents;
+  /** The shard ids, `t0` … `t<n-1>`. */
+  readonly shardIds: readonly string[];
+  connect(url: string, options?: ThreadConnectOptions): string;
+  /**
+   * Sends through the owning thread. Throws what `Pool.send` throws when it can
+   * tell here (unknown peer, not connected, bad payload); a refusal inside the
+   * thread (the peer dropped meanwhile, backpressure) is counted in `commandFailures` and logged.
+   */
+  send(id: string, data: string | Uint8Array | ArrayBuffer): void;
+  /** Sends to every connected peer (or those `filter` accepts); `refused` lists the peers not connected. */
+  broadcast(data: string | Uint8Array | ArrayBuffer, filter?: (id: string) => boolean): BroadcastResult;
+  /** As `Pool.ready`: resolves on the peer's `connected`, rejects with `NotReadyError`. */
+  ready(id: string, options?: ReadyOptions): Promise<void>;
+  /** Drops the peer's connection (if any) and redials now. */
+  reconnect(id: string): void;
+  /** Stops the peer and forgets it at once; resolves when its thread reports the worker finished. */
+  remove(id: string): Promise<void>;
+  close(): Promise<void>;
+  peers(): string[];
+  stats(): ShardedPoolStats;
+  peerStats(id: string): PeerStats;
+  /** Resolves once every thread has started. Commands given earlier are queued, not lost. */
+  started(): Promise<void>;
+  /** The shard that owns a peer id. */
+  shardOf(id: string): string;
+  /** The running thread of a shard (undefined while it is respawned). */
+  thread(shard: string): Worker | undefined;
+}
