@@ -12,6 +12,9 @@ const PARSED_USERINFO = /^(\s*[a-z][a-z\d+.-]*:[/\\]*)([^/\\?#]*)@/i;
 // first `//` if there is one. Over-redacting garbage is fine; leaking is not.
 const LOOSE_USERINFO = /^(.*?\/\/)?(.*)@/s;
 
+// A query: from `?` to a fragment, whitespace or the end (in a bare URL or inside a message).
+const QUERY = /\?([^#\s]*)/g;
+
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 
 /**
@@ -20,8 +23,8 @@ const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie'
  * Scheme and host are lower-cased, default ports (80 for `ws`, 443 for `wss`)
  * dropped and every trailing slash of the path removed; path, query and
  * fragment keep their case. Credentials (`user:password@`) are kept because
- * they are needed to dial, so ids must go through {@link redactUrl} before
- * they are logged.
+ * they are needed to dial, and so are query values (`?token=…`), so ids must
+ * go through {@link redactUrl} before they are logged.
  *
  * @throws InvalidUrlError when the input is not a string, is empty, cannot be
  * parsed, uses another scheme or has no host. The message shows the input with
@@ -61,16 +64,35 @@ function credentials(url: URL): string {
 
 /**
  * Returns the URL with the user name and password of its userinfo replaced by
- * `***`, so it can be logged or put in an error message.
+ * `***`, and every query value too (`?token=abc&room=1` → `?token=***&room=***`;
+ * a query part without `=` becomes `***`; names and empty values stay), so it
+ * can be logged or put in an error message: any query value may be a secret.
  *
- * Works on strings that are not valid URLs too, and never throws.
+ * Works on strings that are not valid URLs too (a message with a URL in it),
+ * and never throws.
  * @example
  * ```ts
- * redactUrl('wss://alice:secret@relay.example.com/x'); // 'wss://***:***@relay.example.com/x'
+ * redactUrl('wss://alice:secret@relay.example.com/x?token=abc'); // 'wss://***:***@relay.example.com/x?token=***'
  * ```
  */
 export function redactUrl(url: string): string {
   const text = safeString(url);
+  return text.includes('?') ? maskQueries(redactUserinfo(text)) : redactUserinfo(text);
+}
+
+/** Masks every query value in `text` (see {@link redactUrl}). */
+function maskQueries(text: string): string {
+  return text.replace(QUERY, (_match, query: string) => `?${query.split('&').map(maskQueryPart).join('&')}`);
+}
+
+function maskQueryPart(part: string): string {
+  if (part === '') return part;
+  const eq = part.indexOf('=');
+  if (eq === -1) return '***';
+  return eq === part.length - 1 ? part : `${part.slice(0, eq)}=***`;
+}
+
+function redactUserinfo(text: string): string {
   if (!text.includes('@')) return text;
   if (URL.canParse(text)) {
     const redacted = text.replace(PARSED_USERINFO, (_match, head: string, info: string) => `${head}${mask(info)}@`);

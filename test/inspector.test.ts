@@ -115,21 +115,21 @@ describe('the event stream', () => {
     expect(connected.action.params.event).toMatchObject({ type: 'connected', id: redactUrl(id) });
   });
 
-  it('sends no payload, no context object and no URL password, live or in the replay', async () => {
+  it('sends no payload, no context object, no URL password and no query value, live or in the replay', async () => {
     const peer = await server();
     peer.wss.on('connection', (socket) => socket.send('PAYLOAD-from-the-peer'));
     const insp = await inspector();
     const live = await viewer(insp.url);
     const p = pool({ id: 'secretive', inspect: insp.inspect });
     insp.watch(p);
-    const id = p.connect(peer.url.replace('ws://', 'ws://alice:hunter2-password@'));
+    const id = p.connect(`${peer.url.replace('ws://', 'ws://alice:hunter2-password@')}/?token=query-secret-7`);
     await live.waitFor((m) => m.type === '@xstate.action');
     p.send(id, 'OUTBOUND-from-the-pool');
     await live.waitFor((m): m is WireStats => m.type === '@honeybee.stats' && m.peers[0]?.received === 1 && m.peers[0].sent === 1, 3000);
     const late = await viewer(insp.url);
     await late.waitFor(isActor(redactUrl(id)));
     for (const text of [...live.frames, ...late.frames]) {
-      for (const secret of ['hunter2', 'alice', 'PAYLOAD-from-the-peer', 'OUTBOUND-from-the-pool', '"link"', '"timing"', 'lastActivityAt']) {
+      for (const secret of ['hunter2', 'alice', 'query-secret-7', 'PAYLOAD-from-the-peer', 'OUTBOUND-from-the-pool', '"link"', '"timing"', 'lastActivityAt']) {
         expect(text).not.toContain(secret);
       }
     }

@@ -116,7 +116,13 @@ describe('redactUrl', () => {
     ['wss://a@b:secret@h.com/x', 'wss://***:***@h.com/x'],
     ['WSS://Alice:Secret@H.com/Path', 'WSS://***:***@H.com/Path'],
     ['wss://h.com/path@x', 'wss://h.com/path@x'],
-    ['wss://h.com/?mail=a@b', 'wss://h.com/?mail=a@b'],
+    ['wss://h.com/?mail=a@b', 'wss://h.com/?mail=***'],
+    // every query value is masked, names and empty values stay; a part without `=` is masked whole
+    ['wss://h.com/x?token=abc', 'wss://h.com/x?token=***'],
+    ['wss://u:p@h.com/?auth=k1&room=7&empty=&flag#frag', 'wss://***:***@h.com/?auth=***&room=***&empty=&***#frag'],
+    ['wss://h.com/?', 'wss://h.com/?'],
+    ['dial to ws://h.com/?apikey=s3cret failed: 401', 'dial to ws://h.com/?apikey=*** failed: 401'],
+    ['ws://h.com?token=abc%20def', 'ws://h.com?token=***'],
     ['wss://h.com', 'wss://h.com'],
     ['ws:alice:secret@h.com', 'ws:***:***@h.com'],
     // unparsable: a regex fallback still hides the credentials

@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket as ServerSocket } from 'ws';
 import { BackpressureError, ConnectionUnavailableError, HoneybeeError, ReadLimitError } from '../src/errors.ts';
+import { redactUrl } from '../src/normalize-url.ts';
 import { createPool, type Pool } from '../src/pool.ts';
 import type { PoolEvent, PoolOptions } from '../src/types.ts';
 import {
@@ -57,7 +58,7 @@ function errorTexts(error: HoneybeeError): string[] {
 }
 
 describe('credentials', () => {
-  it('URL passwords and Authorization, Proxy-Authorization and Cookie values never reach a log line (trace), an event, peer stats or an error', async () => {
+  it('URL passwords, query values and Authorization, Proxy-Authorization and Cookie values never reach a log line (trace), an event, peer stats or an error', async () => {
     const SECRETS = {
       poolAuth: 'POOL-AUTH-TOKEN-1',
       poolCookie: 'POOL-COOKIE-2',
@@ -73,7 +74,13 @@ describe('credentials', () => {
       notFoundPw: 'PW-NOTFOUND-12',
       badHeader: 'BAD-HEADER-13',
       badCookie: 'BAD-COOKIE-14',
-      badUrlPw: 'PW-BADURL-15'
+      badUrlPw: 'PW-BADURL-15',
+      queryToken: 'QUERY-TOKEN-16',
+      queryAuth: 'QUERY-AUTH-17',
+      queryKey: 'QUERY-KEY-18',
+      queryRefused: 'QUERY-REFUSED-19',
+      queryBare: 'QUERY-BARE-20',
+      queryBadUrl: 'QUERY-BADURL-21'
     };
     const { logger, lines } = captureLogger('trace');
     const good = track(await startServer());
@@ -99,7 +106,7 @@ describe('credentials', () => {
       headers: { Authorization: `Bearer ${SECRETS.poolAuth}`, Cookie: `sid=${SECRETS.poolCookie}` },
       retry: { initialDelay: 50, maxDelay: 50 }
     });
-    const goodId = pool.connect(withCredentials(`${good.url}/good`, 'alice', SECRETS.goodPw), {
+    const goodId = pool.connect(withCredentials(`${good.url}/good?token=${SECRETS.queryToken}&auth=${SECRETS.queryAuth}`, 'alice', SECRETS.goodPw), {
       headers: {
         authorization: `Bearer ${SECRETS.peerAuth}`,
         'Proxy-Authorization': `Basic ${SECRETS.proxyAuth}`,
@@ -108,8 +115,8 @@ describe('credentials', () => {
     });
     const ids = [
       goodId,
-      pool.connect(withCredentials(`${refused}/refused`, 'bob', SECRETS.refusedPw)),
-      pool.connect(withCredentials(http401.url, 'carol', SECRETS.httpPw)),
+      pool.connect(withCredentials(`${refused}/refused?key=${SECRETS.queryRefused}`, 'bob', SECRETS.refusedPw)),
+      pool.connect(withCredentials(`${http401.url}/?apikey=${SECRETS.queryKey}&${SECRETS.queryBare}`, 'carol', SECRETS.httpPw)),
       pool.connect(withCredentials(tls.url, 'dave', SECRETS.tlsPw)),
       pool.connect(withCredentials(hung.url, 'erin', SECRETS.hungPw)),
       pool.connect(withCredentials(utf8.url, 'frank', SECRETS.utf8Pw))
@@ -121,7 +128,7 @@ describe('credentials', () => {
     expect(seenHeaders[0]).toMatchObject({ authorization: `Bearer ${SECRETS.peerAuth}`, cookie: `c=${SECRETS.peerCookie}` });
 
     const errors = [
-      caught(() => pool.connect(withCredentials(`${good.url}/good/`, 'alice', SECRETS.goodPw))), // PeerExistsError
+      caught(() => pool.connect(withCredentials(`${good.url}/good/?token=${SECRETS.queryToken}&auth=${SECRETS.queryAuth}`, 'alice', SECRETS.goodPw))), // PeerExistsError
       caught(() => pool.send(ids[4] as string, 'x')), // ConnectionUnavailableError (dialing)
       caught(() => pool.send(withCredentials(`${good.url}/none`, 'x', SECRETS.notFoundPw), 'x')), // PeerNotFoundError
       caught(() => pool.remove(withCredentials(`${good.url}/none`, 'x', SECRETS.notFoundPw))),
@@ -131,7 +138,11 @@ describe('credentials', () => {
       caught(() => pool.connect(`${good.url}/h2`, { headers: { Cookie: `x=${SECRETS.badCookie}\u20ac` } })),
       caught(() => createPool({ headers: { 'proxy-authorization': `${SECRETS.badHeader}\n` } })),
       caught(() => pool.connect(`http://u:${SECRETS.badUrlPw}@example.com`)), // InvalidUrlError
-      caught(() => pool.connect(`ws://u:${SECRETS.badUrlPw}@bad host`))
+      caught(() => pool.connect(`ws://u:${SECRETS.badUrlPw}@bad host`)),
+      caught(() => pool.connect(`http://example.com/?token=${SECRETS.queryBadUrl}`)), // InvalidUrlError
+      caught(() => pool.send(`${good.url}/none?token=${SECRETS.queryToken}`, 'x')), // PeerNotFoundError
+      caught(() => pool.reconnect(`${good.url}/none?auth=${SECRETS.queryAuth}`)),
+      caught(() => pool.broadcast(42 as never, () => true)) // InvalidPayloadError
     ];
     // Peers whose dials fail (refused, HTTP 401, TLS): a send names the dial error as its cause.
     const afterFailedDials = [ids[1], ids[2], ids[3]].map((failing) => caught(() => pool.send(failing as string, 'x')));
@@ -142,9 +153,12 @@ describe('credentials', () => {
     expect(errors.map((e) => e.name)).toEqual([
       'PeerExistsError', 'ConnectionUnavailableError', 'PeerNotFoundError', 'PeerNotFoundError', 'PeerNotFoundError',
       'InvalidPayloadError', 'InvalidOptionError', 'InvalidOptionError', 'InvalidOptionError', 'InvalidUrlError', 'InvalidUrlError',
+      'InvalidUrlError', 'PeerNotFoundError', 'PeerNotFoundError', 'InvalidPayloadError',
       'ConnectionUnavailableError', 'ConnectionUnavailableError', 'ConnectionUnavailableError'
     ]);
     const stats = pool.stats();
+    // ready() gives up with an error that names the peer the same way.
+    errors.push(...(await Promise.all([ids[1], ids[2]].map((failing) => pool.ready(failing as string, { timeout: 1 }).then(() => { throw new Error('ready resolved'); }, (e: HoneybeeError) => e)))));
     await pool.close();
     errors.push(caught(() => pool.connect(withCredentials(good.url, 'z', SECRETS.goodPw)))); // PoolClosedError
 
@@ -170,7 +184,10 @@ describe('credentials', () => {
     }
     // The credential-free label is what logs show for each peer.
     const peers = new Set(lines.map((line) => (JSON.parse(line) as { peer?: string }).peer).filter(Boolean));
-    expect(peers).toContain(`ws://***:***@127.0.0.1:${good.port}/good`);
+    expect(peers).toContain(`ws://***:***@127.0.0.1:${good.port}/good?token=***&auth=***`);
+    expect(peers).toContain(`${redactUrl(http401.url).replace('://', '://***:***@')}?apikey=***&***`);
+    // The id keeps the query (the handshake needs it): the server saw the token.
+    expect(goodId).toContain(SECRETS.queryToken);
   });
 });
 
