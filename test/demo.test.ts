@@ -13,7 +13,7 @@ import {
 } from '../src/demo/format.ts';
 import { startDemoPeers } from '../src/demo/peers.ts';
 import { createScreen } from '../src/demo/screen.ts';
-import { createTally, reconnects, recordEvent } from '../src/demo/tally.ts';
+import { createTally, restarts, recordEvent } from '../src/demo/tally.ts';
 import type { PoolEvent } from '../src/types.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,7 +37,7 @@ function runDemo(args: string[]): Promise<{ code: number | null; stdout: string;
   });
 }
 
-/** The summary row of one peer: `name  messages  connects  reconnects  dial fails  causes`. */
+/** The summary row of one peer: `name  messages  connects  restarts  dial fails  causes`. */
 function summaryRow(stdout: string, name: string): { messages: number; connects: number; causes: string } {
   const summary = stdout.slice(stdout.indexOf('summary after'));
   const match = new RegExp(`^\\s+${name}\\s+([\\d,]+)\\s+(\\d+)\\s+\\d+\\s+\\d+\\s+(.*)$`, 'm').exec(summary);
@@ -46,7 +46,7 @@ function summaryRow(stdout: string, name: string): { messages: number; connects:
 }
 
 function row(overrides: Partial<StatusRow> = {}): StatusRow {
-  return { name: 'steady', state: 'connected', messages: 0, rate: 0, reconnects: 0, dialFailures: 0, lastEvent: undefined, ...overrides };
+  return { name: 'steady', state: 'connected', messages: 0, rate: 0, restarts: 0, dialFailures: 0, lastEvent: undefined, ...overrides };
 }
 
 describe('parseArgs', () => {
@@ -71,6 +71,13 @@ describe('parseArgs', () => {
 
   it.each([['0'], ['-1'], ['abc'], ['Infinity'], ['']])('rejects --duration %j', (value) => {
     expect(parseArgs(['--duration', value])).toMatchObject({ kind: 'invalid', message: expect.stringContaining('--duration') });
+  });
+
+  it('says that 0 is not allowed when refusing --duration 0', () => {
+    expect(parseArgs(['--duration', '0'])).toEqual({
+      kind: 'invalid',
+      message: '--duration must be a number of seconds above 0 and at most 2147483, got "0"'
+    });
   });
 
   it('rejects a --duration with no value', () => {
@@ -115,7 +122,7 @@ describe('parseDuration', () => {
 });
 
 describe('tally', () => {
-  it('counts connects, reconnects, disconnects by cause and dial failures, and keeps the last event', () => {
+  it('counts connects, restarts, disconnects by cause and dial failures, and keeps the last event', () => {
     const tally = createTally('flaky');
     const events: PoolEvent[] = [
       { kind: 'dial_failed', id: ID, at: 1, attempt: 1, error: 'refused' },
@@ -127,7 +134,7 @@ describe('tally', () => {
     ];
     for (const event of events) recordEvent(tally, event);
     expect(tally).toMatchObject({ connects: 3, dialFailures: 1, disconnects: { remote_close: 1, network_error: 1 } });
-    expect(reconnects(tally)).toBe(2);
+    expect(restarts(tally)).toBe(2);
     expect(tally.lastEvent).toBe(events[5]);
   });
 
@@ -135,7 +142,7 @@ describe('tally', () => {
     const tally = createTally('gone');
     recordEvent(tally, { kind: 'retired', id: ID, at: 1, attempts: 5 });
     expect(tally.retired).toBe(true);
-    expect(reconnects(tally)).toBe(0);
+    expect(restarts(tally)).toBe(0);
   });
 });
 
@@ -178,9 +185,14 @@ describe('formatStatus', () => {
     ];
     const lines = formatStatus(rows, 3000, NOW);
     expect(lines[0]).toBe('[  3.0s] 2 peers, 1 connected, 150 messages (50/s)');
-    expect(lines[1]).toMatch(/^ {2}PEER +STATE +MESSAGES +MSG\/S +RECONNECTS +DIAL FAILS +LAST EVENT$/);
+    expect(lines[1]).toMatch(/^ {2}PEER +STATE +MESSAGES +MSG\/S +RESTARTS +DIAL FAILS +LAST EVENT$/);
     expect(lines[2]).toMatch(/^ {2}steady +connected +150 +50 +0 +0 +connected 3\.0s ago$/);
     expect(lines[3]).toMatch(/^ {2}late +backoff +0 +0 +0 +4 +dial_failed #4 0\.0s ago: refused$/);
+  });
+
+  it('says "1 peer" and "1 message" in the singular', () => {
+    const lines = formatStatus([row({ messages: 1 })], 1000, NOW);
+    expect(lines[0]).toBe('[  1.0s] 1 peer, 1 connected, 1 message (0/s)');
   });
 });
 
@@ -203,7 +215,7 @@ describe('formatSummary', () => {
     expect(lines[0]).toBe('summary after 8.0s:');
     expect(lines[2]).toMatch(/^ {2}steady +1,500 +1 +0 +0 +-$/);
     expect(lines[3]).toMatch(/^ {2}silent +2 +2 +1 +0 +keepalive_timeout 1$/);
-    expect(lines[4]).toMatch(/^ {2}TOTAL +1,502 +3 +1 +0 +1 disconnects$/);
+    expect(lines[4]).toMatch(/^ {2}TOTAL +1,502 +3 +1 +0 +1 disconnect$/);
   });
 });
 

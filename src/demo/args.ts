@@ -47,7 +47,7 @@ export function parseDuration(text: string | undefined): number | string {
   if (text === undefined || text.trim() === '') return '--duration needs a number of seconds';
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_DURATION_S) {
-    return `--duration must be a number of seconds between 0 and ${MAX_DURATION_S}, got ${JSON.stringify(text)}`;
+    return `--duration must be a number of seconds above 0 and at most ${MAX_DURATION_S}, got ${JSON.stringify(text)}`;
   }
   return Math.round(seconds * 1000);
 }

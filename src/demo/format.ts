@@ -1,5 +1,5 @@
 import type { DisconnectCause, PoolEvent } from '../types.ts';
-import { disconnectTotal, reconnects, type PeerTally } from './tally.ts';
+import { disconnectTotal, restarts, type PeerTally } from './tally.ts';
 
 /** One peer's line of the live status block. */
 export interface StatusRow {
@@ -9,7 +9,7 @@ export interface StatusRow {
   readonly messages: number;
   /** Messages per second over the last tick. */
   readonly rate: number;
-  readonly reconnects: number;
+  readonly restarts: number;
   readonly dialFailures: number;
   readonly lastEvent: PoolEvent | undefined;
 }
@@ -31,6 +31,11 @@ const CAUSES: readonly DisconnectCause[] = [
 /** A count with thousands separators: `12,345`. */
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/** A count with its noun, singular for exactly one: `1 peer`, `2 peers`, `1,200 messages`. */
+export function countOf(n: number, noun: string): string {
+  return `${formatCount(n)} ${Math.round(n) === 1 ? noun : `${noun}s`}`;
 }
 
 /** Seconds with one decimal: `3.0s`. */
@@ -76,23 +81,23 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<reado
 
 /**
  * The live status block: a header with the elapsed time and totals, then one
- * line per peer (name, state, messages, rate, reconnects, dial failures, last event).
+ * line per peer (name, state, messages, rate, restarts, dial failures, last event).
  */
 export function formatStatus(rows: readonly StatusRow[], elapsedMs: number, now: number): string[] {
   const connected = rows.filter((row) => row.state === 'connected').length;
   const total = rows.reduce((sum, row) => sum + row.messages, 0);
   const rate = rows.reduce((sum, row) => sum + row.rate, 0);
   const header =
-    `[${formatSeconds(elapsedMs).padStart(6)}] ${rows.length} peers, ${connected} connected, ` +
-    `${formatCount(total)} messages (${formatCount(rate)}/s)`;
+    `[${formatSeconds(elapsedMs).padStart(6)}] ${countOf(rows.length, 'peer')}, ${connected} connected, ` +
+    `${countOf(total, 'message')} (${formatCount(rate)}/s)`;
   const table = formatTable(
-    ['PEER', 'STATE', 'MESSAGES', 'MSG/S', 'RECONNECTS', 'DIAL FAILS', 'LAST EVENT'],
+    ['PEER', 'STATE', 'MESSAGES', 'MSG/S', 'RESTARTS', 'DIAL FAILS', 'LAST EVENT'],
     rows.map((row) => [
       row.name,
       row.state,
       formatCount(row.messages),
       formatCount(row.rate),
-      formatCount(row.reconnects),
+      formatCount(row.restarts),
       formatCount(row.dialFailures),
       formatLastEvent(row.lastEvent, now)
     ]),
@@ -118,17 +123,17 @@ export function formatSummary(tallies: readonly PeerTally[], elapsedMs: number):
     formatCount(dials),
     causes
   ];
-  const rows = tallies.map((t) => row(t.name, t.messages, t.connects, reconnects(t), t.dialFailures, formatCauses(t.disconnects)));
+  const rows = tallies.map((t) => row(t.name, t.messages, t.connects, restarts(t), t.dialFailures, formatCauses(t.disconnects)));
   const totals = row(
     'TOTAL',
     sum((t) => t.messages),
     sum((t) => t.connects),
-    sum(reconnects),
+    sum(restarts),
     sum((t) => t.dialFailures),
-    `${formatCount(sum(disconnectTotal))} disconnects`
+    countOf(sum(disconnectTotal), 'disconnect')
   );
   const table = formatTable(
-    ['PEER', 'MESSAGES', 'CONNECTS', 'RECONNECTS', 'DIAL FAILS', 'DISCONNECTS BY CAUSE'],
+    ['PEER', 'MESSAGES', 'CONNECTS', 'RESTARTS', 'DIAL FAILS', 'DISCONNECTS BY CAUSE'],
     [...rows, totals],
     ['left', 'right', 'right', 'right', 'right', 'left']
   );

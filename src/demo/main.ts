@@ -10,10 +10,10 @@ import { createPool, type Pool } from '../pool.ts';
 import { createShardedPool } from '../shards/index.ts';
 import type { PoolOptions } from '../types.ts';
 import { parseArgs, USAGE } from './args.ts';
-import { formatStatus, formatSummary, type StatusRow } from './format.ts';
+import { countOf, formatStatus, formatSummary, type StatusRow } from './format.ts';
 import { createScreen } from './screen.ts';
 import { startDemoPeers, type DemoPeer, type DemoPeers } from './peers.ts';
-import { createTally, reconnects, recordEvent, type PeerTally } from './tally.ts';
+import { createTally, restarts, recordEvent, type PeerTally } from './tally.ts';
 
 const TICK_MS = 1000;
 const CLOSE_WATCHDOG_MS = 10_000;
@@ -55,7 +55,7 @@ function statusRows(pool: DemoPool, tallies: Tallies, previous: Map<string, numb
       state: stateOf(pool, id, tally),
       messages: tally.messages,
       rate,
-      reconnects: reconnects(tally),
+      restarts: restarts(tally),
       dialFailures: tally.dialFailures,
       lastEvent: tally.lastEvent
     };
@@ -197,12 +197,12 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command.urls.length > 0) {
     // Ids carry any user:password of the URL; the name is what gets printed.
     const peers = command.urls.map((url) => ({ name: redactUrl(normalizeUrl(url)), url }));
-    console.log(`honeybee demo: dialing ${peers.length} peer(s) (--help for options)\n`);
+    console.log(`honeybee demo: dialing ${countOf(peers.length, 'peer')} (--help for options)\n`);
     return run(peers, command.durationMs, undefined, command.inspect, command.shards);
   }
   const embedded = await startDemoPeers();
   const width = Math.max(...embedded.peers.map((peer) => peer.name.length));
-  console.log(`honeybee demo: ${embedded.peers.length} embedded peers (--help for options)`);
+  console.log(`honeybee demo: ${countOf(embedded.peers.length, 'embedded peer')} (--help for options)`);
   for (const peer of embedded.peers) console.log(`  ${peer.name.padEnd(width)}  ${peer.url}  ${peer.description}`);
   console.log('');
   return run(embedded.peers, command.durationMs, embedded, command.inspect, command.shards);

@@ -37,8 +37,8 @@ export function recordEvent(tally: PeerTally, event: PoolEvent): void {
   }
 }
 
-/** Connections after the first one. */
-export function reconnects(tally: PeerTally): number {
+/** Connections after the first one: the `restarts` of `pool.peerStats(id)`, the RESTARTS column. */
+export function restarts(tally: PeerTally): number {
   return Math.max(0, tally.connects - 1);
 }
 
