@@ -58,9 +58,11 @@ describe('generated diagrams (visualizations/)', () => {
 
   it('draw the worker states with their public names, and stop transitions from every waiting state', () => {
     const mermaid = toMermaid(machineToModel(workerMachine, 'worker'));
-    for (const line of ['[*] --> session', 'backoff --> session: after dialDelay', 'backoff --> stopped: [tooManyFlaps], worker.stop', 'failed : tag backoff', 'stopped --> [*]']) {
+    for (const line of ['[*] --> session', 'backoff --> session: after dialDelay', 'backoff --> stopped: [tooManyFlaps]<br/>worker.stop', 'state "failed<br/>tag backoff" as failed', 'stopped --> [*]']) {
       expect(mermaid).toContain(line);
     }
+    // Mermaid shows a `state : description` line instead of the state's name (GitHub too).
+    expect(mermaid).not.toMatch(/^\s*\w+ : /m);
     // `failed` is left at once by its `always` transitions: it can never receive `worker.stop`.
     expect(mermaid).not.toContain('failed --> stopped: worker.stop');
   });
@@ -70,9 +72,14 @@ describe('README.md and docs/', () => {
   const root = new URL('../', import.meta.url);
   const lifecycle = readFileSync(new URL('docs/lifecycle.md', root), 'utf8');
 
-  it.each(['worker', 'pool'])('docs/lifecycle.md embeds the generated %s diagram exactly as visualizations/%s.mmd', (name) => {
+  it.each(['worker', 'worker-public', 'pool'])('docs/lifecycle.md embeds the generated %s diagram exactly as its visualizations/ .mmd file', (name) => {
     const file = readFileSync(new URL(`${name}.mmd`, OUT), 'utf8');
     expect(embeddedBlock(lifecycle, name), `the ${name} diagram in docs/lifecycle.md ${STALE}`).toBe(mermaidFence(file));
+  });
+
+  it('README.md embeds the public view of the worker', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    expect(embeddedBlock(readme, 'worker-public'), `the worker-public diagram in README.md ${STALE}`).toBe(mermaidFence(readFileSync(new URL('worker-public.mmd', OUT), 'utf8')));
   });
 
   it.each(documentPages(root))('%s only embeds diagrams that exist, and refreshing it changes nothing', (page) => {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { toMermaid } from './mermaid.ts';
 import { machineToModel } from './model.ts';
+import { publicView } from './public-view.ts';
 import { toSvg } from './svg.ts';
 
 /** The diagram files generated for one machine. */
@@ -61,7 +62,8 @@ async function machinesOf(file: URL, seen: Set<unknown>): Promise<Array<[string,
 /**
  * Finds every machine exported from `machines/*.ts` and `machines/examples/*.ts`
  * (the examples are skipped when that folder does not exist) and renders each
- * as Mermaid and SVG. The result is sorted and contains no timestamps, so the
+ * as Mermaid and SVG, plus its public view (`<name>-public`) when its states
+ * carry the public state names as tags. The result is sorted and contains no timestamps, so the
  * same definitions always give the same bytes.
  *
  * @example
@@ -82,9 +84,11 @@ export async function collectDiagrams(machinesDir: URL = MACHINES_DIR): Promise<
       const machines = await machinesOf(file, seen);
       for (const [exportName, machine] of machines) {
         const name = diagramName(file, prefix, exportName, machines.length > 1);
-        const model = machineToModel(machine, name);
         const source = fileURLToPath(file).slice(fileURLToPath(root).length);
-        diagrams.push({ name, source, mermaid: toMermaid(model), svg: toSvg(model) });
+        const folded = publicView(machine, `${name}-public`);
+        for (const model of [machineToModel(machine, name), ...(folded === undefined ? [] : [folded])]) {
+          diagrams.push({ name: model.name, source, mermaid: toMermaid(model), svg: await toSvg(model) });
+        }
       }
     }
   }

@@ -2,16 +2,26 @@ import type { DiagramEdge, DiagramModel, DiagramNode } from './model.ts';
 
 const INDENT = '  ';
 
+// Mermaid reads `"` as the end of a label and `;` as the end of a statement; `#…;` is its entity syntax.
+const quote = (text: string): string => text.replaceAll('"', '#quot;').replaceAll(';', '#59;');
+
 function edgeLine(edge: DiagramEdge): string {
-  return `${edge.from} --> ${edge.to}: ${edge.labels.join(', ')}`;
+  return `${edge.from} --> ${edge.to}: ${edge.labels.map(quote).join('<br/>')}`;
 }
 
-/** Declares a leaf state: its label when it differs from the id, then one description line per note. */
+/**
+ * How a state is named: its key, then one `<br/>` line per note. A
+ * `state : description` line would not do: Mermaid (and so GitHub) shows
+ * the description instead of the name.
+ */
+function title(node: DiagramNode): string | undefined {
+  if (node.id === node.label && node.notes.length === 0) return undefined;
+  return `"${[node.label, ...node.notes].map(quote).join('<br/>')}"`;
+}
+
 function leafLines(node: DiagramNode): string[] {
-  // A description line declares the state too, so a bare id is only needed without notes.
-  const lines = node.id !== node.label ? [`state "${node.label}" as ${node.id}`] : node.notes.length > 0 ? [] : [node.id];
-  for (const note of node.notes) lines.push(`${node.id} : ${note}`);
-  return lines;
+  const named = title(node);
+  return [named === undefined ? node.id : `state ${named} as ${node.id}`];
 }
 
 /** The body of a compound state (or of the whole diagram): initial arrow, children, edges, final arrows. */
@@ -26,7 +36,8 @@ function bodyLines(node: DiagramNode, model: DiagramModel, scope: string | undef
 
 function stateLines(node: DiagramNode, model: DiagramModel): string[] {
   if (node.children.length === 0) return leafLines(node);
-  const head = node.id === node.label ? `state ${node.id} {` : `state "${node.label}" as ${node.id} {`;
+  const named = title(node);
+  const head = named === undefined ? `state ${node.id} {` : `state ${named} as ${node.id} {`;
   const inner: string[] = [];
   if (node.kind === 'parallel') {
     // Mermaid separates concurrent regions with a `--` line.

@@ -5,11 +5,13 @@ export interface DiagramNode {
   readonly id: string;
   /** The state's own key, as written in the machine. */
   readonly label: string;
+  /** XState's id of the state (`worker.session.dialing`); for a folded view, the class it stands for. */
+  readonly stateId: string;
   readonly kind: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
   readonly children: readonly DiagramNode[];
   /** The id of the initial child of a compound state. */
   readonly initial: string | undefined;
-  /** Extra lines shown inside an atomic state: tags that differ from its name, internal transitions. */
+  /** Second lines shown under the name: tags that differ from it, internal transitions. */
   readonly notes: readonly string[];
 }
 
@@ -87,16 +89,19 @@ function assignIds(machine: AnyStateMachine): Map<AnyStateNode, string> {
   return ids;
 }
 
-interface Transition {
+/** One transition definition of a state, reduced to what a diagram shows. */
+export interface Transition {
   source: AnyStateNode;
   trigger: string;
   guard: string | undefined;
   targets: readonly AnyStateNode[] | undefined;
   actions: string[];
+  /** Whether the transition leaves and re-enters its target even when it is already active. */
+  reenter: boolean;
 }
 
 /** Every transition a state defines, in definition order, with `[else]` for an unguarded fallback. */
-function transitionsOf(node: AnyStateNode): Transition[] {
+export function transitionsOf(node: AnyStateNode): Transition[] {
   const groups: AnyTransitionDefinition[][] = [...node.transitions.values()];
   if (node.always) groups.push(node.always);
   const result: Transition[] = [];
@@ -106,13 +111,15 @@ function transitionsOf(node: AnyStateNode): Transition[] {
       const delay = (definition as { delay?: unknown }).delay;
       const guard = guardName(definition.guard) ?? (index > 0 ? 'else' : undefined);
       const trigger = triggerText(String(definition.eventType), delay);
-      result.push({ source: node, trigger, guard, targets: definition.target, actions: actionNames(definition.actions) });
+      const reenter = (definition as { reenter?: unknown }).reenter === true;
+      result.push({ source: node, trigger, guard, targets: definition.target, actions: actionNames(definition.actions), reenter });
     });
   }
   return result;
 }
 
-function label(transition: Transition): string {
+/** How a transition reads on an edge: `socket.open [hasHandshake]`, or the guard alone for `always`. */
+export function label(transition: Transition): string {
   const guard = transition.guard === undefined ? '' : ` [${transition.guard}]`;
   return transition.trigger === 'always' && guard !== '' ? guard.trim() : `${transition.trigger}${guard}`;
 }
@@ -136,14 +143,14 @@ function notesOf(node: AnyStateNode): string[] {
 function toNode(node: AnyStateNode, ids: Map<AnyStateNode, string>): DiagramNode {
   const children = Object.values(node.states).map((child) => toNode(child as AnyStateNode, ids));
   const initial = node.type === 'compound' ? node.initial.target[0] : undefined;
-  const atomic = node.type === 'atomic' || node.type === 'final';
   return {
     id: ids.get(node) ?? node.key,
     label: node.key,
+    stateId: node.id,
     kind: node.type,
     children,
     initial: initial === undefined ? undefined : ids.get(initial),
-    notes: atomic ? notesOf(node) : []
+    notes: node.parent === undefined ? [] : notesOf(node)
   };
 }
 
@@ -170,7 +177,7 @@ function collectEdges(machine: AnyStateMachine, ids: Map<AnyStateNode, string>):
   const own = (node: AnyStateNode): void => {
     for (const transition of transitionsOf(node)) {
       for (const target of transition.targets ?? []) {
-        const sources = node === machine.root ? topLevelSources(machine.root, target) : [node];
+        const sources = node === machine.root ? topLevelSources(machine.root, target, transition.reenter) : [node];
         for (const source of sources) add(source, target, label(transition));
       }
     }
@@ -186,13 +193,13 @@ function collectEdges(machine: AnyStateMachine, ids: Map<AnyStateNode, string>):
 }
 
 // A state with an unguarded `always` is left as soon as it is entered, so it never sees an event.
-function isTransient(node: AnyStateNode): boolean {
+export function isTransient(node: AnyStateNode): boolean {
   return (node.always ?? []).some((definition) => definition.guard === undefined);
 }
 
-function topLevelSources(root: AnyStateNode, target: AnyStateNode): AnyStateNode[] {
+function topLevelSources(root: AnyStateNode, target: AnyStateNode, reenter: boolean): AnyStateNode[] {
   const children = Object.values(root.states) as AnyStateNode[];
-  return children.filter((child) => child !== target && child.type !== 'final' && !isTransient(child));
+  return children.filter((child) => (reenter || child !== target) && child.type !== 'final' && !isTransient(child));
 }
 
 /**

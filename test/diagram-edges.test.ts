@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { poolMachine } from '../machines/pool-machine.ts';
+import { workerMachine } from '../machines/worker-machine.ts';
+
+// Walks the machine definitions on their own (not through src/diagrams/model.ts) and
+// checks that every transition is drawn in the checked-in Mermaid and SVG files.
+
+const OUT = new URL('../visualizations/', import.meta.url);
+// Graphviz writes `-` in attribute values as `&#45;`.
+const read = (file: string): string => readFileSync(new URL(file, OUT), 'utf8').replaceAll('&#45;', '-');
+
+interface Drawn {
+  source: AnyStateNode;
+  target: AnyStateNode;
+  trigger: string;
+  /** The event type as XState keys it (`''` for an eventless transition). */
+  event: string;
+}
+
+const states = (node: AnyStateNode): AnyStateNode[] => Object.values(node.states) as AnyStateNode[];
+const all = (node: AnyStateNode): AnyStateNode[] => [node, ...states(node).flatMap(all)];
+
+function trigger(definition: AnyTransitionDefinition): string {
+  const type = String(definition.eventType);
+  if (type === '') return typeof definition.guard === 'string' ? `[${definition.guard}]` : '[else]';
+  if (type.startsWith('xstate.after.')) return `after ${String((definition as { delay?: unknown }).delay)}`;
+  return type;
+}
+
+/** Every transition with a target; one declared on the root applies in each top-level state that can receive events. */
+function transitions(machine: AnyStateMachine): Drawn[] {
+  const drawn: Drawn[] = [];
+  for (const node of all(machine.root)) {
+    const definitions = [...node.transitions.values(), node.always ?? []].flat();
+    for (const definition of definitions) {
+      for (const target of definition.target ?? []) {
+        const reenter = (definition as { reenter?: unknown }).reenter === true;
+        const receivers = states(machine.root).filter((state) => (reenter || state !== target) && state.type !== 'final' && !(state.always ?? []).some((always) => always.guard === undefined));
+        for (const source of node === machine.root ? receivers : [node]) drawn.push({ source, target, trigger: trigger(definition), event: String(definition.eventType) });
+      }
+    }
+  }
+  return drawn;
+}
+
+/** The Mermaid id of every state, found by following the nesting of `state … {` blocks: keyed by the state's path. */
+function mermaidIds(mermaid: string): Map<string, string> {
+  const ids = new Map<string, string>();
+  const stack: string[] = [];
+  for (const line of mermaid.split('\n').map((text) => text.trim())) {
+    if (line === '}') {
+      stack.pop();
+      continue;
+    }
+    const named = /^state (?:"([^"<]*)[^"]*" as )?([A-Za-z0-9_]+)( \{)?$/.exec(line) ?? /^()([A-Za-z0-9_]+)()$/.exec(line);
+    if (named === null) continue;
+    const [, label, id = '', opens] = named;
+    const path = [...stack, label === undefined || label === '' ? id : label].join('.');
+    ids.set(path, id);
+    if (opens !== undefined && opens !== '') stack.push(label === undefined || label === '' ? id : label);
+  }
+  return ids;
+}
+
+const pathOf = (node: AnyStateNode): string => node.path.join('.');
+
+describe.each([
+  ['worker', workerMachine],
+  ['pool', poolMachine]
+] as const)('the %s diagrams', (name, machine) => {
+  const drawn = transitions(machine);
+  const mermaid = read(`${name}.mmd`);
+  const svg = read(`${name}.svg`);
+
+  it('name every state of the machine', () => {
+    const ids = mermaidIds(mermaid);
+    for (const node of all(machine.root).slice(1)) {
+      expect(ids.has(pathOf(node)), `${pathOf(node)} is declared in ${name}.mmd`).toBe(true);
+      expect(svg, `${node.id} is drawn in ${name}.svg`).toContain(`id="state:${node.id}"`);
+    }
+  });
+
+  it('draw every transition in Mermaid, with its trigger', () => {
+    expect(drawn.length).toBeGreaterThan(0);
+    const ids = mermaidIds(mermaid);
+    for (const { source, target, trigger: text } of drawn) {
+      const from = ids.get(pathOf(source));
+      const to = ids.get(pathOf(target));
+      const line = mermaid.split('\n').find((entry) => entry.trim().startsWith(`${from} --> ${to}: `));
+      expect(line, `${pathOf(source)} → ${pathOf(target)} in ${name}.mmd`).toBeDefined();
+      expect(line, `${pathOf(source)} → ${pathOf(target)} is labelled ${text}`).toContain(text);
+    }
+  });
+
+  it('draw every transition in the SVG, with its trigger on the edge or, for a self-transition, in the state', () => {
+    for (const { source, target, trigger: text } of drawn) {
+      const id = `transition:${source.id}-&gt;${target.id}`;
+      const at = svg.indexOf(`id="${id}"`);
+      expect(at, `${source.id} → ${target.id} in ${name}.svg`).toBeGreaterThan(-1);
+      const labelled = source === target ? svg.slice(svg.indexOf(`id="state:${source.id}"`)) : svg.slice(at);
+      const group = labelled.slice(0, labelled.indexOf('</g>'));
+      expect(group, `${source.id} → ${target.id} is labelled ${text}`).toContain(text.replaceAll('>', '&gt;'));
+    }
+  });
+});
+
+describe('the public view of the worker (worker-public)', () => {
+  const mermaid = read('worker-public.mmd');
+  const svg = read('worker-public.svg');
+  const PUBLIC = ['dialing', 'connected', 'closing', 'backoff', 'stopped'];
+  const publicOf = (node: AnyStateNode): string | undefined => {
+    for (let at: AnyStateNode | undefined = node; at !== undefined; at = at.parent) {
+      const tag = at.tags.find((name: string) => PUBLIC.includes(name));
+      if (tag !== undefined) return tag;
+    }
+    return undefined;
+  };
+  const entered = (node: AnyStateNode): AnyStateNode => (node.type === 'compound' ? entered(node.initial.target[0] ?? node) : node);
+
+  it('has exactly the public states, hook states folded in and named', () => {
+    const ids = mermaidIds(mermaid);
+    expect([...ids.keys()].sort()).toEqual([...PUBLIC].sort());
+    expect(mermaid).toContain('state "dialing<br/>incl. handshaking" as dialing');
+    expect(mermaid).toContain('state "connected<br/>incl. hooked" as connected');
+    for (const state of PUBLIC) expect(svg).toContain(`id="state:${state}"`);
+  });
+
+  it('draws an edge for every transition that changes the public state', () => {
+    const pairs = new Set<string>();
+    // A state below the source that handles the same event itself (`closing` ignores a stop) overrides it.
+    const handlesBelow = (leaf: AnyStateNode, source: AnyStateNode, event: string): boolean => {
+      for (let at: AnyStateNode | undefined = leaf; at !== undefined && at !== source; at = at.parent) if (at.transitions.has(event)) return true;
+      return false;
+    };
+    for (const { source, target, event } of transitions(workerMachine)) {
+      for (const leaf of all(source).filter((node) => states(node).length === 0 && !handlesBelow(node, source, event))) {
+        const from = publicOf(leaf);
+        const to = publicOf(entered(target));
+        if (from !== undefined && to !== undefined && from !== to) pairs.add(`${from}->${to}`);
+      }
+    }
+    expect(pairs.size).toBeGreaterThan(4);
+    for (const pair of pairs) {
+      const [from, to] = pair.split('->');
+      expect(mermaid, `${pair} in worker-public.mmd`).toMatch(new RegExp(`^\\s*${from} --> ${to}: `, 'm'));
+      expect(svg, `${pair} in worker-public.svg`).toContain(`id="transition:${from}-&gt;${to}"`);
+    }
+  });
+});

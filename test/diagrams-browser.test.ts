@@ -1,0 +1,134 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AnyStateNode } from 'xstate';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { poolMachine } from '../machines/pool-machine.ts';
+import { workerMachine } from '../machines/worker-machine.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const OUT = new URL('../visualizations/', import.meta.url);
+const ARTIFACTS = new URL('../test-artifacts/diagrams/', import.meta.url);
+const haveChromium = existsSync(CHROMIUM);
+const skipNote = haveChromium ? '' : ` (skipped: ${CHROMIUM} not found; install the Debian chromium package)`;
+const svgs = readdirSync(OUT).filter((file) => file.endsWith('.svg')).sort();
+
+/** What the page measures of one drawn SVG, in CSS pixels. */
+interface Measured {
+  width: number;
+  /** Drawn elements whose box reaches outside the SVG's own box. */
+  outside: string[];
+  /** Pairs of text lines that overlap each other. */
+  overlapping: string[];
+  /** Text lines that stick out of their state's box. */
+  outOfBox: string[];
+  smallestText: number;
+}
+
+// Runs in the page: every box is compared in screen pixels, against the <svg> element's box
+// (which is its viewBox, scaled), with half a pixel of slack for anti-aliasing.
+const MEASURE = `(() => {
+  const svg = document.querySelector('svg');
+  const frame = svg.getBoundingClientRect();
+  const slack = 0.5;
+  const describe = (el) => (el.closest('g[id]')?.id ?? el.tagName) + ' ' + el.tagName + (el.textContent ? ' "' + el.textContent.trim() + '"' : '');
+  const outside = [];
+  for (const el of svg.querySelectorAll('text, path, polygon, polyline, ellipse')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    if (box.left < frame.left - slack || box.top < frame.top - slack || box.right > frame.right + slack || box.bottom > frame.bottom + slack) outside.push(describe(el));
+  }
+  // A text's own box spans the font's whole line height; lines of one label are set closer than
+  // that without touching, so overlap is judged on the glyphs: cap height above the baseline, descenders below.
+  const glyphs = (el) => {
+    const box = el.getBoundingClientRect();
+    const m = el.getScreenCTM();
+    const baseline = m.d * el.y.baseVal[0].value + m.f;
+    const size = parseFloat(getComputedStyle(el).fontSize) * m.d;
+    return { left: box.left, right: box.right, top: baseline - 0.75 * size, bottom: baseline + 0.22 * size };
+  };
+  const texts = [...svg.querySelectorAll('text')].map((el) => ({ el, box: glyphs(el) }));
+  const overlapping = [];
+  for (let i = 0; i < texts.length; i++) {
+    for (let j = i + 1; j < texts.length; j++) {
+      const a = texts[i].box, b = texts[j].box;
+      const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (w > 1 && h > 1) overlapping.push(describe(texts[i].el) + ' / ' + describe(texts[j].el));
+    }
+  }
+  const outOfBox = [];
+  for (const node of svg.querySelectorAll('g.node')) {
+    const shape = node.querySelector('path, polygon');
+    if (shape === null) continue;
+    const box = shape.getBoundingClientRect();
+    for (const text of node.querySelectorAll('text')) {
+      const t = text.getBoundingClientRect();
+      if (t.left < box.left - slack || t.right > box.right + slack || t.top < box.top - slack || t.bottom > box.bottom + slack) outOfBox.push(describe(text));
+    }
+  }
+  const smallestText = Math.min(...[...svg.querySelectorAll('text')].map((el) => parseFloat(getComputedStyle(el).fontSize) * (frame.width / svg.viewBox.baseVal.width)));
+  return { width: frame.width, outside, overlapping, outOfBox, smallestText };
+})()`;
+
+const statesOf = (node: AnyStateNode): AnyStateNode[] => (Object.values(node.states) as AnyStateNode[]).flatMap((child) => [child, ...statesOf(child)]);
+
+describe.skipIf(!haveChromium)(`the diagrams in Chromium${skipNote}`, () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('have SVGs to check', () => {
+    expect(svgs).toEqual(expect.arrayContaining(['pool.svg', 'worker-public.svg', 'worker.svg']));
+  });
+
+  it.each(svgs)('%s: nothing lies outside the viewBox, no text overlaps, every name fits its box', async (file) => {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+    await page.setContent(`<!doctype html><html><body style="margin:0;background:#fff">${readFileSync(new URL(file, OUT), 'utf8')}</body></html>`);
+    const measured = (await page.evaluate(MEASURE)) as Measured;
+    expect(measured.outside, 'elements outside the viewBox').toEqual([]);
+    expect(measured.overlapping, 'overlapping text').toEqual([]);
+    expect(measured.outOfBox, 'text outside its state').toEqual([]);
+    await page.close();
+  });
+
+  it.each(svgs)('%s reads at 800 px wide: its text stays at least 9 px tall', async (file) => {
+    const page = await browser.newPage({ viewport: { width: 800, height: 1200 } });
+    await page.setContent(`<!doctype html><html><body style="margin:0;background:#fff">${readFileSync(new URL(file, OUT), 'utf8')}</body></html>`);
+    await page.evaluate(`(() => { const svg = document.querySelector('svg'); svg.style.width = Math.min(800, svg.getBoundingClientRect().width) + 'px'; svg.style.height = 'auto'; })()`);
+    const measured = (await page.evaluate(MEASURE)) as Measured;
+    expect(measured.width).toBeLessThanOrEqual(800);
+    expect(measured.smallestText).toBeGreaterThanOrEqual(9);
+    await page.locator('svg').screenshot({ path: new URL(file.replace(/\.svg$/, '.png'), ARTIFACTS).pathname });
+    await page.close();
+  });
+
+  it.each([
+    ['worker', workerMachine],
+    ['pool', poolMachine]
+  ] as const)('%s.mmd, rendered by Mermaid as GitHub does, shows every state by its name', async (name, machine) => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.setContent('<!doctype html><html><body style="margin:0;background:#fff"><div id="chart"></div></body></html>');
+    await page.addScriptTag({ path: createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js') });
+    const source = readFileSync(new URL(`${name}.mmd`, OUT), 'utf8');
+    const labels = (await page.evaluate(`(async () => {
+      mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
+      const { svg } = await mermaid.render('chart-svg', ${JSON.stringify(source)});
+      document.getElementById('chart').innerHTML = svg;
+      return [...document.querySelectorAll('#chart g.node, #chart g.cluster, #chart g.statediagram-state')].map((g) => g.textContent.trim());
+    })()`)) as string[];
+    for (const state of statesOf(machine.root)) {
+      expect(labels.some((label) => label.startsWith(state.key)), `${state.key} is shown by name in ${name}.mmd`).toBe(true);
+    }
+    await page.locator('#chart svg').screenshot({ path: new URL(`${name}-mermaid.png`, ARTIFACTS).pathname });
+    await page.close();
+  });
+});
