@@ -287,3 +287,16 @@ export interface Worker {
 
 /** Creates one worker per peer. Must be synchronous and must not call the pool. */
 export type WorkerFactory = (ctx: { signal: AbortSignal }, id: string, logger: Logger) => Worker;
+
+// The pool is `AsyncDisposable` (`await using pool = createPool()`). These are
+// the declarations TypeScript 5.2's `esnext.disposable` lib (and @types/node)
+// has; repeating them lets the public types compile in an app whose `lib` and
+// `types` have neither (a browser app on ES2022, say). Identical declarations merge.
+declare global {
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol;
+  }
+  interface AsyncDisposable {
+    [Symbol.asyncDispose](): PromiseLike<void>;
+  }
+}

@@ -167,7 +167,8 @@ function fire(w: WorkerHarness, event: ModelEvent): void {
     case 'xstate.error.actor.connection':
       return w.hooks.connection.current.crash();
     case 'worker.stop':
-      w.actor.send({ type: 'worker.stop' });
+    case 'worker.reconnect':
+      w.actor.send({ type: event.type });
       return;
   }
   const delay = event.type.split('.')[2];
