@@ -230,7 +230,8 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'symbol') return 'a symbol';
   const name = (value as object).constructor?.name;
   if (!name || name === 'Object') return 'an object';
-  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+  // "an AbortSignal", "an Error"; "a Uint8Array" (U says "you").
+  return `${/^[aeio]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** The message of an unknown thrown value. */

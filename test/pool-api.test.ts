@@ -320,5 +320,7 @@ describe('messages', () => {
   it('says "an" before a vowel-initial class name', () => {
     expect(describeValue(new AbortController().signal)).toBe('an AbortSignal');
     expect(describeValue(new Map())).toBe('a Map');
+    expect(describeValue(new Uint8Array(1))).toBe('a Uint8Array');
+    expect(describeValue(new Error('x'))).toBe('an Error');
   });
 });
