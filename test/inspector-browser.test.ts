@@ -120,11 +120,66 @@ describe.skipIf(!haveChromium)(`the inspector page in Chromium${skipNote}`, () =
     await page.close();
   });
 
+  it.each([1024, 1920])('fits a %i px window: every column visible, no horizontal scroll, public state names only', async (width) => {
+    const page = await browser.newPage({ viewport: { width, height: 800 } });
+    await page.goto(inspector.url);
+    await expect.poll(() => page.locator('[data-peer][data-state="connected"]').count(), { timeout: 8000 }).toBe(3);
+    const layout = (await page.evaluate(`(() => {
+      const root = document.documentElement;
+      const cells = [...document.querySelectorAll('.row > div')].map((cell) => cell.getBoundingClientRect());
+      return {
+        scroll: root.scrollWidth - root.clientWidth,
+        columns: document.querySelectorAll('.row.head > div').length,
+        hidden: cells.filter((box) => box.width < 20 || box.right > window.innerWidth || box.left < 0).length,
+        states: [...document.querySelectorAll('.row[data-peer] .badge')].map((badge) => badge.textContent),
+        changes: [...document.querySelectorAll('.row[data-peer] .last')].map((cell) => cell.textContent)
+      };
+    })()`)) as { scroll: number; columns: number; hidden: number; states: string[]; changes: string[] };
+    expect(layout.scroll, 'horizontal scroll').toBeLessThanOrEqual(0);
+    expect(layout.columns).toBe(10);
+    expect(layout.hidden, 'cells cut off or squeezed').toBe(0);
+    for (const state of layout.states) expect(['dialing', 'connected', 'closing', 'backoff', 'stopped']).toContain(state);
+    for (const change of layout.changes) expect(change).not.toMatch(/xstate\.|heartbeatDelay/);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL(`inspector-${width}.png`, ARTIFACTS).pathname, fullPage: true, timeout: 10_000 });
+    await page.close();
+  });
+
   it('refuses the page with 403 when the token is wrong', async () => {
     const page = await browser.newPage();
     const response = await page.goto(inspector.url.replace(/token=[^&]+/, `token=${'z'.repeat(32)}`));
     expect(response?.status()).toBe(403);
     expect(await page.locator('[data-peer]').count()).toBe(0);
     await page.close();
+  });
+});
+
+describe.skipIf(!haveChromium)(`the inspector page after close${skipNote}`, () => {
+  it('says "pool closed" and shows every peer stopped after pool.close() then inspector.close()', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    const peers = await Promise.all([startPeer(), startPeer()]);
+    const inspector = await createInspector();
+    const pool = createPool({ id: 'closing-test', inspect: inspector.inspect, closeTimeout: 200 });
+    inspector.watch(pool);
+    try {
+      for (const peer of peers) pool.connect(`ws://127.0.0.1:${peer.port}`);
+      const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+      await page.goto(inspector.url);
+      await expect.poll(() => page.locator('[data-peer][data-state="connected"]').count(), { timeout: 8000 }).toBe(2);
+      // The order the README shows: nothing in between gives the page time to catch up.
+      await pool.close();
+      await inspector.close();
+      await page.waitForSelector('#status:has-text("inspector closed")', { timeout: 5000 });
+      expect(await page.locator('.summary [data-key="closed"]').textContent()).toBe('pool closed');
+      expect(await page.locator('.summary [data-key="state"] b').textContent()).toBe('closed');
+      expect(await page.locator('[data-peer]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-state')))).toEqual(['stopped', 'stopped']);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: new URL('inspector-closed.png', ARTIFACTS).pathname, timeout: 10_000 });
+    } finally {
+      await browser.close();
+      await pool.close();
+      await inspector.close();
+      await Promise.all(peers.map((peer) => peer.stop()));
+    }
   });
 });

@@ -157,6 +157,33 @@ describe('the event stream', () => {
     expect(a.rootId).toBe(a.sessionId);
   });
 
+  it('sends the last batch on close(): after pool.close(), the page has the pool closed and every worker stopped', async () => {
+    const peer = await server();
+    // A long throttle: nothing after the connects reaches the page unless close() sends it.
+    const insp = await createInspector({ throttleMs: 60_000 });
+    const page = await openViewer(insp.url);
+    const closedWith = new Promise<number>((resolve) => page.socket.once('close', (code) => resolve(code)));
+    const p = createPool({ id: 'closing-down', inspect: insp.inspect, closeTimeout: 200 });
+    insp.watch(p);
+    const ids = [p.connect(peer.url), p.connect(`${peer.url}/second`)];
+    await vi.waitFor(() => expect(p.stats().peers.map((entry) => entry.state)).toEqual(['connected', 'connected']));
+    await p.close();
+    await insp.close();
+    expect(await closedWith).toBe(1001);
+    const root = await page.waitFor(isActor('closing-down'));
+    const last = (sessionId: string): WireSnapshotEvent | undefined =>
+      page.messages.filter((m): m is WireSnapshotEvent => m.type === '@xstate.snapshot' && m.sessionId === sessionId).at(-1);
+    expect(last(root.sessionId)?.snapshot).toMatchObject({ status: 'done', value: 'closed' });
+    for (const id of ids) {
+      const worker = await page.waitFor(isActor(redactUrl(id)));
+      expect(last(worker.sessionId)?.snapshot.status, `${id} ends stopped`).toBe('done');
+    }
+    const stats = page.messages.filter((m): m is WireStats => m.type === '@honeybee.stats').at(-1);
+    // The pool's counters as they were after close(): every peer gone or stopped.
+    expect(stats).toBeDefined();
+    expect(stats?.peers.filter((entry) => entry.state !== 'stopped')).toEqual([]);
+  });
+
   it('closes every page connection and stops listening on close()', async () => {
     const insp = await createInspector();
     const page = await openViewer(insp.url);

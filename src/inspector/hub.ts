@@ -95,8 +95,20 @@ export class InspectionHub {
     return messages;
   }
 
-  /** Stops timers, forgets viewers and pools; later inspection events are ignored. */
+  /**
+   * Sends what is still waiting for the throttle (the last snapshots, a final
+   * summary of each watched pool), then stops timers and forgets viewers and
+   * pools; later inspection events are ignored. So a page shows the pool
+   * closed and its workers stopped when `inspector.close()` follows
+   * `pool.close()`.
+   */
   close(): void {
+    if (this.#closed) return;
+    if (this.#sinks.size > 0) {
+      for (const pool of this.#pools) this.#enqueue(this.#summarize(pool));
+      clearTimeout(this.#flushTimer);
+      this.#flush();
+    }
     this.#closed = true;
     clearTimeout(this.#flushTimer);
     clearInterval(this.#statsTimer);

@@ -31,7 +31,10 @@ export interface Inspector {
   readonly inspect: Observer<InspectionEvent>;
   /** Also shows this pool's counters (`pool.stats()`, every second). Returns a function that stops watching. */
   watch(pool: WatchablePool): () => void;
-  /** Disconnects every page and stops the server. Inspection events after this are ignored. */
+  /**
+   * Sends each page the last batch (final snapshots, a last summary of each watched pool), closes
+   * the pages' sockets with 1001 and stops the server. Inspection events after this are ignored.
+   */
   close(): Promise<void>;
 }
 
@@ -103,6 +106,20 @@ function connectViewer(hub: InspectionHub, ws: WebSocket): void {
   ws.on('close', detach);
 }
 
+// How long close() lets pages receive the last batch and answer the close frame.
+const CLOSE_GRACE_MS = 500;
+
+/** Closes every page's socket politely (1001, so the page can say the inspector closed), then terminates stragglers. */
+async function closeViewers(wss: WebSocketServer): Promise<void> {
+  const clients = [...wss.clients];
+  const closed = clients.map((client) => new Promise<void>((done) => (client.readyState === client.CLOSED ? done() : client.once('close', () => done()))));
+  for (const client of clients) client.close(1001, 'inspector closed');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closed), new Promise<void>((done) => (timer = setTimeout(done, CLOSE_GRACE_MS)))]);
+  clearTimeout(timer);
+  for (const client of clients) client.terminate();
+}
+
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((done, fail) => {
     server.once('error', fail);
@@ -150,13 +167,13 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
     inspect: hub.inspect,
     watch: (pool) => hub.watch(pool),
     close: () => {
-      closing ??= new Promise<void>((done) => {
-        hub.close();
-        for (const client of wss.clients) client.terminate();
+      closing ??= (async () => {
+        hub.close(); // sends the last batch first
+        await closeViewers(wss);
         wss.close();
         server.closeAllConnections();
-        server.close(() => done());
-      });
+        await new Promise<void>((done) => server.close(() => done()));
+      })();
       return closing;
     }
   };

@@ -8,6 +8,8 @@ export interface Viewer {
   readonly messages: WireMessage[];
   /** The raw text frames, exactly as sent. */
   readonly frames: string[];
+  /** The underlying socket (to see how the inspector closes it). */
+  readonly socket: WebSocket;
   /** Polls until some received message matches, and returns it. */
   waitFor<T extends WireMessage>(predicate: (message: WireMessage) => message is T, timeout?: number): Promise<T>;
   waitFor(predicate: (message: WireMessage) => boolean, timeout?: number): Promise<WireMessage>;
@@ -44,6 +46,7 @@ export async function openViewer(pageUrl: string): Promise<Viewer> {
   return {
     messages,
     frames,
+    socket: ws,
     waitFor: waitFor as Viewer['waitFor'],
     close: () =>
       new Promise<void>((resolve) => {
