@@ -13,8 +13,8 @@ export { poolMachine } from './pool-machine.ts';
 export type { PoolContext, PoolEmitted, PoolMachineEvent } from './pool-machine.ts';
 export { computeBackoff, jitterFactor } from './backoff.ts';
 export type { BackoffPolicy } from './backoff.ts';
-export { createWorkerLink } from './worker-link.ts';
-export type { WorkerLink, FrameTap, TestWorkerLink, TestDial } from './worker-link.ts';
+export { linkSocketLogic } from './worker-link.ts';
+export type { WorkerLink, FrameTap } from './worker-link.ts';
 export { CLOSE_CAUSES, LIFECYCLE_KINDS } from './worker-events.ts';
 export type { CloseCause, SocketEvent, HandshakeEvent, ControlEvent, WorkerEvent, SocketCommand, WorkerEmitted } from './worker-events.ts';
 // Worked examples of custom worker machines (see docs/custom-workers.md).

@@ -16,7 +16,7 @@ export const LIFECYCLE_KINDS = ['connected', 'disconnected', 'dial_failed', 'ret
 export type SocketEvent =
   /** The handshake completed; sends are possible from now on. */
   | { type: 'socket.open' }
-  /** The socket never opened (refused, HTTP error, TLS error, bad dialer…). */
+  /** The socket never opened (refused, HTTP error, TLS error, a transport that threw…). */
   | { type: 'socket.failed'; error: string }
   /** An open socket closed. `cause` is the socket's own classification. */
   | { type: 'socket.closed'; code: number; reason: string; cause: CloseCause };
@@ -41,7 +41,7 @@ export type ControlEvent =
 /** Everything the worker machine accepts. */
 export type WorkerEvent = SocketEvent | HandshakeEvent | ControlEvent;
 
-/** The commands an invoked socket actor (`wsSocketLogic`) takes: `link.ping()` and `link.close()` as events. */
+/** The commands an invoked socket actor (`linkSocketLogic`) takes: `link.ping()` and `link.close()` as events. */
 export type SocketCommand =
   | { type: 'socket.ping' }
   | { type: 'socket.close'; code: number; reason: string };

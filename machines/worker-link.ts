@@ -1,4 +1,5 @@
-import type { CloseCause, SocketEvent } from './worker-events.ts';
+import { fromCallback } from 'xstate';
+import type { SocketCommand, SocketEvent } from './worker-events.ts';
 
 /**
  * Looks at one inbound frame before the inbox does. Returns `true` to consume
@@ -27,7 +28,8 @@ export type FrameTap = (data: string | Uint8Array) => boolean;
  * with every inbound frame, and `sendFrame` writes outside the user's send
  * counters. A hook actor sets the tap when it starts and clears it in its
  * cleanup, so the data path costs one property check per frame otherwise.
- * `PeerLink` implements it for `ws`.
+ * The pool's link (`src/peer-link.ts`) implements it over a `Transport`;
+ * `createTestLink` (`honeybee-pool/testkit`) lets a test play the socket.
  */
 export interface WorkerLink {
   /**
@@ -52,97 +54,28 @@ export interface WorkerLink {
   sendFrame(data: string): boolean;
 }
 
-/** One dial of a {@link TestWorkerLink}: the test plays the socket. */
-export interface TestDial {
-  /** The socket opened: reports `socket.open`. */
-  open(): void;
-  /** The dial failed: reports `socket.failed`. */
-  fail(error?: string): void;
-  /** The open socket closed: reports `socket.closed`. */
-  close(code?: number, reason?: string, cause?: CloseCause): void;
-  /** The machine's commands to this socket, in order: `'ping'`, or the close frame it asked for. */
-  readonly commands: Array<'ping' | { code: number; reason: string }>;
-  /** True once the machine released this dial (it reports nothing after that). */
-  readonly released: boolean;
-}
-
-/** A {@link WorkerLink} for tests: records what the machine wrote and feeds it frames; each dial is a {@link TestDial}. */
-export interface TestWorkerLink extends WorkerLink {
-  /** Every dial the machine started, oldest first. */
-  readonly dials: TestDial[];
-  /** Every frame written with `sendFrame`, in order. */
-  readonly sentFrames: string[];
-  /** Whether `sendFrame` succeeds (a socket is "open"); default true. */
-  open: boolean;
-  /**
-   * Delivers one inbound frame as the socket adapter would: stamps
-   * `lastActivityAt` (when the link has a clock), then offers it to the tap.
-   * Returns `true` if the tap consumed it.
-   */
-  deliver(data: string | Uint8Array): boolean;
-}
-
 /**
- * Creates a {@link TestWorkerLink}, for machine tests: the test plays the
- * socket through `link.dials`. Given `now`, delivered frames stamp
- * `lastActivityAt` with it; without, they leave it alone.
+ * A link's socket as an actor, for a custom machine that invokes its socket
+ * instead of dialing through its link in an entry action: it runs `link.dial`
+ * when started, turns `socket.ping` / `socket.close` into `link.ping()` /
+ * `link.close()`, and releases the link when stopped. It works with any
+ * {@link WorkerLink}. As for any machine, whoever runs the actor releases the
+ * link when it fails (XState stops no child of a failed machine,
+ * statelyai/xstate#5433); the pool's workers do.
  *
  * @example
  * ```ts
- * const link = createWorkerLink(clock.now(), () => clock.now());
- * const actor = createActor(probeWorkerMachine, { clock, input: { id: 'ws://peer', link, timing, now: () => clock.now() } });
- * actor.start();
- * link.dials[0]?.open(); // connected
- * link.deliver('["PROBE"]'); // true: the probe's answer is consumed
+ * const myMachine = setup({ actors: { socket: linkSocketLogic } }).createMachine({
+ *   invoke: { src: 'socket', input: ({ context }) => ({ link: context.link }) }
+ * });
  * ```
  */
-export function createWorkerLink(lastActivityAt = 0, now?: () => number): TestWorkerLink {
-  const dials: TestDial[] = [];
-  // Only the newest dial, until it is released, reports or takes commands.
-  let current: { dial: TestDial; state: { released: boolean } } | undefined;
-  const command = (what: TestDial['commands'][number]): void => {
-    if (current !== undefined) current.dial.commands.push(what);
-  };
-  const link: TestWorkerLink = {
-    lastActivityAt,
-    paused: false,
-    tap: undefined,
-    dials,
-    sentFrames: [],
-    open: true,
-    dial(report) {
-      link.release();
-      const state = { released: false };
-      const send = (event: SocketEvent): void => {
-        if (!state.released) report(event);
-      };
-      const dial: TestDial = {
-        open: () => send({ type: 'socket.open' }),
-        fail: (error = 'connect ECONNREFUSED 127.0.0.1:9') => send({ type: 'socket.failed', error }),
-        close: (code = 1000, reason = '', cause = 'remote_close') => send({ type: 'socket.closed', code, reason, cause }),
-        commands: [],
-        get released() {
-          return state.released;
-        }
-      };
-      current = { dial, state };
-      dials.push(dial);
-    },
-    ping: () => command('ping'),
-    close: (code, reason) => command({ code, reason }),
-    release() {
-      if (current !== undefined) current.state.released = true;
-      current = undefined;
-    },
-    sendFrame(data) {
-      if (!link.open) return false;
-      link.sentFrames.push(data);
-      return true;
-    },
-    deliver(data) {
-      if (now !== undefined) link.lastActivityAt = now();
-      return link.tap?.(data) ?? false;
-    }
-  };
-  return link;
-}
+export const linkSocketLogic = fromCallback<SocketCommand, { link: WorkerLink }>(({ input, sendBack, receive }) => {
+  const { link } = input;
+  link.dial(sendBack);
+  receive((command) => {
+    if (command.type === 'socket.ping') link.ping();
+    else link.close(command.code, command.reason);
+  });
+  return () => link.release();
+});

@@ -31,7 +31,7 @@ export interface WorkerInput {
   random?: () => number;
 }
 
-/** What the worker's hook actors (`handshake`, `connection`) are started with; also the input of `wsSocketLogic`. */
+/** What the worker's hook actors (`handshake`, `connection`) are started with. */
 export interface SocketInput {
   id: string;
   link: WorkerLink;
@@ -194,7 +194,7 @@ function heartbeat() {
  *
  * It imports only xstate. The socket belongs to the `link` in its input
  * (`link.dial` on entering `session`, `link.release` on leaving it; `src/`'s
- * `PeerLink` dials with `ws`, tests pass a fake link), and time comes from
+ * the pool's link opens sockets with its transport, tests pass a test link), and time comes from
  * the actor system's clock plus the injected `now`. XState runs no exit
  * action when an actor is stopped with `actor.stop()` or fails, so whoever
  * runs this machine directly calls `link.release()` then (`MachineWorker`
@@ -204,12 +204,12 @@ function heartbeat() {
  * delays and guards, the hooks `hasHandshake` + `handshake` (an application
  * handshake between `socket.open` and `connected`), `hasConnectionHook` +
  * `connection` (an actor that lives exactly as long as each connection), `sendPing` (how a
- * keepalive ping goes out) and `openSocket` / `releaseSocket` (how a session gets its
+ * keepalive ping goes out) and `dialLink` / `releaseLink` (how a session gets its
  * socket). The examples in `machines/examples/` are built so.
  *
  * @example
  * ```ts
- * const link = createWorkerLink();
+ * const link = createTestLink(); // from honeybee-pool/testkit
  * const worker = createActor(workerMachine, { input: { id: 'ws://127.0.0.1:7000', link, timing } });
  * worker.on('connected', (e) => console.log('up at', e.at));
  * worker.start();
@@ -300,7 +300,7 @@ export const workerMachine = setup({
     emitLocalStop: emit(({ context }) => disconnected(context, 1000, 'worker stopped', 'local_stop')),
     // The link's socket reports straight to the worker. A link that throws is reported
     // as a failed dial or a lost connection, never as the worker's own failure.
-    openSocket: ({ context, self }) => {
+    dialLink: ({ context, self }) => {
       const report = (event: SocketEvent): void => self.send(event);
       try {
         context.link.dial(report);
@@ -308,7 +308,7 @@ export const workerMachine = setup({
         report({ type: 'socket.failed', error: linkFailure(error) });
       }
     },
-    releaseSocket: ({ context }) => {
+    releaseLink: ({ context }) => {
       try {
         context.link.release();
       } catch {
@@ -357,8 +357,8 @@ export const workerMachine = setup({
     // when the actor is stopped from outside or fails: whoever runs the actor
     // releases the link then, as MachineWorker does.)
     session: {
-      entry: 'openSocket',
-      exit: 'releaseSocket',
+      entry: 'dialLink',
+      exit: 'releaseLink',
       initial: 'dialing',
       states: {
         dialing: {

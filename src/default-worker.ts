@@ -1,31 +1,24 @@
-import type { Logger } from 'pino';
+import { probeWorkerMachine } from '../machines/examples/probe-worker-machine.ts';
 import { workerMachine } from '../machines/worker-machine.ts';
+import type { Transport } from './transport.ts';
 import type { WorkerFactory } from './types.ts';
-import { MachineWorker } from './worker-from-machine.ts';
-
-export { toPoolEvent, workerStateName } from './worker-from-machine.ts';
+import { workerFromMachine } from './worker-from-machine.ts';
 
 /**
- * The default worker machine. It dials through the `PeerLink` that
- * `MachineWorker` puts in its input, which opens `ws` sockets.
+ * The default worker on a transport with ping frames: `workerMachine`, run
+ * as a child of the pool actor so it appears in the pool's actor tree and
+ * inspector.
  */
-export const defaultWorkerLogic = workerMachine;
+export const defaultWorkerFactory: WorkerFactory = workerFromMachine(workerMachine);
+
+/** The default worker on a transport without ping frames (a browser's): the probe worker. */
+export const probeWorkerFactory: WorkerFactory = workerFromMachine(probeWorkerMachine);
 
 /**
- * The default {@link Worker}: runs {@link defaultWorkerLogic} as a child of
- * the pool actor, so it appears in the pool's actor tree and inspector.
- * It is `workerFromMachine(defaultWorkerLogic)`'s worker, by name.
- *
- * @example
- * ```ts
- * const pool = createPool({ workerFactory: (_ctx, id, logger) => new DefaultWorker(id, logger) });
- * ```
+ * The factory the pool uses when `workerFactory` is not set: the default
+ * machine where the transport can ping, the probe worker (application-level
+ * probes every `pingInterval`) where it cannot.
  */
-export class DefaultWorker extends MachineWorker {
-  constructor(id: string, logger: Logger) {
-    super(defaultWorkerLogic, id, logger);
-  }
+export function defaultWorkerFactoryFor(transport: Transport): WorkerFactory {
+  return transport.canPing ? defaultWorkerFactory : probeWorkerFactory;
 }
-
-/** The factory the pool uses when `workerFactory` is not set. */
-export const defaultWorkerFactory: WorkerFactory = (_ctx, id, logger) => new DefaultWorker(id, logger);

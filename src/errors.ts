@@ -22,7 +22,8 @@ export const ErrorCodes = {
   READ_LIMIT: 'HONEYBEE_ERR_READ_LIMIT',
   NOT_READY: 'HONEYBEE_ERR_NOT_READY',
   SECOND_READER: 'HONEYBEE_ERR_SECOND_READER',
-  UNSUPPORTED: 'HONEYBEE_ERR_UNSUPPORTED'
+  UNSUPPORTED: 'HONEYBEE_ERR_UNSUPPORTED',
+  UNSUPPORTED_OPTION: 'HONEYBEE_ERR_UNSUPPORTED_OPTION'
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -98,6 +99,22 @@ export class InvalidOptionError extends HoneybeeError {
   constructor(option: string, rule: string, value: unknown) {
     super(ErrorCodes.INVALID_OPTION, `Expected \`${option}\` to be ${rule}, got ${describeValue(value)}`);
     this.option = option;
+  }
+}
+
+/**
+ * An option asks for something the peer's transport cannot do (`headers` on
+ * the standard WebSocket, which cannot set handshake headers, say). Options
+ * are refused rather than silently ignored; the message says what to use instead.
+ */
+export class UnsupportedOptionError extends HoneybeeError {
+  readonly option: string;
+  /** The transport's `name`. */
+  readonly transport: string;
+  constructor(option: string, transport: string, why: string, instead: string) {
+    super(ErrorCodes.UNSUPPORTED_OPTION, `Option \`${option}\` cannot be honoured by the "${transport}" transport: ${why}. ${instead}`);
+    this.option = option;
+    this.transport = transport;
   }
 }
 

@@ -1,16 +1,11 @@
-import { pino } from 'pino';
 import { InvalidOptionError, InvalidPoolIdError } from './errors.ts';
+import type { Logger } from './logger.ts';
 import { redactHeaders } from './normalize-url.ts';
-import type {
-  ConnectionOptions,
-  Dialer,
-  InboxOverflow,
-  ReadyOptions,
-  ResolvedPoolOptions,
-  RetryOptions,
-  TlsOptions
-} from './types.ts';
+import type { TlsOptions, Transport } from './transport.ts';
+import { refuseUnsupported, transportDefaults, type TransportFit } from './transport-fit.ts';
+import type { ConnectionOptions, InboxOverflow, ReadyOptions, ResolvedPoolOptions, RetryOptions, WorkerFactory } from './types.ts';
 import { VERSION } from './version.ts';
+import { factoryTraits } from './worker-from-machine.ts';
 
 /** The shape of {@link DEFAULTS}. */
 export interface Defaults {
@@ -18,7 +13,7 @@ export interface Defaults {
   readonly id: string;
   /** Inbox capacity in messages. @default 256 */
   readonly inboxSize: number;
-  /** What a full inbox does with the next message. @default 'block' */
+  /** What a full inbox does with the next message. @default 'block' ('drop-oldest' with a transport that cannot pause reading) */
   readonly inboxOverflow: InboxOverflow;
   /** Events stream capacity. @default 1024 */
   readonly eventsSize: number;
@@ -28,7 +23,7 @@ export interface Defaults {
   readonly minUptime: number;
   /** Silence after which a connection is declared dead, ms; 0 = off. @default 60000 */
   readonly keepaliveTimeout: number;
-  /** Interval between pings, ms; 0 = off. @default 20000 */
+  /** Interval between pings (probes, with the probe worker), ms; 0 = off. @default 20000 (0 for a ping-frame worker on a transport without ping frames) */
   readonly pingInterval: number;
   /** Limit for the opening handshake, ms. @default 10000 */
   readonly handshakeTimeout: number;
@@ -38,7 +33,7 @@ export interface Defaults {
   readonly sendHighWaterMark: number;
   /** Grace period after a local close frame before the socket is terminated, ms. @default 1000 */
   readonly closeTimeout: number;
-  /** Headers of the opening handshake. @default { 'User-Agent': 'honeybee/<version>' } */
+  /** Headers of the opening handshake. @default { 'User-Agent': 'honeybee/<version>' } ({} with a transport that cannot set headers) */
   readonly headers: Readonly<Record<string, string>>;
   /** WebSocket subprotocols offered. @default [] */
   readonly protocols: readonly string[];
@@ -48,8 +43,11 @@ export interface Defaults {
 
 /**
  * Every default option value, in one deeply frozen constant. Options without
- * an entry default to: `logger` silent pino, `tls` Node's defaults,
- * `workerFactory` the built-in worker, `dialer` the `ws` client, `inspect` none.
+ * an entry default to: `logger` silent pino (Node) or `consoleLogger('warn')`
+ * (web), `tls` Node's defaults, `workerFactory` the built-in worker (the
+ * probe worker with a transport without ping frames), `transport` `wsTransport`
+ * (Node) or `webSocketTransport()` (web), `inspect` none. A transport that
+ * cannot do something changes the default that needs it (see each entry).
  */
 export const DEFAULTS: Defaults = deepFreeze({
   id: 'honeybee',
@@ -80,7 +78,7 @@ const LOGGER_METHODS = ['info', 'warn', 'error', 'debug', 'child'] as const;
 
 const CONNECT_KEYS = [
   'reconnectDelay', 'minUptime', 'keepaliveTimeout', 'pingInterval', 'handshakeTimeout',
-  'readLimit', 'sendHighWaterMark', 'closeTimeout', 'headers', 'protocols', 'tls', 'retry', 'dialer'
+  'readLimit', 'sendHighWaterMark', 'closeTimeout', 'headers', 'protocols', 'tls', 'retry', 'transport'
 ] as const;
 const POOL_KEYS = ['id', 'logger', 'inboxSize', 'inboxOverflow', 'eventsSize', 'workerFactory', 'inspect', 'signal', ...CONNECT_KEYS];
 const READY_KEYS = ['signal', 'timeout'] as const;
@@ -89,47 +87,85 @@ const TLS_KEYS = ['ca', 'cert', 'key', 'rejectUnauthorized'] as const;
 
 type Input = Record<string, unknown>;
 
+/** What an entry point (Node or web) supplies for the options a user leaves out. */
+export interface Runtime {
+  /** The transport when the options name none. */
+  transport(): Transport;
+  /** The logger when the options name none. */
+  logger(): Logger;
+}
+
 /**
- * Validates the options given to `createPool` and fills in {@link DEFAULTS}.
+ * Validates the options given to `createPool` and fills in {@link DEFAULTS},
+ * adjusted to what the transport can do.
  *
  * @param input - what the user passed (`undefined` for all defaults).
- * @param defaultDialer - the dialer used when the options name none.
+ * @param runtime - the entry's default transport and logger.
  * @throws InvalidPoolIdError when `id` is not a non-empty string.
  * @throws InvalidOptionError naming the first option that breaks its rule.
+ * @throws UnsupportedOptionError naming an option the transport cannot honour.
  */
-export function resolvePoolOptions(input: unknown, defaultDialer: Dialer): ResolvedPoolOptions {
+export function resolvePoolOptions(input: unknown, runtime: Runtime): ResolvedPoolOptions {
   const options = plainOptions(input, 'options');
   rejectUnknownKeys(options, POOL_KEYS, '', 'a known option');
+  const workerFactory = options.workerFactory === undefined ? undefined : fn<WorkerFactory>('workerFactory', options.workerFactory);
+  const transport = factoryTraits(workerFactory)?.transport ?? optional(options, 'transport', undefined, transportOption) ?? runtime.transport();
+  const fit: TransportFit = { transport, workerFactory };
+  const connection = applyConnectOptions(defaultConnection(fit), options);
+  const overflow = optional(options, 'inboxOverflow', transport.canPause ? DEFAULTS.inboxOverflow : 'drop-oldest', inboxOverflow);
+  refuseUnsupported(connection, fit, options, overflow);
   return {
     id: poolId(options.id),
-    logger: options.logger === undefined ? pino({ level: 'silent' }) : pinoLike(options.logger),
+    logger: options.logger === undefined ? runtime.logger() : loggerLike(options.logger),
     inboxSize: optional(options, 'inboxSize', DEFAULTS.inboxSize, positiveInteger),
-    inboxOverflow: optional(options, 'inboxOverflow', DEFAULTS.inboxOverflow, inboxOverflow),
+    inboxOverflow: overflow,
     eventsSize: optional(options, 'eventsSize', DEFAULTS.eventsSize, positiveInteger),
-    workerFactory: options.workerFactory === undefined ? undefined : fn('workerFactory', options.workerFactory),
+    workerFactory,
     inspect: inspector(options.inspect),
     signal: optional(options, 'signal', undefined, abortSignal),
-    connection: applyConnectOptions(defaultConnection(defaultDialer), options)
+    connection,
+    connectInput: pickConnectKeys(options)
   };
 }
 
 /**
  * Validates the per-peer options given to `connect(url, options)` and returns
  * `base` with them applied. `headers` and `retry` merge over the base values;
- * every other option replaces its base value.
+ * every other option replaces its base value. Given the `pool`, a per-peer
+ * `transport` gets its own defaults under the pool's explicit options, and
+ * every option is checked against the peer's transport.
  *
  * @throws InvalidOptionError naming the first option that breaks its rule,
  * including options that can only be set for the whole pool.
+ * @throws UnsupportedOptionError naming an option the peer's transport cannot honour.
  */
-export function resolveConnectOptions(base: ConnectionOptions, input: unknown): ConnectionOptions {
+export function resolveConnectOptions(base: ConnectionOptions, input: unknown, pool?: ResolvedPoolOptions): ConnectionOptions {
   const options = plainOptions(input, 'options');
   rejectUnknownKeys(options, CONNECT_KEYS, '', 'a per-peer option');
-  return applyConnectOptions(base, options);
+  if (pool === undefined) return applyConnectOptions(base, options);
+  const transport = factoryTraits(pool.workerFactory)?.transport ?? optional(options, 'transport', base.transport, transportOption);
+  const fit: TransportFit = { transport, workerFactory: pool.workerFactory };
+  if (transport === base.transport) {
+    const connection = applyConnectOptions(base, options);
+    refuseUnsupported(connection, fit, options, undefined);
+    return connection;
+  }
+  // Another transport: its own defaults, then the pool's options, then this peer's.
+  const connection = applyConnectOptions(applyConnectOptions(defaultConnection(fit), pool.connectInput), options);
+  refuseUnsupported(connection, fit, { ...pool.connectInput, ...options }, pool.inboxOverflow);
+  return connection;
 }
 
-function defaultConnection(dialer: Dialer): ConnectionOptions {
-  const { id: _id, inboxSize: _i, inboxOverflow: _o, eventsSize: _e, headers, protocols, retry, ...timings } = DEFAULTS;
-  return { ...timings, headers: { ...headers }, protocols: [...protocols], tls: undefined, retry: { ...retry }, dialer };
+function defaultConnection(fit: TransportFit): ConnectionOptions {
+  const { id: _id, inboxSize: _i, inboxOverflow: _o, eventsSize: _e, headers: _h, protocols, retry, ...timings } = DEFAULTS;
+  const { headers, pingInterval } = transportDefaults(fit, DEFAULTS);
+  return { ...timings, pingInterval, headers: { ...headers }, protocols: [...protocols], tls: undefined, retry: { ...retry }, transport: fit.transport };
+}
+
+function pickConnectKeys(options: Input): Input {
+  const picked: Input = {};
+  for (const key of CONNECT_KEYS) if (options[key] !== undefined && key !== 'transport') picked[key] = options[key];
+  return picked;
 }
 
 function applyConnectOptions(base: ConnectionOptions, options: Input): ConnectionOptions {
@@ -148,7 +184,7 @@ function applyConnectOptions(base: ConnectionOptions, options: Input): Connectio
     protocols: options.protocols === undefined ? [...base.protocols] : protocolList(options.protocols),
     tls: options.tls === undefined ? base.tls : tlsOptions(options.tls),
     retry: options.retry === undefined ? { ...base.retry } : retryPolicy(base.retry, options.retry),
-    dialer: options.dialer === undefined ? base.dialer : fn('dialer', options.dialer)
+    transport: optional(options, 'transport', base.transport, transportOption)
   };
 }
 
@@ -166,6 +202,9 @@ function plainOptions(input: unknown, name: string): Input {
 
 function rejectUnknownKeys(input: Input, known: readonly string[], prefix: string, rule: string): void {
   for (const key of Object.keys(input)) {
+    if (key === 'dialer' && prefix === '') {
+      throw new InvalidOptionError('dialer', 'gone since 0.2: pass a `transport` instead (wsTransport, webSocketTransport() or your own Transport)', input[key]);
+    }
     if (!known.includes(key)) {
       throw new InvalidOptionError(`${prefix}${key}`, `${rule} (one of: ${known.join(', ')})`, input[key]);
     }
@@ -214,7 +253,23 @@ function fn<T>(name: string, value: unknown): T {
   throw new InvalidOptionError(name, 'a function', value);
 }
 
-function pinoLike(value: unknown): ResolvedPoolOptions['logger'] {
+const TRANSPORT_FLAGS = ['canPing', 'canPause', 'canSetHeaders', 'canSetTls'] as const;
+
+function transportOption(name: string, value: unknown): Transport {
+  const candidate = value as Record<string, unknown> | null;
+  if (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.name === 'string' &&
+    typeof candidate.open === 'function' &&
+    TRANSPORT_FLAGS.every((flag) => typeof candidate[flag] === 'boolean')
+  ) {
+    return value as Transport;
+  }
+  throw new InvalidOptionError(name, `a Transport (wsTransport, webSocketTransport(), or an object with name, open and ${TRANSPORT_FLAGS.join(', ')})`, value);
+}
+
+function loggerLike(value: unknown): ResolvedPoolOptions['logger'] {
   const obj = value as Record<string, unknown> | null;
   if (typeof obj === 'object' && obj !== null && LOGGER_METHODS.every((m) => typeof obj[m] === 'function')) {
     return value as ResolvedPoolOptions['logger'];
@@ -299,8 +354,8 @@ function tlsOptions(value: unknown): TlsOptions {
   return tls;
 }
 
-function pem(name: string, value: unknown): string | Buffer {
-  if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
+function pem(name: string, value: unknown): string | Uint8Array {
+  if (typeof value === 'string' || value instanceof Uint8Array) return value;
   throw new InvalidOptionError(name, 'a string or a Buffer', value);
 }
 

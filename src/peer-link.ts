@@ -1,27 +1,27 @@
-import type { Logger } from 'pino';
-import type { WebSocket } from 'ws';
-import type { SocketEvent } from '../machines/worker-events.ts';
+import type { CloseCause, SocketEvent } from '../machines/worker-events.ts';
 import type { FrameTap, WorkerLink } from '../machines/worker-link.ts';
-import { BackpressureError, WriteFailedError } from './errors.ts';
+import { BackpressureError, WriteFailedError, errorText } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { redactUrl } from './normalize-url.ts';
 import { tickNow } from './tick-now.ts';
-import type { ConnectionOptions, DialOptions, InboxWriter } from './types.ts';
-import { dialWs, type WsDial } from './ws-socket.ts';
+import type { Transport, TransportListener, TransportOpenOptions, TransportSocket } from './transport.ts';
+import type { ConnectionOptions, InboxWriter } from './types.ts';
 
-const OPEN = 1;
+function ignore(_event: SocketEvent): void {}
 
 /**
- * Everything one default worker shares between its machine, its socket
- * adapter and the pool façade: the live socket (if any), the data-path
- * counters, and the keepalive bookkeeping the machine reads.
+ * The link every hosted worker machine dials through: it opens sockets with
+ * the peer's {@link Transport}, listens to them, and keeps what the worker,
+ * its machine and the pool façade share: the data-path counters and the
+ * keepalive bookkeeping the machine reads.
  *
- * Only plain field writes happen here per message; lifecycle goes through
- * the machine.
+ * It is the transport's listener itself, so the data path is one method call
+ * per message with plain field writes: no actor event, no allocation. It
+ * imports no transport; the transport comes in with the options.
  */
-export class PeerLink implements WorkerLink {
+export class PeerLink implements WorkerLink, TransportListener {
   lastActivityAt = 0;
   paused = false;
-  /** The open socket, or null when sends are not possible. */
-  socket: WebSocket | null = null;
   received = 0;
   sent = 0;
   bytesIn = 0;
@@ -30,6 +30,16 @@ export class PeerLink implements WorkerLink {
   lastError: string | undefined = undefined;
   /** Set by a worker machine that consumes some inbound frames itself (see `WorkerLink`). */
   tap: FrameTap | undefined = undefined;
+  readonly transport: Transport;
+  /** The current socket (none between sessions). */
+  #socket: TransportSocket | undefined = undefined;
+  /** True from open until the close starts: while sends may go out. */
+  #open = false;
+  #report: (event: SocketEvent) => void = ignore;
+  readonly #openOptions: TransportOpenOptions;
+  #pingRefused = false;
+  // One function for every drain this link waits on, not one per pause.
+  readonly #resume = (): void => this.#resumeReading();
 
   constructor(
     readonly id: string,
@@ -40,52 +50,60 @@ export class PeerLink implements WorkerLink {
     readonly logger: Logger,
     /** Stamps received frames and activity; the default reads the clock once per tick, not per frame. */
     readonly now: () => number = tickNow
-  ) {}
+  ) {
+    this.transport = options.transport;
+    const { headers, protocols, handshakeTimeout, readLimit, closeTimeout, tls } = options;
+    this.#openOptions = { headers, protocols, handshakeTimeout, readLimit, closeTimeout, tls };
+  }
 
-  /** The current dial (none between sessions). */
-  #dial: WsDial | undefined = undefined;
-
-  /** Dials with `options.dialer`; a dial still running is released first. */
+  /** Opens a socket with the transport; a socket still open is released first. */
   dial(report: (event: SocketEvent) => void): void {
-    this.#dial?.release();
-    this.#dial = dialWs(this, report);
+    this.release();
+    this.#report = report;
+    try {
+      this.#socket = this.transport.open(this.id, this.#openOptions, this);
+    } catch (error) {
+      this.#report = ignore;
+      report({ type: 'socket.failed', error: redactUrl(errorText(error)) });
+    }
   }
 
   ping(): void {
-    this.#dial?.ping();
+    if (this.transport.canPing) {
+      this.#socket?.ping();
+    } else if (!this.#pingRefused) {
+      // The pool refuses pingInterval with the default worker here; a custom machine may still ask.
+      this.#pingRefused = true;
+      this.logger.warn({ transport: this.transport.name }, 'ping frames are not possible on this transport: use the probe worker for liveness');
+    }
   }
 
   close(code: number, reason: string): void {
-    this.#dial?.close(code, reason);
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    this.#open = false;
+    socket.close(code, reason);
+    // A socket paused for backpressure could never read the peer's close reply.
+    this.#resumeReading();
   }
 
   release(): void {
-    const dial = this.#dial;
-    this.#dial = undefined;
-    dial?.release();
-  }
-
-  /** What the dialer is asked to open. */
-  dialOptions(): DialOptions {
-    const { headers, protocols, handshakeTimeout, readLimit, tls } = this.options;
-    return { headers, protocols, handshakeTimeout, maxPayload: readLimit, tls };
-  }
-
-  /** Makes `socket` the live connection: sends work from now on. */
-  attach(socket: WebSocket): void {
-    this.socket = socket;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#open = false;
+    this.#report = ignore;
     this.paused = false;
-    this.lastActivityAt = this.now();
-  }
-
-  /** Sends stop working from now on. */
-  detach(): void {
-    this.socket = null;
+    socket?.release();
   }
 
   /** True if a send would reach an open socket. */
   get writable(): boolean {
-    return this.socket !== null && this.socket.readyState === OPEN;
+    return this.#open && (this.#socket as TransportSocket).isOpen;
+  }
+
+  /** Bytes the open socket has queued and not yet sent. */
+  get bufferedAmount(): number {
+    return this.#socket?.bufferedAmount ?? 0;
   }
 
   /**
@@ -93,10 +111,9 @@ export class PeerLink implements WorkerLink {
    * It is not a user message: no counters move and no error is thrown.
    */
   sendFrame(data: string): boolean {
-    const socket = this.socket;
-    if (socket === null || socket.readyState !== OPEN) return false;
+    if (!this.writable) return false;
     try {
-      socket.send(data);
+      (this.#socket as TransportSocket).send(data);
       return true;
     } catch {
       return false;
@@ -108,18 +125,76 @@ export class PeerLink implements WorkerLink {
    * this enforces the high-water mark and counts the bytes.
    */
   write(data: string | Uint8Array | ArrayBuffer): void {
-    const socket = this.socket as WebSocket;
+    const socket = this.#socket as TransportSocket;
     const buffered = socket.bufferedAmount;
     if (buffered > this.options.sendHighWaterMark) {
       throw new BackpressureError(this.label, buffered, this.options.sendHighWaterMark);
     }
+    let bytes: number;
     try {
-      socket.send(data);
+      bytes = socket.send(data);
     } catch (error) {
       throw new WriteFailedError(this.label, error);
     }
     this.sent += 1;
-    this.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    this.bytesOut += bytes;
     this.lastActivityAt = this.now();
+  }
+
+  // TransportListener: what the socket reports.
+
+  onOpen(): void {
+    this.#open = true;
+    this.paused = false;
+    this.lastActivityAt = this.now();
+    this.#report({ type: 'socket.open' });
+  }
+
+  onMessage(data: string | Uint8Array, byteLength: number): void {
+    const at = this.now();
+    this.bytesIn += byteLength;
+    this.lastActivityAt = at;
+    // A custom machine may consume its own protocol frames (an auth handshake, probe answers).
+    if (this.tap !== undefined && this.tap(data)) return;
+    this.received += 1;
+    this.lastMessageAt = at;
+    if (!this.inbox.write(this.id, data, at) && !this.paused && this.transport.canPause) {
+      // Backpressure: stop reading the socket until the consumer catches up.
+      this.paused = true;
+      this.#socket?.pause();
+      this.inbox.onDrain(this.#resume);
+    }
+  }
+
+  onPong(): void {
+    this.lastActivityAt = this.now();
+  }
+
+  onError(message: string): void {
+    this.lastError = redactUrl(message);
+  }
+
+  onFail(error: string): void {
+    const report = this.#report;
+    this.#socket = undefined;
+    this.#report = ignore;
+    report({ type: 'socket.failed', error: redactUrl(error) });
+  }
+
+  onClose(code: number, reason: string, cause: CloseCause): void {
+    const report = this.#report;
+    this.#socket = undefined;
+    this.#open = false;
+    this.#report = ignore;
+    this.paused = false;
+    report({ type: 'socket.closed', code, reason, cause });
+  }
+
+  #resumeReading(): void {
+    const socket = this.#socket;
+    if (!this.paused || socket === undefined) return;
+    this.paused = false;
+    this.lastActivityAt = this.now();
+    socket.resume();
   }
 }

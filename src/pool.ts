@@ -1,8 +1,6 @@
-import type { Logger } from 'pino';
 import { createActor, waitFor, type Actor } from 'xstate';
-import type { WorkerEmitted } from '../machines/worker-events.ts';
 import { poolMachine } from '../machines/pool-machine.ts';
-import { defaultWorkerFactory } from './default-worker.ts';
+import { defaultWorkerFactoryFor } from './default-worker.ts';
 import {
   FactoryError,
   InvalidOptionError,
@@ -16,8 +14,10 @@ import {
 import { EventStream } from './event-stream.ts';
 import { Inbox } from './inbox.ts';
 import { indexScheduler } from './indexed-scheduler.ts';
+import type { Logger } from './logger.ts';
 import { normalizeUrl, redactUrl } from './normalize-url.ts';
-import { resolveConnectOptions, resolvePoolOptions, resolveReadyOptions } from './options.ts';
+import { resolveConnectOptions, resolvePoolOptions, resolveReadyOptions, type Runtime } from './options.ts';
+import { toWorkerEmitted } from './pool-event.ts';
 import { ReadyWaiters } from './ready-waiters.ts';
 import type {
   BroadcastResult,
@@ -35,7 +35,6 @@ import type {
   Worker,
   WorkerStats
 } from './types.ts';
-import { wsDialer } from './ws-dialer.ts';
 import { initialWorkerStats } from './worker-stats.ts';
 
 /** A registered peer (or a removed one that is still finishing). */
@@ -132,6 +131,7 @@ class HoneybeePool implements Pool {
   #inFactory = false;
   #reentered = false;
   #unwatchSignal: (() => void) | undefined;
+  #warnedSocketLimit = false;
 
   constructor(options: ResolvedPoolOptions) {
     this.#options = options;
@@ -169,19 +169,21 @@ class HoneybeePool implements Pool {
     const id = normalizeUrl(url);
     this.#assertOpen('connect');
     if (this.#registry.has(id)) throw new PeerExistsError(redactUrl(id));
-    const connection = options === undefined ? this.#options.connection : resolveConnectOptions(this.#options.connection, options);
+    const connection =
+      options === undefined ? this.#options.connection : resolveConnectOptions(this.#options.connection, options, this.#options);
     const label = redactUrl(id);
     const logger = this.#logger.child({ peer: label });
-    const worker = this.#createWorker(id, label, logger);
+    const worker = this.#createWorker(id, label, logger, connection);
     let markFinished!: () => void;
     const finished = new Promise<void>((resolve) => (markFinished = resolve));
     const entry: PeerEntry = { id, label, worker, drops: 0, finished, waiters: undefined };
     this.#registry.set(id, entry);
     this.#live.add(entry);
     this.actor.send({ type: 'pool.register', id: label });
+    this.#checkSocketLimit(connection);
     const plugin = this.#plugin(entry, connection, logger);
     const run = (): void => void this.#runWorker(entry, plugin).then(markFinished);
-    // Started after connect() returns, so even a dialer that fails at once
+    // Started after connect() returns, so even a transport that fails at once
     // reports its dial_failed to a caller that already holds the id. A previous
     // worker of this id still closing finishes first: one live socket per id,
     // and its actor's system id is free again.
@@ -329,8 +331,19 @@ class HoneybeePool implements Pool {
     if (this.#inFactory) this.#reentered = true;
   }
 
-  #createWorker(id: string, label: string, logger: Logger): Worker {
-    const factory = this.#options.workerFactory ?? defaultWorkerFactory;
+  // A browser page cannot hold more sockets than this; the rest would fail to dial, one by one.
+  #checkSocketLimit(connection: ConnectionOptions): void {
+    const limit = connection.transport.socketLimit;
+    if (limit === undefined || this.#live.size <= limit || this.#warnedSocketLimit) return;
+    this.#warnedSocketLimit = true;
+    this.#logger.warn(
+      { peers: this.#live.size, socketLimit: limit, transport: connection.transport.name },
+      `more peers than the ${limit} WebSockets this runtime allows per page: the rest will fail to dial; split them across pages or workers, or move the pool to a server`
+    );
+  }
+
+  #createWorker(id: string, label: string, logger: Logger, connection: ConnectionOptions): Worker {
+    const factory = this.#options.workerFactory ?? defaultWorkerFactoryFor(connection.transport);
     let worker: unknown;
     this.#inFactory = true;
     this.#reentered = false;
@@ -354,7 +367,7 @@ class HoneybeePool implements Pool {
       poolId: this.id,
       inbox: this.#inbox,
       events: { write: (event) => this.#writeEvent(entry, event) },
-      dialer: options.dialer,
+      transport: options.transport,
       options,
       logger,
       host: this.actor
@@ -386,10 +399,7 @@ class HoneybeePool implements Pool {
       entry.waiters?.resolveAll();
     }
     this.#events.write(event);
-    if (this.actor.getSnapshot().status === 'active') {
-      const { kind, ...rest } = event;
-      this.actor.send({ type: 'peer.event', event: { type: kind, ...rest } as WorkerEmitted });
-    }
+    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'peer.event', event: toWorkerEmitted(event) });
   }
 
   #stopWorker(entry: PeerEntry): void {
@@ -436,16 +446,11 @@ class HoneybeePool implements Pool {
 }
 
 /**
- * Creates a pool. Options are validated up front.
+ * Creates a pool on a runtime's defaults: what the Node and web entries'
+ * `createPool` run. Options are validated up front.
  *
- * @throws InvalidOptionError / InvalidPoolIdError on a bad option.
- * @example
- * ```ts
- * const pool = createPool({ id: 'relays' });
- * const id = pool.connect('wss://relay.example.com/');
- * for await (const { data } of pool.inbox) console.log(id, data);
- * ```
+ * @throws InvalidOptionError / InvalidPoolIdError / UnsupportedOptionError on a bad option.
  */
-export function createPool(options?: PoolOptions): Pool {
-  return new HoneybeePool(resolvePoolOptions(options, wsDialer));
+export function createPoolWith(runtime: Runtime, options?: PoolOptions): Pool {
+  return new HoneybeePool(resolvePoolOptions(options, runtime));
 }

@@ -1,7 +1,11 @@
 import type { CloseCause } from '../machines/worker-events.ts';
-import type { Logger } from 'pino';
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
-import type { ClientOptions, WebSocket } from 'ws';
+import type { Logger } from './logger.ts';
+import type { PoolEvent } from './pool-event.ts';
+import type { TlsOptions, Transport } from './transport.ts';
+
+export type { PoolEvent, PoolEventKind } from './pool-event.ts';
+export type { TlsOptions } from './transport.ts';
 
 /** A message received from a peer, tagged with the peer's id. */
 export interface InboxMessage {
@@ -62,49 +66,8 @@ export interface PoolEvents extends AsyncIterable<PoolEvent> {
   drain(max?: number): PoolEvent[];
 }
 
-/** Lifecycle events, one stream for the whole pool. `at` is epoch milliseconds. */
-export type PoolEvent =
-  | { readonly kind: 'connected'; readonly id: string; readonly at: number }
-  | {
-      readonly kind: 'disconnected';
-      readonly id: string;
-      readonly at: number;
-      readonly code: number;
-      readonly reason: string;
-      readonly cause: DisconnectCause;
-    }
-  | { readonly kind: 'dial_failed'; readonly id: string; readonly at: number; readonly attempt: number; readonly error: string }
-  | { readonly kind: 'retired'; readonly id: string; readonly at: number; readonly attempts: number };
-
-export type PoolEventKind = PoolEvent['kind'];
-
 /** What to do when the inbox is full. */
 export type InboxOverflow = 'block' | 'drop-oldest' | 'drop-newest';
-
-/** Options handed to the TLS handshake of `wss://` peers. */
-export interface TlsOptions {
-  ca?: string | Buffer | Array<string | Buffer>;
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  rejectUnauthorized?: boolean;
-}
-
-/** What a dialer is asked to open. */
-export interface DialOptions {
-  headers: Record<string, string>;
-  protocols: string[];
-  handshakeTimeout: number;
-  /** 0 = unlimited. */
-  maxPayload: number;
-  tls: TlsOptions | undefined;
-}
-
-/**
- * Opens a WebSocket. The default uses `ws`; a custom dialer must return an
- * object with the `ws` client's events and methods (`open`, `message`, `pong`,
- * `error`, `close`; `send`, `ping`, `close`, `terminate`, `pause`, `resume`).
- */
-export type Dialer = (url: string, options: DialOptions) => WebSocket;
 
 /** Retry policy for failed dials. */
 export interface RetryOptions {
@@ -135,7 +98,8 @@ export interface ConnectionOptions {
   protocols: string[];
   tls: TlsOptions | undefined;
   retry: RetryOptions;
-  dialer: Dialer;
+  /** How sockets are opened. */
+  transport: Transport;
 }
 
 /** What `connect(url, options)` accepts. */
@@ -152,7 +116,8 @@ export interface ConnectOptions {
   protocols?: string | string[];
   tls?: TlsOptions;
   retry?: Partial<RetryOptions>;
-  dialer?: Dialer;
+  /** How sockets are opened: `wsTransport` (the Node default) or `webSocketTransport()` (the web default). */
+  transport?: Transport;
 }
 
 /** What `createPool(options)` accepts. */
@@ -195,6 +160,8 @@ export interface ResolvedPoolOptions {
   inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   signal: AbortSignal | undefined;
   connection: ConnectionOptions;
+  /** The connection options the user gave the pool, validated: re-applied when a peer brings its own transport. */
+  connectInput: Readonly<Record<string, unknown>>;
 }
 
 /** Writes received messages into the pool's inbox. */
@@ -219,7 +186,8 @@ export interface PoolPlugin {
   readonly poolId: string;
   readonly inbox: InboxWriter;
   readonly events: EventWriter;
-  readonly dialer: Dialer;
+  /** How this peer's sockets are opened (also `options.transport`). */
+  readonly transport: Transport;
   readonly options: ConnectionOptions;
   readonly logger: Logger;
   /**

@@ -1,26 +1,29 @@
-import type { Logger } from 'pino';
 import { createActor, type Actor, type AnyStateMachine, type InputFrom } from 'xstate';
 import { LIFECYCLE_KINDS, type WorkerEmitted } from '../machines/worker-events.ts';
-import type { WorkerTag } from '../machines/worker-machine.ts';
+import type { WorkerLink } from '../machines/worker-link.ts';
+import { workerMachine, type WorkerTag } from '../machines/worker-machine.ts';
 import { ConnectionUnavailableError, DialFailedError, ReadLimitError } from './errors.ts';
+import type { Logger } from './logger.ts';
 import { redactUrl } from './normalize-url.ts';
 import { PeerLink } from './peer-link.ts';
-import type { ConnectionOptions, PoolEvent, PoolPlugin, Worker, WorkerFactory, WorkerStats } from './types.ts';
+import { toPoolEvent, type PoolEvent } from './pool-event.ts';
+import type { Transport } from './transport.ts';
+import type { ConnectionOptions, PoolPlugin, Worker, WorkerFactory, WorkerStats } from './types.ts';
 
 /**
  * What {@link workerFromMachine} starts every worker machine with.
  *
- * `link` is the peer's `PeerLink`: the machine dials through it (`link.dial`
- * on entering its session, `link.release` on leaving it; or it invokes
- * `wsSocketLogic` with `{ id, link }`), which is how received frames reach
- * the inbox and the counters, and how `send()` finds the open socket.
+ * `link` is the peer's link over its transport: the machine dials through it
+ * (`link.dial` on entering its session, `link.release` on leaving it; or it
+ * invokes `linkSocketLogic` with `{ link }`), which is how received frames
+ * reach the inbox and the counters, and how `send()` finds the open socket.
  * `timing` is the peer's resolved options; it carries every `WorkerTiming`
  * field the default machine reads.
  */
 export interface HostedWorkerInput {
   /** The normalized peer id; copy it into every emitted event. */
   id: string;
-  link: PeerLink;
+  link: WorkerLink;
   timing: ConnectionOptions;
 }
 
@@ -43,19 +46,24 @@ export interface WorkerFromMachineOptions<TExtra> {
    * factory, so it must be synchronous too.
    */
   input?: TExtra | ((id: string) => TExtra);
+  /**
+   * The transport these workers open their sockets with, instead of the
+   * pool's `transport` option (the pool checks its options against this one).
+   */
+  transport?: Transport;
 }
 
 // Machines with required extra input fields must be given `options.input`.
 type OptionsArgs<TLogic extends AnyStateMachine> =
   Record<never, never> extends ExtraWorkerInput<TLogic>
     ? [options?: WorkerFromMachineOptions<ExtraWorkerInput<TLogic>>]
-    : [options: Required<WorkerFromMachineOptions<ExtraWorkerInput<TLogic>>>];
+    : [options: WorkerFromMachineOptions<ExtraWorkerInput<TLogic>> & { input: WorkerFromMachineOptions<ExtraWorkerInput<TLogic>>['input'] & {} }];
 
 // A compile-time check that the machine accepts what workerFromMachine gives it.
 type AcceptsHostedInput<TLogic extends AnyStateMachine> =
   HostedWorkerInput & ExtraWorkerInput<TLogic> extends InputFrom<TLogic>
     ? unknown
-    : { 'the machine input must accept { id, link: PeerLink, timing: ConnectionOptions }': never };
+    : { 'the machine input must accept { id, link: WorkerLink, timing: ConnectionOptions }': never };
 
 const TAGS: readonly WorkerTag[] = ['connected', 'dialing', 'closing', 'backoff', 'stopped'];
 const KINDS: ReadonlySet<string> = new Set(LIFECYCLE_KINDS);
@@ -66,10 +74,19 @@ export function workerStateName(snapshot: { hasTag(tag: WorkerTag): boolean; sta
   return TAGS.find((tag) => snapshot.hasTag(tag)) ?? 'dialing';
 }
 
-/** Converts what a worker machine emits into the pool's event shape. */
-export function toPoolEvent(event: WorkerEmitted): PoolEvent {
-  const { type, ...rest } = event;
-  return { kind: type, ...rest } as PoolEvent;
+/** What the pool needs to know about a factory before it creates any worker. */
+export interface FactoryTraits {
+  /** The transport its workers use instead of the pool's. */
+  transport: Transport | undefined;
+  /** Its workers keep connections alive with ping frames (the default machine does). */
+  pingFrames: boolean;
+}
+
+const traits = new WeakMap<WorkerFactory, FactoryTraits>();
+
+/** The traits recorded for a factory made by {@link workerFromMachine} (or the default one); `undefined` for others. */
+export function factoryTraits(factory: WorkerFactory | undefined): FactoryTraits | undefined {
+  return factory === undefined ? undefined : traits.get(factory);
 }
 
 function lifecycleLog(logger: Logger, event: PoolEvent): void {
@@ -121,17 +138,21 @@ export class MachineWorker implements Worker {
   readonly #label: string;
   readonly #logic: AnyStateMachine;
   readonly #extra: object;
+  readonly #transport: Transport | undefined;
 
-  constructor(logic: AnyStateMachine, readonly id: string, readonly logger: Logger, extraInput: object = {}) {
+  constructor(logic: AnyStateMachine, readonly id: string, readonly logger: Logger, extraInput: object = {}, transport?: Transport) {
     this.#logic = logic;
     this.#extra = extraInput;
     this.#label = redactUrl(id);
+    this.#transport = transport;
   }
 
   start(plugin: PoolPlugin): Promise<void> {
     if (this.#actor) return Promise.reject(new Error(`Worker for ${this.#label} was already started`));
     if (this.#stopRequested) return Promise.resolve();
-    const link = new PeerLink(this.id, this.#label, plugin.options, plugin.inbox, this.logger);
+    const own = this.#transport;
+    const options = own === undefined || own === plugin.options.transport ? plugin.options : { ...plugin.options, transport: own };
+    const link = new PeerLink(this.id, this.#label, options, plugin.inbox, this.logger);
     const input = { ...this.#extra, id: this.id, link, timing: plugin.options };
     // The system id is the peer id, so `pool.actor.system.get(id)` finds this actor (an O(1) map entry;
     // the pool starts a peer's next worker only after the previous one with that id has finished).
@@ -209,7 +230,7 @@ export class MachineWorker implements Worker {
       dialFailures: tally.dialFailures,
       lastError: tally.lastError ?? link?.lastError,
       lastMessageAt: link?.lastMessageAt,
-      bufferedAmount: link?.socket?.bufferedAmount ?? 0,
+      bufferedAmount: link?.bufferedAmount ?? 0,
       paused: link?.paused ?? false
     };
   }
@@ -238,6 +259,9 @@ export class MachineWorker implements Worker {
  * started as a child of the pool actor with `{ id, link, timing }` as input
  * (see {@link HostedWorkerInput}).
  *
+ * Its workers open sockets with the pool's `transport`, or with
+ * `options.transport` when given.
+ *
  * The machine's side of the contract: dial through `link`; tag
  * its states `dialing`, `connected`, `closing`, `backoff`, `stopped` (send()
  * works only in a `connected` state whose socket is open); emit `connected`,
@@ -259,8 +283,11 @@ export function workerFromMachine<TLogic extends AnyStateMachine>(
   ...[options]: OptionsArgs<TLogic>
 ): WorkerFactory {
   const input = options?.input;
-  return (_ctx, id, logger) => {
+  const transport = options?.transport;
+  const factory: WorkerFactory = (_ctx, id, logger) => {
     const extra = typeof input === 'function' ? (input as (id: string) => object)(id) : (input ?? {});
-    return new MachineWorker(machine, id, logger, extra);
+    return new MachineWorker(machine, id, logger, extra, transport);
   };
+  traits.set(factory, { transport, pingFrames: machine === workerMachine });
+  return factory;
 }

@@ -11,9 +11,10 @@ import {
   PeerNotFoundError,
   WriteFailedError
 } from '../src/errors.ts';
-import { createPool, type Pool } from '../src/pool.ts';
-import type { Dialer, PoolEvent, PoolOptions } from '../src/types.ts';
-import { wsDialer } from '../src/ws-dialer.ts';
+import { createPool } from '../src/node.ts';
+import type { Pool } from '../src/pool.ts';
+import type { PoolEvent, PoolOptions } from '../src/types.ts';
+import { redirectTransport, throwingTransport } from './helpers/transports.ts';
 import { startHungServer, startServer, type TestServer } from './helpers/servers.ts';
 import { thrown } from './helpers/thrown.ts';
 import { rawSocketOf } from './helpers/hostile-servers.ts';
@@ -153,7 +154,7 @@ describe('pool.connect(url)', () => {
 });
 
 describe('ids with odd characters', () => {
-  // These parse, so connect accepts them. A dialer that ignores the host sends
+  // These parse, so connect accepts them. A transport that ignores the host sends
   // them all to the local server: no DNS, and each really connects.
   const longHost = `ws://${'h'.repeat(60)}.${'o'.repeat(60)}.${'s'.repeat(60)}.${'t'.repeat(60)}.${'x'.repeat(55)}`;
   // [label, what the user passes, the id connect returns]; `base` is the local server's URL.
@@ -170,8 +171,7 @@ describe('ids with odd characters', () => {
   it.each(ODD)('%s: connect normalizes it, and send/peerStats/remove accept the id or its raw form', async (_label, make, expected) => {
     const server = await openServer();
     // Every peer dials the local server whatever its host: no DNS, and each really connects.
-    const dialer: Dialer = (_url, options) => wsDialer(server.url, options);
-    const pool = openPool({ dialer });
+    const pool = openPool({ transport: redirectTransport(server.url) });
     const raw = make(server.url);
     const id = pool.connect(raw);
     expect(id).toBe(expected(server.url));
@@ -207,7 +207,7 @@ describe('ids with odd characters', () => {
     ['an object', { id: 'ws://a.com' }, InvalidUrlError]
   ])('send, remove and peerStats with %s throw %o', (_label, id, type) => {
     const pool = openPool();
-    pool.connect('ws://127.0.0.1:9/known', { dialer: () => { throw new Error('not dialed'); } });
+    pool.connect('ws://127.0.0.1:9/known', { transport: throwingTransport('not dialed') });
     for (const call of [() => pool.send(id as string, 'x'), () => pool.remove(id as string), () => pool.peerStats(id as string)]) {
       expectTyped(call, type as typeof HoneybeeError);
     }
@@ -240,7 +240,7 @@ describe('options', () => {
     ['retry.initialDelay', 0, '1'],
     ['retry.maxDelay', -1, null],
     ['retry.jitter', 1.5, '0.2'],
-    ['dialer', undefined, 'ws']
+    ['transport', undefined, 'ws']
   ];
   const POOL_ONLY: Array<[string, unknown, unknown]> = [
     ['inboxSize', 0, '256'],

@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WebSocket as ServerSocket } from 'ws';
-import { createPool, type Pool } from '../src/pool.ts';
+import { createPool } from '../src/node.ts';
+import type { Pool } from '../src/pool.ts';
 import type { InboxMessage, PoolEvent, PoolOptions } from '../src/types.ts';
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.ts';
 import {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createInspector, type Inspector } from '../src/inspector/server.ts';
 import { redactUrl } from '../src/normalize-url.ts';
-import { createPool, type Pool } from '../src/pool.ts';
+import { createPool } from '../src/node.ts';
+import type { Pool } from '../src/pool.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];

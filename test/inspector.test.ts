@@ -9,7 +9,8 @@ import { INSPECTOR_DEFAULTS, createInspector, type Inspector } from '../src/insp
 import { toStatelyInspector } from '../src/inspector/stately-adapter.ts';
 import type { WireActorEvent, WireLifecycleEvent, WireMessage, WireSnapshotEvent, WireStats } from '../src/inspector/wire.ts';
 import { redactUrl } from '../src/normalize-url.ts';
-import { createPool, type Pool } from '../src/pool.ts';
+import { createPool } from '../src/node.ts';
+import type { Pool } from '../src/pool.ts';
 import type { PoolOptions } from '../src/types.ts';
 import { openViewer, socketUrl, upgradeStatus, type Viewer } from './helpers/inspector-viewer.ts';
 import { startServer, type TestServer } from './helpers/servers.ts';

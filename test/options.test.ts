@@ -2,12 +2,25 @@ import { describe, it, expect } from 'vitest';
 import { pino } from 'pino';
 import { ErrorCodes, InvalidOptionError, InvalidPoolIdError, describeValue } from '../src/errors.ts';
 import { DEFAULTS, resolveConnectOptions, resolvePoolOptions } from '../src/options.ts';
-import type { Dialer } from '../src/types.ts';
+import type { Runtime } from '../src/options.ts';
+import type { Transport } from '../src/transport.ts';
 import { thrown } from './helpers/thrown.ts';
 
-const dialer: Dialer = () => {
-  throw new Error('not dialed in these tests');
-};
+/** A transport that can do everything, so every default applies as DEFAULTS has it. */
+function fakeTransport(name: string): Transport {
+  return {
+    name,
+    canPing: true,
+    canPause: true,
+    canSetHeaders: true,
+    canSetTls: true,
+    open: () => {
+      throw new Error('not dialed in these tests');
+    }
+  };
+}
+const transport = fakeTransport('test');
+const runtime: Runtime = { transport: () => transport, logger: () => pino({ level: 'silent' }) };
 
 
 function expectInvalid(fn: () => unknown, option: string, value: unknown): void {
@@ -52,7 +65,7 @@ const connectTable: Array<[string, unknown[], unknown]> = [
   ['retry.initialDelay', [0, -1, NaN, Infinity, TOO_LONG, 60_001, '1', null], 60_000],
   ['retry.maxDelay', [0, -1, NaN, Infinity, TOO_LONG, 400, '1', null], 1000],
   ['retry.jitter', [-0.1, 1.1, NaN, Infinity, '0.2', null], 1],
-  ['dialer', ['x', 1, null, {}], dialer]
+  ['transport', ['x', 1, null, {}, { name: 'x', open: () => ({}) }], fakeTransport('other')]
 ];
 
 const poolOnlyTable: Array<[string, unknown[], unknown]> = [
@@ -101,20 +114,20 @@ describe('DEFAULTS', () => {
 
 describe('resolvePoolOptions', () => {
   it('resolves no options to the defaults', () => {
-    const resolved = resolvePoolOptions(undefined, dialer);
+    const resolved = resolvePoolOptions(undefined, runtime);
     const { id, inboxSize, inboxOverflow, eventsSize, headers, protocols, retry, ...timings } = DEFAULTS;
     expect(resolved).toMatchObject({ id, inboxSize, inboxOverflow, eventsSize, workerFactory: undefined, inspect: undefined });
-    expect(resolved.connection).toEqual({ ...timings, headers, protocols, retry, tls: undefined, dialer });
-    expect(resolved.logger.level).toBe('silent');
+    expect(resolved.connection).toEqual({ ...timings, headers, protocols, retry, tls: undefined, transport });
+    expect((resolved.logger as pino.Logger).level).toBe('silent');
   });
 
   it('resolves an empty object and undefined values to the defaults', () => {
-    const resolved = resolvePoolOptions({ inboxSize: undefined, retry: undefined, tls: undefined }, dialer);
-    expect(resolved).toEqual({ ...resolvePoolOptions({}, dialer), logger: resolved.logger });
+    const resolved = resolvePoolOptions({ inboxSize: undefined, retry: undefined, tls: undefined }, runtime);
+    expect(resolved).toEqual({ ...resolvePoolOptions({}, runtime), logger: resolved.logger });
   });
 
   it('returns copies that can be changed without touching DEFAULTS', () => {
-    const { connection } = resolvePoolOptions({}, dialer);
+    const { connection } = resolvePoolOptions({}, runtime);
     connection.headers['X-Extra'] = '1';
     connection.protocols.push('p');
     connection.retry.maxRetries = 5;
@@ -124,82 +137,89 @@ describe('resolvePoolOptions', () => {
   });
 
   it.each(poolTable)('accepts a valid `%s`', (option, _rejected, good) => {
-    expect(() => resolvePoolOptions(build(option, good), dialer)).not.toThrow();
+    expect(() => resolvePoolOptions(build(option, good), runtime)).not.toThrow();
   });
 
   it.each(rejected(poolTable))('rejects `%s` = %s, naming the option and the value', (option, _shown, value) => {
-    expectInvalid(() => resolvePoolOptions(build(option, value), dialer), option, value);
+    expectInvalid(() => resolvePoolOptions(build(option, value), runtime), option, value);
   });
 
   it.each([[''], ['   '], [null], [0], [{}], [['pool']]])('rejects the id %o with InvalidPoolIdError', (id) => {
-    const error = thrown(() => resolvePoolOptions({ id }, dialer));
+    const error = thrown(() => resolvePoolOptions({ id }, runtime));
     expect(error).toBeInstanceOf(InvalidPoolIdError);
     expect((error as InvalidPoolIdError).code).toBe(ErrorCodes.INVALID_POOL_ID);
     expect((error as Error).message).toContain('`id`');
   });
 
   it('rejects an unknown option, listing the known ones', () => {
-    expectInvalid(() => resolvePoolOptions({ inboxsize: 3 }, dialer), 'inboxsize', 3);
-    expect((thrown(() => resolvePoolOptions({ inboxsize: 3 }, dialer)) as Error).message).toContain('inboxSize');
+    expectInvalid(() => resolvePoolOptions({ inboxsize: 3 }, runtime), 'inboxsize', 3);
+    expect((thrown(() => resolvePoolOptions({ inboxsize: 3 }, runtime)) as Error).message).toContain('inboxSize');
   });
 
   it.each([
     ['tls', { ca: 'x', servername: 'h' }, 'tls.servername', 'h'],
     ['retry', { maxRetries: 1, factor: 2 }, 'retry.factor', 2]
   ])('rejects an unknown key inside `%s`', (option, value, name, shown) => {
-    expectInvalid(() => resolvePoolOptions({ [option]: value }, dialer), name, shown);
+    expectInvalid(() => resolvePoolOptions({ [option]: value }, runtime), name, shown);
   });
 
   it('rejects header values that are not strings or that contain a line break', () => {
-    expectInvalid(() => resolvePoolOptions({ headers: { 'X-Foo': 1 } }, dialer), 'headers.X-Foo', 1);
-    expectInvalid(() => resolvePoolOptions({ headers: { 'X-Foo': 'a\r\nb' } }, dialer), 'headers.X-Foo', 'a\r\nb');
-    expectInvalid(() => resolvePoolOptions({ headers: { 'Bad Name': 'v' } }, dialer), 'headers.Bad Name', 'Bad Name');
+    expectInvalid(() => resolvePoolOptions({ headers: { 'X-Foo': 1 } }, runtime), 'headers.X-Foo', 1);
+    expectInvalid(() => resolvePoolOptions({ headers: { 'X-Foo': 'a\r\nb' } }, runtime), 'headers.X-Foo', 'a\r\nb');
+    expectInvalid(() => resolvePoolOptions({ headers: { 'Bad Name': 'v' } }, runtime), 'headers.Bad Name', 'Bad Name');
   });
 
   it('names the offending element of a protocols array', () => {
-    expectInvalid(() => resolvePoolOptions({ protocols: ['nostr', 'a b'] }, dialer), 'protocols[1]', 'a b');
-    expectInvalid(() => resolvePoolOptions({ protocols: ['nostr', 'nostr'] }, dialer), 'protocols[1]', 'nostr');
+    expectInvalid(() => resolvePoolOptions({ protocols: ['nostr', 'a b'] }, runtime), 'protocols[1]', 'a b');
+    expectInvalid(() => resolvePoolOptions({ protocols: ['nostr', 'nostr'] }, runtime), 'protocols[1]', 'nostr');
   });
 
   it('says which limit a too-long timing breaks', () => {
-    const error = thrown(() => resolvePoolOptions({ pingInterval: TOO_LONG }, dialer)) as Error;
+    const error = thrown(() => resolvePoolOptions({ pingInterval: TOO_LONG }, runtime)) as Error;
     expect(error.message).toContain('2147483647');
     expect(error.message).toContain('setTimeout');
   });
 
   it('blames retry.maxDelay when only it is set below the default initialDelay', () => {
-    expectInvalid(() => resolvePoolOptions({ retry: { maxDelay: 500 } }, dialer), 'retry.maxDelay', 500);
+    expectInvalid(() => resolvePoolOptions({ retry: { maxDelay: 500 } }, runtime), 'retry.maxDelay', 500);
   });
 
   it('merges headers case-insensitively over the default User-Agent', () => {
-    const { connection } = resolvePoolOptions({ headers: { 'user-agent': 'me/1', Authorization: 'x' } }, dialer);
+    const { connection } = resolvePoolOptions({ headers: { 'user-agent': 'me/1', Authorization: 'x' } }, runtime);
     expect(connection.headers).toEqual({ 'user-agent': 'me/1', Authorization: 'x' });
   });
 
   it('normalizes a single protocol to an array', () => {
-    expect(resolvePoolOptions({ protocols: 'nostr' }, dialer).connection.protocols).toEqual(['nostr']);
-    expect(resolvePoolOptions({ protocols: ['a', 'b.v2'] }, dialer).connection.protocols).toEqual(['a', 'b.v2']);
+    expect(resolvePoolOptions({ protocols: 'nostr' }, runtime).connection.protocols).toEqual(['nostr']);
+    expect(resolvePoolOptions({ protocols: ['a', 'b.v2'] }, runtime).connection.protocols).toEqual(['a', 'b.v2']);
   });
 
   it('merges a partial retry policy over the defaults', () => {
-    const { retry } = resolvePoolOptions({ retry: { maxRetries: 3 } }, dialer).connection;
+    const { retry } = resolvePoolOptions({ retry: { maxRetries: 3 } }, runtime).connection;
     expect(retry).toEqual({ ...DEFAULTS.retry, maxRetries: 3 });
   });
 
-  it('keeps the given logger, factory, inspector and dialer', () => {
+  it('keeps the given logger, factory, inspector and transport', () => {
     const logger = pino({ level: 'silent' });
     const workerFactory = () => ({}) as never;
     const inspect = () => undefined;
-    const custom: Dialer = () => ({}) as never;
-    const resolved = resolvePoolOptions({ logger, workerFactory, inspect, dialer: custom }, dialer);
+    const custom = fakeTransport('custom');
+    const resolved = resolvePoolOptions({ logger, workerFactory, inspect, transport: custom }, runtime);
     expect(resolved.logger).toBe(logger);
     expect(resolved.workerFactory).toBe(workerFactory);
     expect(resolved.inspect).toBe(inspect);
-    expect(resolved.connection.dialer).toBe(custom);
+    expect(resolved.connection.transport).toBe(custom);
+  });
+
+  it('refuses the removed `dialer` option, pointing at `transport`', () => {
+    const error = thrown(() => resolvePoolOptions({ dialer: () => ({}) }, runtime)) as InvalidOptionError;
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error.option).toBe('dialer');
+    expect(error.message).toContain('`transport`');
   });
 
   it('copies tls options without undefined keys', () => {
-    const tls = resolvePoolOptions({ tls: { ca: ['a', Buffer.from('b')], rejectUnauthorized: false, key: undefined } }, dialer)
+    const tls = resolvePoolOptions({ tls: { ca: ['a', Buffer.from('b')], rejectUnauthorized: false, key: undefined } }, runtime)
       .connection.tls;
     expect(tls).toEqual({ ca: ['a', Buffer.from('b')], rejectUnauthorized: false });
     expect(tls && 'key' in tls).toBe(false);
@@ -209,7 +229,7 @@ describe('resolvePoolOptions', () => {
 describe('resolveConnectOptions', () => {
   const base = resolvePoolOptions(
     { headers: { Authorization: 'pool' }, retry: { maxRetries: 2, initialDelay: 500 }, pingInterval: 1000 },
-    dialer
+    runtime
   ).connection;
 
   it('returns the base values when given no overrides', () => {
@@ -217,14 +237,14 @@ describe('resolveConnectOptions', () => {
     expect(resolveConnectOptions(base, {})).toEqual(base);
   });
 
-  it('overrides timings, protocols, tls and dialer for one peer', () => {
-    const custom: Dialer = () => ({}) as never;
+  it('overrides timings, protocols, tls and transport for one peer', () => {
+    const custom = fakeTransport('custom');
     const resolved = resolveConnectOptions(base, {
       pingInterval: 0,
       handshakeTimeout: 50,
       protocols: 'nostr',
       tls: { rejectUnauthorized: false },
-      dialer: custom
+      transport: custom
     });
     expect(resolved).toEqual({
       ...base,
@@ -232,7 +252,7 @@ describe('resolveConnectOptions', () => {
       handshakeTimeout: 50,
       protocols: ['nostr'],
       tls: { rejectUnauthorized: false },
-      dialer: custom
+      transport: custom
     });
   });
 
@@ -252,9 +272,9 @@ describe('resolveConnectOptions', () => {
   });
 
   it('does not change the base options', () => {
-    const before = structuredClone({ ...base, dialer: undefined });
+    const before = structuredClone({ ...base, transport: undefined });
     resolveConnectOptions(base, { headers: { 'X-A': '1' }, retry: { maxRetries: 9 }, protocols: ['p'] });
-    expect({ ...base, dialer: undefined }).toEqual(before);
+    expect({ ...base, transport: undefined }).toEqual(before);
   });
 
   it.each(rejected(connectTable).filter(([option]) => option !== 'options'))(

@@ -10,7 +10,8 @@ import {
   UnsupportedError,
   describeValue
 } from '../src/errors.ts';
-import { createPool, type Pool } from '../src/pool.ts';
+import { createPool } from '../src/node.ts';
+import type { Pool } from '../src/pool.ts';
 import type { PoolEvent, PoolOptions, Worker } from '../src/types.ts';
 import { initialWorkerStats } from '../src/worker-stats.ts';
 import { refusedUrl, startServer, type TestServer } from './helpers/servers.ts';

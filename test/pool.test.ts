@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { defaultWorkerFactory } from '../src/default-worker.ts';
+import { throwingTransport } from './helpers/transports.ts';
 import {
   ConnectionUnavailableError,
   DialFailedError,
@@ -14,7 +15,8 @@ import {
   PoolClosedError
 } from '../src/errors.ts';
 import { DEFAULTS } from '../src/options.ts';
-import { createPool, type Pool } from '../src/pool.ts';
+import { createPool } from '../src/node.ts';
+import type { Pool } from '../src/pool.ts';
 import type { PeerStats, PoolEvent, PoolOptions, PoolPlugin, Worker, WorkerFactory, WorkerStats } from '../src/types.ts';
 import { VERSION } from '../src/version.ts';
 import { collect, refusedUrl, startHungServer, startServer, type TestServer } from './helpers/servers.ts';
@@ -626,9 +628,7 @@ describe('Pool', () => {
       // Provoke a dial failure and a disconnect too, so warn/info lines exist.
       pool.connect(`ws://user:secret@127.0.0.1:${srv.port}/path/two`, {
         headers: { Authorization: 'Bearer TOPSECRET' },
-        dialer: () => {
-          throw new Error(`cannot reach ${url}`);
-        }
+        transport: throwingTransport(`cannot reach ${url}`)
       });
       await events.waitFor(kindOf('dial_failed'));
       pool.remove(id);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeSettings, probeWorker, probeWorkerMachine } from '../machines/examples/probe-worker-machine.ts';
-import { createPool } from '../src/pool.ts';
+import { createPool } from '../src/node.ts';
 import type { PoolEvent } from '../src/types.ts';
 import { workerFromMachine } from '../src/worker-from-machine.ts';
 import { probeLogic } from './helpers/contract-peers.ts';

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../src/errors.ts';
 import { replayWorkerFactory, type RecordedFrame } from '../src/examples/replay-worker.ts';
-import { createPool, type Pool } from '../src/pool.ts';
+import { createPool } from '../src/node.ts';
+import type { Pool } from '../src/pool.ts';
 import type { InboxMessage, PoolEvent, PoolOptions } from '../src/types.ts';
 import { collect } from './helpers/servers.ts';
 

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket as ServerSocket } from 'ws';
 import { BackpressureError, ConnectionUnavailableError, HoneybeeError, ReadLimitError } from '../src/errors.ts';
 import { redactUrl } from '../src/normalize-url.ts';
-import { createPool, type Pool } from '../src/pool.ts';
+import { createPool } from '../src/node.ts';
+import type { Pool } from '../src/pool.ts';
 import type { PoolEvent, PoolOptions } from '../src/types.ts';
 import {
   Opcode,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultWorkerFactory, defaultWorkerLogic } from '../src/default-worker.ts';
+import { workerMachine } from '../machines/worker-machine.ts';
+import { defaultWorkerFactory } from '../src/default-worker.ts';
 import { ConnectionUnavailableError } from '../src/errors.ts';
 import { replayWorkerFactory } from '../src/examples/replay-worker.ts';
 import { checkWorkerContract, type ContractCheckId, type ContractResult } from '../src/testkit/index.ts';
@@ -14,7 +15,7 @@ import { initialWorkerStats } from '../src/worker-stats.ts';
 
 describeWorkerContract('the default worker', defaultWorkerFactory);
 
-describeWorkerContract('workerFromMachine(defaultWorkerLogic)', workerFromMachine(defaultWorkerLogic));
+describeWorkerContract('workerFromMachine(workerMachine)', workerFromMachine(workerMachine));
 
 describeWorkerContract('the auth example (NIP-42 AUTH against a verifying relay)', workerFromMachine(nostrAuthLogic), {
   peer: nostrAuthPeer()

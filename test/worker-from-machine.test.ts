@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { emit, enqueueActions, sendTo, setup, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { WorkerEmitted, WorkerEvent } from '../machines/worker-events.ts';
-import type { WorkerLink } from '../machines/worker-link.ts';
+import { linkSocketLogic, type WorkerLink } from '../machines/worker-link.ts';
 import { workerMachine, type WorkerTag } from '../machines/worker-machine.ts';
-import { defaultWorkerLogic, DefaultWorker } from '../src/default-worker.ts';
-import { createPool, type Pool } from '../src/pool.ts';
+import { defaultWorkerFactory } from '../src/default-worker.ts';
+import { createPool } from '../src/node.ts';
+import type { Pool } from '../src/pool.ts';
 import type { PoolEvent, PoolOptions } from '../src/types.ts';
 import { MachineWorker, workerFromMachine } from '../src/worker-from-machine.ts';
-import { wsSocketLogic } from '../src/ws-socket.ts';
 import { probeLogic } from './helpers/contract-peers.ts';
 import { refusedUrl, startServer, type TestServer } from './helpers/servers.ts';
 
@@ -28,7 +28,7 @@ function pool(options: PoolOptions): Pool {
   return created;
 }
 
-/** Custom machines that invoke their socket as an actor (`wsSocketLogic`) instead of dialing through the link. */
+/** Custom machines that invoke their socket as an actor (`linkSocketLogic`) instead of dialing through the link. */
 const invokedSocket = setup({
   types: {
     input: {} as { id: string; link: WorkerLink },
@@ -37,7 +37,7 @@ const invokedSocket = setup({
     emitted: {} as WorkerEmitted,
     tags: {} as WorkerTag
   },
-  actors: { socket: wsSocketLogic }
+  actors: { socket: linkSocketLogic }
 });
 
 /** The smallest machine that keeps the contract: one dial, no retries, no timers. */
@@ -122,7 +122,7 @@ describe('in the pool actor tree', () => {
     await expect.poll(() => fromActor).toEqual(['connected']);
     p.remove(id);
     await p.close();
-    // Stopping the machine stopped its invoked wsSocketLogic, which released the link's socket.
+    // Stopping the machine stopped its invoked linkSocketLogic, which released the link's socket.
     await expect.poll(() => peer.sockets.size).toBe(0);
     const fromStream: PoolEvent[] = [];
     for await (const event of p.events) fromStream.push(event);
@@ -151,7 +151,7 @@ describe('in the pool actor tree', () => {
   });
 });
 
-/** Opens, pings, then leaves its session after 100 ms but keeps running: only the invoked wsSocketLogic can end the socket. */
+/** Opens, pings, then leaves its session after 100 ms but keeps running: only the invoked linkSocketLogic can end the socket. */
 const pingThenLeave = invokedSocket.createMachine({
   id: 'pingThenLeave',
   context: ({ input }) => input,
@@ -171,7 +171,7 @@ const pingThenLeave = invokedSocket.createMachine({
   }
 });
 
-describe('wsSocketLogic, the invoked socket actor', () => {
+describe('linkSocketLogic, the invoked socket actor', () => {
   it('answers socket.ping, and releases the socket when the machine leaves the state that invokes it', async () => {
     const peer = await server();
     const pinged: string[] = [];
@@ -246,13 +246,14 @@ describe('workerFromMachine', () => {
   });
 
   it('builds the default worker as a MachineWorker of the default logic', () => {
-    expect(new DefaultWorker('ws://a', createPool().id as never)).toBeInstanceOf(MachineWorker);
-    expect(defaultWorkerLogic.id).toBe('worker');
+    const worker = defaultWorkerFactory({ signal: new AbortController().signal }, 'ws://a', createPool().id as never);
+    expect(worker).toBeInstanceOf(MachineWorker);
+    expect(workerMachine.id).toBe('worker');
   });
 
   it('rejects, at compile time, a machine whose input cannot take { id, link, timing } or lacks its extra input', () => {
     const numericId = setup({ types: { input: {} as { id: number; link: WorkerLink } } }).createMachine({});
-    // @ts-expect-error the machine input must accept { id, link: PeerLink, timing: ConnectionOptions }
+    // @ts-expect-error the machine input must accept { id, link: WorkerLink, timing: ConnectionOptions }
     expect(typeof workerFromMachine(numericId)).toBe('function');
     const needsPort = setup({ types: { input: {} as { id: string; port: number } } }).createMachine({});
     // @ts-expect-error `port` is required, so `options.input` is too

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
-import { createWorkerLink } from '../machines/worker-link.ts';
+import { createTestLink } from '../src/testkit/test-link.ts';
 import { heartbeatDelay, nextPingAt, workerMachine, type WorkerContext } from '../machines/worker-machine.ts';
 import { makeTiming, seededRandom, startWorker, T0, type TimingOverrides, type WorkerHarness } from './helpers/fake-socket.ts';
 
@@ -659,7 +659,7 @@ describe('heartbeatDelay', () => {
   // A connected context at `now`, with the given timing, activity and next ping.
   const contextAt = (now: number, timing: TimingOverrides, extra: Partial<WorkerContext> = {}): WorkerContext => ({
     id: 'ws://127.0.0.1:7000',
-    link: createWorkerLink(now),
+    link: createTestLink(now),
     timing: makeTiming(timing),
     now: () => now,
     random: () => 0.5,
@@ -707,11 +707,11 @@ describe('heartbeatDelay', () => {
   });
 });
 
-describe('createWorkerLink, the test link', () => {
+describe('createTestLink, the test link', () => {
   it('runs the default machine with its dials as fake sockets: open, commands, release', () => {
     const clock = new SimulatedClock();
     clock.set(T0);
-    const link = createWorkerLink(T0, () => clock.now());
+    const link = createTestLink(T0, () => clock.now());
     const timing = makeTiming({ pingInterval: 1000 });
     const actor = createActor(workerMachine, { clock, input: { id: ID, link, timing, now: () => clock.now(), random: () => 0.5 } });
     const seen: string[] = [];
@@ -730,7 +730,7 @@ describe('createWorkerLink, the test link', () => {
   });
 
   it('ignores what a released dial reports, and sends commands only to the newest dial', () => {
-    const link = createWorkerLink();
+    const link = createTestLink();
     const reports: string[] = [];
     link.dial((event) => void reports.push(`first ${event.type}`));
     link.release();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { __unsafe_getAllOwnEventDescriptors as ownEventTypes, type ActorLogic, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { getAdjacencyMap, getStateNodes, type AdjacencyValue } from 'xstate/graph';
-import { createWorkerLink } from '../machines/worker-link.ts';
+import { createTestLink } from '../src/testkit/test-link.ts';
 import { workerMachine, type WorkerInput } from '../machines/worker-machine.ts';
 import { makeTiming, startWorker, type TimingOverrides, type WorkerHarness } from './helpers/fake-socket.ts';
 
@@ -79,7 +79,7 @@ function explore(config: Config) {
   const adjacency = getAdjacencyMap(modelMachine(config), {
     input: {
       id: 'ws://127.0.0.1:7000',
-      link: createWorkerLink(0),
+      link: createTestLink(0),
       timing: makeTiming(config.timing),
       now: () => 0,
       random: () => 0.5

@@ -6,7 +6,7 @@
 import { HoneybeeError, PeerNotFoundError } from '../errors.ts';
 import { normalizeUrl, redactUrl } from '../normalize-url.ts';
 import { createInspector } from '../inspector/server.ts';
-import { createPool, type Pool } from '../pool.ts';
+import { createPool, type Pool } from '../node.ts';
 import { createShardedPool } from '../shards/index.ts';
 import type { PoolOptions } from '../types.ts';
 import { parseArgs, USAGE } from './args.ts';

@@ -1,6 +1,6 @@
 // The README's usage example, runnable: npx tsx src/demo/quick-start.ts
 import { WebSocketServer } from 'ws';
-import { createPool } from '../index.ts';
+import { createPool } from '../node.ts';
 
 // A local peer that greets every client, so the example needs no network.
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });

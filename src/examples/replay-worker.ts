@@ -1,4 +1,5 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../logger.ts';
+import { utf8Length } from '../transport.ts';
 import { ConnectionUnavailableError } from '../errors.ts';
 import { redactUrl } from '../normalize-url.ts';
 import type { PoolEvent, PoolPlugin, Worker, WorkerFactory, WorkerStats } from '../types.ts';
@@ -82,7 +83,7 @@ export class ReplayWorker implements Worker {
   send(data: string | Uint8Array | ArrayBuffer): void {
     if (this.#state !== 'connected') throw new ConnectionUnavailableError(this.#label, this.#state);
     this.#stats.sent += 1;
-    this.#stats.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    this.#stats.bytesOut += typeof data === 'string' ? utf8Length(data) : data.byteLength;
     this.#options.onSend?.(data);
   }
 
@@ -125,7 +126,7 @@ export class ReplayWorker implements Worker {
     const at = Date.now();
     this.#next += 1;
     this.#stats.received += 1;
-    this.#stats.bytesIn += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    this.#stats.bytesIn += typeof data === 'string' ? utf8Length(data) : data.byteLength;
     this.#lastMessageAt = at;
     if (plugin.inbox.write(this.id, data, at)) {
       this.#playNext();

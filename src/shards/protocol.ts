@@ -7,10 +7,10 @@
 import type { ConnectOptions, InboxMessage, PoolEvent, PoolOptions, PoolStats } from '../types.ts';
 
 /** Pool options that survive a structured clone: no functions, no logger. */
-export type ThreadPoolOptions = Omit<PoolOptions, 'logger' | 'workerFactory' | 'dialer' | 'inspect' | 'signal'>;
+export type ThreadPoolOptions = Omit<PoolOptions, 'logger' | 'workerFactory' | 'transport' | 'inspect' | 'signal'>;
 
 /** Per-peer options that survive a structured clone. */
-export type ThreadConnectOptions = Omit<ConnectOptions, 'dialer'>;
+export type ThreadConnectOptions = Omit<ConnectOptions, 'transport'>;
 
 /** What a thread is started with (its `workerData`). */
 export interface ThreadInit {

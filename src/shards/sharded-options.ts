@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../logger.ts';
 import { InvalidOptionError } from '../errors.ts';
 import type { ThreadPoolOptions } from './protocol.ts';
 
@@ -31,7 +31,7 @@ function positiveInteger(name: string, value: unknown, fallback: number, max = N
 
 /**
  * Checks the shard settings and refuses options a thread cannot receive:
- * functions (`workerFactory`, `dialer`, `inspect`, …) do not survive a
+ * functions (`workerFactory`, `transport`, `inspect`, …) do not survive a
  * structured clone. The remaining pool options are checked by the pool's own rules.
  */
 export function checkShardedOptions(options: unknown): CheckedShardedOptions {
@@ -42,7 +42,7 @@ export function checkShardedOptions(options: unknown): CheckedShardedOptions {
   if (input.shards === undefined) throw new InvalidOptionError('shards', `an integer from 1 to ${MAX_SHARDS}`, undefined);
   const shards = positiveInteger('shards', input.shards, 1, MAX_SHARDS);
   for (const [name, value] of Object.entries(input)) {
-    if (name !== 'logger' && name !== 'signal' && (typeof value === 'function' || (name === 'inspect' && value !== undefined))) {
+    if (name !== 'logger' && name !== 'signal' && (typeof value === 'function' || ((name === 'inspect' || name === 'transport') && value !== undefined))) {
       throw new InvalidOptionError(name, 'unset in a sharded pool (a function cannot cross a thread boundary)', value);
     }
   }

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import type { Logger } from 'pino';
+import { pino } from 'pino';
+import type { Logger } from '../logger.ts';
 import {
   ConnectionUnavailableError,
   InvalidOptionError,
@@ -15,7 +16,7 @@ import { resolveConnectOptions, resolvePoolOptions, resolveReadyOptions } from '
 import { ReadyWaiters } from '../ready-waiters.ts';
 import type { BroadcastResult, InboxMessage, PeerStats, PoolEvent, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
 import { initialWorkerStats } from '../worker-stats.ts';
-import { wsDialer } from '../ws-dialer.ts';
+import { wsTransport } from '../transports/ws.ts';
 import type { ShardReport, ThreadConnectOptions, ThreadInit, ThreadPoolOptions } from './protocol.ts';
 import { rendezvousOwner } from './rendezvous.ts';
 import { ShardThread } from './shard-thread.ts';
@@ -63,7 +64,7 @@ class ShardedHoneybeePool implements ShardedPool {
   constructor(options: ShardedPoolOptions) {
     const { shards, statsInterval, maxBatch, logger, signal, ...poolOptions } = checkShardedOptions(options);
     const checked = { ...poolOptions, ...(logger === undefined ? {} : { logger }), ...(signal === undefined ? {} : { signal }) };
-    this.#base = resolvePoolOptions(checked, wsDialer);
+    this.#base = resolvePoolOptions(checked, { transport: () => wsTransport, logger: () => pino({ level: 'silent' }) });
     this.id = this.#base.id;
     this.#logger = this.#base.logger.child({ module: 'honeybee', pool: this.id });
     this.#inbox = new Inbox({
@@ -100,8 +101,8 @@ class ShardedHoneybeePool implements ShardedPool {
     this.#assertOpen('connect');
     if (this.#registry.has(id)) throw new PeerExistsError(redactUrl(id));
     if (options !== undefined) {
-      if ((options as { dialer?: unknown }).dialer !== undefined) {
-        throw new InvalidOptionError('dialer', 'unset in a sharded pool (a function cannot cross a thread boundary)', 'a function');
+      if ((options as { transport?: unknown }).transport !== undefined) {
+        throw new InvalidOptionError('transport', 'unset in a sharded pool (a transport cannot cross a thread boundary)', 'a transport');
       }
       resolveConnectOptions(this.#base.connection, options);
     }
@@ -332,7 +333,7 @@ class ShardedHoneybeePool implements ShardedPool {
  * Creates a pool that runs its peers on `shards` worker threads, one honeybee
  * pool per thread, behind the calls of `createPool`. Use it when one core
  * cannot keep up with the peers' traffic. Options that hold functions
- * (`workerFactory`, `dialer`, `inspect`) cannot cross a thread and are refused.
+ * (`workerFactory`, `transport`, `inspect`) cannot cross a thread and are refused.
  *
  * @throws InvalidOptionError on a bad option (pool options are checked as `createPool` checks them).
  * @example

@@ -99,7 +99,7 @@ export class WorkerRun {
       poolId: 'honeybee-testkit',
       inbox: { write: (id, data, receivedAt) => this.#write(id, data, receivedAt), onDrain: () => {} },
       events: { write: (event) => this.#record(event) },
-      dialer: this.options.dialer,
+      transport: this.options.transport,
       options: this.options,
       logger: silent,
       host: this.#pool

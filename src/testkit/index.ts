@@ -1,6 +1,7 @@
 import { resolveConnectOptions, resolvePoolOptions } from '../options.ts';
 import type { ConnectOptions, ConnectionOptions } from '../types.ts';
-import { wsDialer } from '../ws-dialer.ts';
+import { silentLogger } from '../logger.ts';
+import { wsTransport } from '../transports/ws.ts';
 import { Report } from './checks.ts';
 import { WorkerRun } from './harness.ts';
 import {
@@ -16,6 +17,10 @@ import type { ContractOptions, ContractResult, ContractTarget } from './types.ts
 
 export { CONTRACT_CHECKS, plannedChecks } from './checks.ts';
 export type { ContractCheckId, ContractOptions, ContractPeer, ContractResult, ContractTarget } from './types.ts';
+export { createTestLink } from './test-link.ts';
+export type { TestLink, TestDial } from './test-link.ts';
+export { ReplayWorker, replayWorkerFactory } from '../examples/replay-worker.ts';
+export type { RecordedFrame, ReplayOptions } from '../examples/replay-worker.ts';
 
 // Fast reconnects, and a backoff long enough that "stop in backoff" really interrupts a wait.
 const KIT_TIMINGS: ConnectOptions = {
@@ -27,7 +32,7 @@ const KIT_TIMINGS: ConnectOptions = {
 };
 
 function kitConnection(overrides: ConnectOptions = {}): ConnectionOptions {
-  const base = resolvePoolOptions(undefined, wsDialer).connection;
+  const base = resolvePoolOptions(undefined, { transport: () => wsTransport, logger: () => silentLogger }).connection;
   const retry = { ...KIT_TIMINGS.retry, ...overrides.retry };
   return resolveConnectOptions(base, { ...KIT_TIMINGS, ...overrides, retry });
 }

@@ -5,9 +5,9 @@
  * the per-message hot loops live in the measure scripts themselves.
  */
 import WS from 'ws';
-import type { Dialer, PoolOptions } from '../../src/index.ts';
+import type { PoolOptions, Transport } from '../../src/node.ts';
 
-type Honeybee = typeof import('../../src/index.ts');
+type Honeybee = typeof import('../../src/node.ts');
 
 /**
  * The honeybee under test: the compiled package the runner built
@@ -17,7 +17,7 @@ type Honeybee = typeof import('../../src/index.ts');
  */
 export function loadHoneybee(): Promise<Honeybee> {
   const entry = process.env.HONEYBEE_ENTRY;
-  return entry === undefined || entry === '' ? import('../../src/index.ts') : (import(entry) as Promise<Honeybee>);
+  return entry === undefined || entry === '' ? import('../../src/node.ts') : (import(entry) as Promise<Honeybee>);
 }
 
 type Machines = typeof import('../../machines/index.ts');
@@ -26,7 +26,16 @@ type Machines = typeof import('../../machines/index.ts');
 export function loadMachines(): Promise<Machines> {
   const entry = process.env.HONEYBEE_ENTRY;
   if (entry === undefined || entry === '') return import('../../machines/index.ts');
-  return import(entry.replace(/src[\\/]index\.js$/, 'machines/index.js')) as Promise<Machines>;
+  return import(entry.replace(/src[\\/]node\.js$/, 'machines/index.js')) as Promise<Machines>;
+}
+
+type TestLinks = typeof import('../../src/testkit/test-link.ts');
+
+/** The testkit's test link from the same build (or sources) as {@link loadHoneybee}. */
+export function loadTestLink(): Promise<TestLinks> {
+  const entry = process.env.HONEYBEE_ENTRY;
+  if (entry === undefined || entry === '') return import('../../src/testkit/test-link.ts');
+  return import(entry.replace(/node\.js$/, 'testkit/test-link.js')) as Promise<TestLinks>;
 }
 
 export type Kind = 'raw' | 'honeybee' | 'partysocket' | 'nostr';
@@ -154,17 +163,20 @@ async function nostrFleet(urls: string[], hooks: FleetOptions): Promise<Fleet> {
 
 /** A honeybee pool with one peer per URL. */
 async function honeybeeFleet(urls: string[], hooks: FleetOptions, options: PoolOptions = {}): Promise<Fleet> {
-  const { createPool, wsDialer } = await loadHoneybee();
+  const { createPool, wsTransport } = await loadHoneybee();
   const open = allOf(urls.length);
   const onDial = hooks.onDial;
-  const dialer: Dialer | undefined =
+  const transport: Transport | undefined =
     onDial === undefined
       ? undefined
-      : (url, dialOptions) => {
-          onDial();
-          return wsDialer(url, dialOptions);
+      : {
+          ...wsTransport,
+          open: (url, openOptions, listener) => {
+            onDial();
+            return wsTransport.open(url, openOptions, listener);
+          }
         };
-  const pool = createPool(dialer === undefined ? options : { ...options, dialer });
+  const pool = createPool(transport === undefined ? options : { ...options, transport });
   const seen = new Set<string>();
   pool.actor.on('connected', (event) => {
     hooks.onOpen?.();

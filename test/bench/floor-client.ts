@@ -18,8 +18,8 @@
  * usage: tsx floor-client.ts <kind> <count>
  */
 import { createActor, createMachine, fromCallback, setup, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import type { TestWorkerLink } from '../../machines/worker-link.ts';
-import { collectGarbage, emit, loadMachines } from './fleet.ts';
+import type { TestLink } from '../../src/testkit/test-link.ts';
+import { collectGarbage, emit, loadMachines, loadTestLink } from './fleet.ts';
 
 const [kind = 'minimal', countText = '10000'] = process.argv.slice(2);
 const count = Number(countText);
@@ -39,9 +39,10 @@ async function subject(): Promise<{ logic: AnyActorLogic; input: (i: number) => 
     return { logic, input: () => undefined, poke: (a) => a.send({ type: 'go' }) };
   }
   if (kind !== 'worker') throw new Error(`unknown kind ${kind}`);
-  const { workerMachine, createWorkerLink } = await loadMachines();
+  const { workerMachine } = await loadMachines();
+  const { createTestLink } = await loadTestLink();
   // Each worker's socket opens when the worker is poked (through its test link).
-  const links = new Map<string, TestWorkerLink>();
+  const links = new Map<string, TestLink>();
   const timing = {
     reconnectDelay: 2000,
     minUptime: 5000,
@@ -55,7 +56,7 @@ async function subject(): Promise<{ logic: AnyActorLogic; input: (i: number) => 
     logic: workerMachine as AnyActorLogic,
     input: (i) => {
       const id = `ws://127.0.0.1/p${i}`;
-      const link = createWorkerLink(0);
+      const link = createTestLink(0);
       links.set(id, link);
       return { id, link, timing };
     },

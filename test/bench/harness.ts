@@ -92,7 +92,7 @@ export function useBuild(build: boolean): string {
     process.stderr.write(`[bench] tsc build failed; measuring the TypeScript sources instead:\n${output}\n`);
     return 'TypeScript sources through tsx (the tsc build failed)';
   }
-  honeybeeEntry = join(outDir, 'src', 'index.js');
+  honeybeeEntry = join(outDir, 'src', 'node.js');
   return 'the tsc build (test-artifacts/bench-build)';
 }
 

@@ -19,9 +19,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { SimulatedClock, createActor, type InspectionEvent, type Observer } from 'xstate';
 import type { SocketEvent } from '../../machines/worker-events.ts';
 import { workerMachine, type WorkerTiming } from '../../machines/worker-machine.ts';
-import { createWorkerLink } from '../../machines/worker-link.ts';
+import { createTestLink } from '../../src/testkit/test-link.ts';
 import { createInspector, type Inspector } from '../../src/inspector/server.ts';
-import { createPool } from '../../src/pool.ts';
+import { createPool } from '../../src/node.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -67,7 +67,7 @@ async function machineRun(mode: Mode): Promise<number> {
   const { inspect, done } = await setUp(mode);
   const clock = new SimulatedClock();
   // A link whose every dial opens at once.
-  const link = Object.assign(createWorkerLink(), { dial: (report: (event: SocketEvent) => void) => report({ type: 'socket.open' }) });
+  const link = Object.assign(createTestLink(), { dial: (report: (event: SocketEvent) => void) => report({ type: 'socket.open' }) });
   const logic = workerMachine;
   const input = { id: 'ws://127.0.0.1:1', link, timing, now: () => clock.now() };
   const actor = inspect === undefined ? createActor(logic, { clock, input }) : createActor(logic, { clock, input, inspect });

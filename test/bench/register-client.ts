@@ -1,6 +1,6 @@
 /**
  * Registration cost per peer at one pool size, isolated from the network:
- * the dialer returns a socket that never opens, so what is timed is
+ * the transport returns a socket that never opens, so what is timed is
  * `connect()` itself and the start of each peer's actors up to its dial.
  * A throwaway pool is registered and closed first so the JIT is warm and the
  * small sizes are not charged for compilation.
@@ -9,9 +9,7 @@
  *
  * usage: tsx register-client.ts <peers> [<warm-up peers, default 1000>]
  */
-import { EventEmitter } from 'node:events';
-import type { WebSocket } from 'ws';
-import type { Dialer } from '../../src/index.ts';
+import type { Transport, TransportSocket } from '../../src/node.ts';
 import { collectGarbage, emit, loadHoneybee } from './fleet.ts';
 
 const { createPool } = await loadHoneybee();
@@ -19,18 +17,18 @@ const { createPool } = await loadHoneybee();
 const peers = Number(process.argv[2] ?? '1000');
 const warmup = Number(process.argv[3] ?? '1000');
 
-/** A socket stuck in CONNECTING: it never emits anything. */
-class HungSocket extends EventEmitter {
-  readyState = 0;
-  bufferedAmount = 0;
-  terminate(): void {
-    this.readyState = 3;
-  }
-  close(): void {}
-  pause(): void {}
-  resume(): void {}
-  ping(): void {}
-  send(): void {}
+/** A socket stuck in CONNECTING: it never reports anything. */
+function hungSocket(): TransportSocket {
+  return {
+    bufferedAmount: 0,
+    isOpen: false,
+    send: () => 0,
+    ping() {},
+    close() {},
+    pause() {},
+    resume() {},
+    release() {}
+  };
 }
 
 const urls = (count: number, prefix: string): string[] =>
@@ -38,11 +36,18 @@ const urls = (count: number, prefix: string): string[] =>
 
 async function register(list: string[]): Promise<{ connectUs: number; startedUs: number; closeMs: number }> {
   let dialed = 0;
-  const dialer: Dialer = () => {
-    dialed++;
-    return new HungSocket() as unknown as WebSocket;
+  const transport: Transport = {
+    name: 'hung',
+    canPing: true,
+    canPause: true,
+    canSetHeaders: true,
+    canSetTls: true,
+    open: () => {
+      dialed++;
+      return hungSocket();
+    }
   };
-  const pool = createPool({ dialer });
+  const pool = createPool({ transport });
   const started = performance.now();
   for (const url of list) pool.connect(url);
   const connectUs = (performance.now() - started) * 1000;

@@ -8,7 +8,7 @@
  * usage: tsx stall-client.ts <port> <seconds> <block|drop-oldest>
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InboxOverflow } from '../../src/index.ts';
+import type { InboxOverflow } from '../../src/node.ts';
 import { emit, loadHoneybee } from './fleet.ts';
 
 const { DEFAULTS, createPool } = await loadHoneybee();

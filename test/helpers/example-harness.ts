@@ -1,13 +1,13 @@
 import { createActor, SimulatedClock, type AnyActorLogic, type AnyStateMachine, type Actor } from 'xstate';
 import type { WorkerEmitted } from '../../machines/worker-events.ts';
-import { createWorkerLink, type TestWorkerLink } from '../../machines/worker-link.ts';
+import { createTestLink, type TestLink } from '../../src/testkit/test-link.ts';
 import { createFakeSocket, makeTiming, T0, type FakeSocket, type TimingOverrides } from './fake-socket.ts';
 
 /** A custom worker machine on a simulated clock, with a fake socket and a test link. */
 export interface ExampleHarness<TLogic extends AnyStateMachine> {
   actor: Actor<TLogic>;
   clock: SimulatedClock;
-  link: TestWorkerLink;
+  link: TestLink;
   fake: FakeSocket;
   events: WorkerEmitted[];
   errors: unknown[];
@@ -27,7 +27,7 @@ export function startExample<TLogic extends AnyStateMachine>(
 ): ExampleHarness<TLogic> {
   const clock = new SimulatedClock();
   clock.set(T0);
-  const link = createWorkerLink(T0, () => clock.now());
+  const link = createTestLink(T0, () => clock.now());
   const fake = createFakeSocket(link, { now: () => clock.now() });
   const logic = (options.actors === undefined ? machine : machine.provide({ actors: options.actors } as never)) as TLogic;
   const actor = createActor(logic, {

@@ -1,6 +1,6 @@
 import { createActor, SimulatedClock, type Actor } from 'xstate';
 import type { CloseCause, SocketCommand, WorkerEmitted } from '../../machines/worker-events.ts';
-import { createWorkerLink, type TestDial, type TestWorkerLink } from '../../machines/worker-link.ts';
+import { createTestLink, type TestDial, type TestLink } from '../../src/testkit/test-link.ts';
 import { workerMachine, type WorkerTiming } from '../../machines/worker-machine.ts';
 import { createFakeHook, type FakeHook } from './fake-hook.ts';
 
@@ -65,7 +65,7 @@ function asSocketCommand(command: TestDial['commands'][number]): SocketCommand {
  * tests need on top: dial numbers and start times, live counts, and crashes
  * on demand (a `dial`, `ping` or `close` that throws).
  */
-export function createFakeSocket(link: TestWorkerLink, options: FakeSocketOptions = {}): FakeSocket {
+export function createFakeSocket(link: TestLink, options: FakeSocketOptions = {}): FakeSocket {
   const now = options.now ?? (() => 0);
   const instances: FakeSocketInstance[] = [];
   let maxLive = 0;
@@ -216,7 +216,7 @@ export interface StartWorkerOptions {
 export interface WorkerHarness {
   actor: Actor<typeof workerMachine>;
   clock: SimulatedClock;
-  link: TestWorkerLink;
+  link: TestLink;
   events: WorkerEmitted[];
   fake: FakeSocket;
   /** Fakes of the `handshake` and `connection` hook actors. */
@@ -240,7 +240,7 @@ export interface WorkerHarness {
 export function startWorker(options: StartWorkerOptions = {}): WorkerHarness {
   const clock = new SimulatedClock();
   clock.set(T0);
-  const link = createWorkerLink(options.lastActivityAt ?? T0);
+  const link = createTestLink(options.lastActivityAt ?? T0);
   const fake = createFakeSocket(link, { now: () => clock.now(), ...(options.onStart ? { onStart: options.onStart } : {}) });
   const random = options.random ?? (() => 0.5);
   const hooks = { handshake: createFakeHook(), connection: createFakeHook() };

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { BackpressureError, ConnectionUnavailableError } from '../../src/errors.ts';
-import { createPool } from '../../src/pool.ts';
+import { createPool } from '../../src/node.ts';
 import type { DisconnectCause } from '../../src/types.ts';
 import { DenseInts, SequenceLedger } from './ledger.ts';
 import type { PeersReport } from './peers.ts';
