@@ -48,7 +48,7 @@ describe('README', () => {
   });
 
   it('documents no option that the library does not have', () => {
-    const withoutDefault = ['logger', 'tls', 'workerFactory', 'signal', 'dialer', 'inspect'];
+    const withoutDefault = ['logger', 'tls', 'workerFactory', 'transport', 'signal', 'inspect'];
     const known = new Set([...flattenDefaults().keys(), ...withoutDefault]);
     expect([...rows.keys()].filter((name) => !known.has(name))).toEqual([]);
   });
