@@ -54,10 +54,11 @@ const checks: number = CONTRACT_CHECKS.length;
 console.log(JSON.stringify({ id, data, kinds, checks, machine: steady.id, notReady: NotReadyError.name }));
 `;
 
-const CONTRACT_TEST = `import { defaultWorkerFactory } from 'honeybee-pool';
+const CONTRACT_TEST = `import { workerFromMachine } from 'honeybee-pool';
+import { workerMachine } from 'honeybee-pool/machines';
 import { describeWorkerContract } from 'honeybee-pool/testkit/vitest';
 
-describeWorkerContract('the default worker, under vitest 3', defaultWorkerFactory);
+describeWorkerContract('the default worker, under vitest 3', workerFromMachine(workerMachine));
 `;
 
 const COMMON = { strict: true, skipLibCheck: false, target: 'ES2022', lib: ['ES2023', 'ESNext.Disposable'], types: ['node'], noEmit: false };
@@ -100,7 +101,8 @@ describe(`the ${pkg.name} tarball`, () => {
   it('ships the built entries, LICENSE and CHANGELOG, and no demo, diagram code or source maps', () => {
     expect(files).toEqual(expect.arrayContaining([
       'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md',
-      'dist/src/index.js', 'dist/src/index.d.ts', 'dist/machines/index.js', 'dist/src/testkit/vitest.js'
+      'dist/src/node.js', 'dist/src/node.d.ts', 'dist/src/web.js', 'dist/src/web.d.ts', 'dist/src/inspector/index.js',
+      'dist/machines/index.js', 'dist/src/testkit/vitest.js'
     ]));
     expect(files.filter((file) => /^dist\/src\/(demo|diagrams)\/|\.map$|\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((file) => !/^(dist\/|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(file))).toEqual([]);
