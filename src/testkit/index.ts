@@ -16,7 +16,7 @@ import { kitRefusedUrl, startKitHungPeer, startKitPeer, type KitHungPeer, type K
 import type { ContractOptions, ContractResult, ContractTarget } from './types.ts';
 
 export { CONTRACT_CHECKS, plannedChecks } from './checks.ts';
-export type { ContractCheckId, ContractOptions, ContractPeer, ContractResult, ContractTarget } from './types.ts';
+export type { ContractCheckId, ContractOptions, ContractPeer, ContractResult, ContractTarget, KitSocket } from './types.ts';
 export { createTestLink } from './test-link.ts';
 export type { TestLink, TestDial } from './test-link.ts';
 export { ReplayWorker, replayWorkerFactory } from '../examples/replay-worker.ts';

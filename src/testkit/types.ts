@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import type { ConnectOptions, WorkerFactory } from '../types.ts';
 import type { CONTRACT_CHECKS } from './checks.ts';
 
@@ -24,16 +23,32 @@ export interface ContractResult {
  */
 export type ContractTarget = WorkerFactory | { setup: (url: string) => WorkerFactory };
 
+/**
+ * The kit peer's end of one connection, as its hooks see it: a `ws` server
+ * socket, typed by the calls a hook needs so the kit's public types do not
+ * depend on `@types/ws` (cast to ws's `WebSocket` for anything else).
+ */
+export interface KitSocket {
+  /** `WebSocket.OPEN` is 1. */
+  readonly readyState: number;
+  /** Sends a text (string) or binary frame. */
+  send(data: string | Uint8Array): void;
+  /** Starts the closing handshake. */
+  close(code?: number, reason?: string): void;
+  /** Drops the connection without a closing handshake. */
+  terminate(): void;
+}
+
 /** Hooks into the kit's peer server, for workers that speak a protocol on top of WebSocket. */
 export interface ContractPeer {
   /** Runs on every connection the peer accepts, e.g. to send an auth challenge. */
-  onConnection?(socket: WebSocket): void;
+  onConnection?(socket: KitSocket): void;
   /**
    * Sees every frame a worker sends to the peer first. Return `true` for a
    * protocol frame the hook answered itself (an auth answer, a probe): the
    * kit then does not count it as a message the worker sent.
    */
-  onMessage?(socket: WebSocket, data: string | Buffer, isBinary: boolean): boolean;
+  onMessage?(socket: KitSocket, data: string | Buffer, isBinary: boolean): boolean;
 }
 
 /** Options of `checkWorkerContract`. All durations are milliseconds. */

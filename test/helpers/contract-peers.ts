@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { makeAuthEvent } from 'nostr-tools/nip42';
 import { finalizeEvent, generateSecretKey, verifyEvent, type VerifiedEvent } from 'nostr-tools/pure';
-import type { WebSocket } from 'ws';
 import { authWorkerMachine } from '../../machines/examples/auth-worker-machine.ts';
 import { signerFrom } from '../../machines/examples/auth-protocol.ts';
 import { probeWorkerMachine } from '../../machines/examples/probe-worker-machine.ts';
-import type { ContractPeer } from '../../src/testkit/index.ts';
+import type { ContractPeer, KitSocket } from '../../src/testkit/index.ts';
 
 /** A NIP-42 relay's side of AUTH: a fresh challenge per connection, OK true only for a valid signed answer. */
 export function nostrAuthPeer(): ContractPeer & { readonly authenticated: number; readonly rejected: number } {
-  const challenges = new WeakMap<WebSocket, string>();
+  const challenges = new WeakMap<KitSocket, string>();
   let authenticated = 0;
   let rejected = 0;
   return {
