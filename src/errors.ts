@@ -23,7 +23,9 @@ export const ErrorCodes = {
   NOT_READY: 'HONEYBEE_ERR_NOT_READY',
   SECOND_READER: 'HONEYBEE_ERR_SECOND_READER',
   UNSUPPORTED: 'HONEYBEE_ERR_UNSUPPORTED',
-  UNSUPPORTED_OPTION: 'HONEYBEE_ERR_UNSUPPORTED_OPTION'
+  UNSUPPORTED_OPTION: 'HONEYBEE_ERR_UNSUPPORTED_OPTION',
+  NO_OWNER: 'HONEYBEE_ERR_NO_OWNER',
+  OWNER_UNAVAILABLE: 'HONEYBEE_ERR_OWNER_UNAVAILABLE'
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -226,6 +228,26 @@ export class SecondReaderError extends HoneybeeError {
 export class UnsupportedError extends HoneybeeError {
   constructor(peer: string, operation: string) {
     super(ErrorCodes.UNSUPPORTED, `Cannot ${operation} ${peer}: its worker has no ${operation}() method.`);
+  }
+}
+
+/** A cluster send found no shard that owns the peer (not registered, or between owners). */
+export class NoOwnerError extends HoneybeeError {
+  readonly peer: string;
+  constructor(peer: string, detail: string) {
+    super(ErrorCodes.NO_OWNER, `Cannot send to ${peer}: no shard owns it (${detail}). Retry once a shard has claimed it.`);
+    this.peer = peer;
+  }
+}
+
+/** The shard that owns the peer did not answer a routed send (it died, or the engine is unreachable). */
+export class OwnerUnavailableError extends HoneybeeError {
+  readonly peer: string;
+  readonly shard: string;
+  constructor(peer: string, shard: string, cause: unknown) {
+    super(ErrorCodes.OWNER_UNAVAILABLE, `Cannot send to ${peer}: its owner shard ${shard} did not answer. Retry after its lease runs out.`, { cause });
+    this.peer = peer;
+    this.shard = shard;
   }
 }
 

@@ -23,12 +23,14 @@ export interface SequenceServer {
   readonly port: number;
   /** The peer URLs, `ws://127.0.0.1:<port>/p0` … */
   readonly urls: string[];
-  /** Times a path got a second open socket while one was still open. */
+  /** Times a path got a second open socket while one was still open (and still so after that event-loop turn). */
   readonly overlaps: number;
   /** Open sockets right now. */
   readonly open: number;
   /** Connections accepted so far, per path. */
   readonly connections: Map<string, number>;
+  /** Every connection per path: when it opened and (once it did) closed, epoch ms. */
+  readonly history: Map<string, Array<{ open: number; close?: number }>>;
   /** Echoed texts per path, in arrival order. */
   readonly echoes: Map<string, string[]>;
   close(): Promise<void>;
@@ -42,6 +44,7 @@ export async function startSequenceServer(options: { paths: number; intervalMs: 
   const openByPath = new Map<string, number>();
   const connections = new Map<string, number>();
   const echoes = new Map<string, string[]>();
+  const history = new Map<string, Array<{ open: number; close?: number }>>();
   const live = new Map<WebSocket, { p: string; c: number; s: number }>();
   let overlaps = 0;
   let nextConnection = 0;
@@ -54,9 +57,13 @@ export async function startSequenceServer(options: { paths: number; intervalMs: 
     const p = request.url ?? '/';
     const open = (openByPath.get(p) ?? 0) + 1;
     openByPath.set(p, open);
-    if (open > 1) overlaps++;
+    // Judged after this turn of the event loop: a close and a connect that reached the server
+    // together are handled in whatever order epoll lists them, which says nothing about the client.
+    if (open > 1) setImmediate(() => (openByPath.get(p) ?? 0) > 1 && overlaps++);
     connections.set(p, (connections.get(p) ?? 0) + 1);
     const state = { p, c: nextConnection++, s: 0 };
+    const span: { open: number; close?: number } = { open: Date.now() };
+    history.set(p, [...(history.get(p) ?? []), span]);
     live.set(socket, state);
     socket.on('error', () => {});
     socket.on('message', (data) => {
@@ -67,6 +74,7 @@ export async function startSequenceServer(options: { paths: number; intervalMs: 
       emit(socket, state, text);
     });
     socket.on('close', () => {
+      span.close = Date.now();
       live.delete(socket);
       openByPath.set(p, (openByPath.get(p) ?? 1) - 1);
     });
@@ -84,6 +92,7 @@ export async function startSequenceServer(options: { paths: number; intervalMs: 
       return live.size;
     },
     connections,
+    history,
     echoes,
     close: () =>
       new Promise<void>((resolve) => {
