@@ -356,7 +356,7 @@ function tlsOptions(value: unknown): TlsOptions {
 
 function pem(name: string, value: unknown): string | Uint8Array {
   if (typeof value === 'string' || value instanceof Uint8Array) return value;
-  throw new InvalidOptionError(name, 'a string or a Buffer', value);
+  throw new InvalidOptionError(name, 'a string or a Uint8Array (a Buffer is one)', value);
 }
 
 function retryPolicy(base: RetryOptions, value: unknown): RetryOptions {

@@ -25,6 +25,8 @@ export interface WebSocketLike {
 /** A standard `WebSocket` constructor. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
+function ignore(): void {}
+
 const CONNECTING = 0;
 const OPEN = 1;
 // Chromium refuses the 256th WebSocket of a page (kMaxWebSocketsPerRenderProcess).
@@ -54,7 +56,9 @@ function webSocket(Ctor: WebSocketConstructor, url: string, options: TransportOp
     clearTimeout(handshakeTimer);
     socket.onopen = null;
     socket.onmessage = null;
-    socket.onerror = null;
+    // Closing a socket that is still connecting reports an error later (ws's class throws it
+    // when nobody listens): keep a listener that ignores it.
+    socket.onerror = ignore;
     socket.onclose = null;
   };
   const handshakeTimer = setTimeout(() => {
