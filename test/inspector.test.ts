@@ -4,7 +4,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine, type InspectionEvent } from 'xstate';
 import { parseArgs } from '../src/demo/args.ts';
 import { InvalidOptionError } from '../src/errors.ts';
+import { inspectorPageModule } from '../src/diagrams/inspector-page.ts';
 import { InspectionHub } from '../src/inspector/hub.ts';
+import { loadInspectorPage } from '../src/inspector/page.ts';
+import { INSPECTOR_PAGE } from '../src/inspector/page-html.ts';
 import { INSPECTOR_DEFAULTS, createInspector, type Inspector } from '../src/inspector/server.ts';
 import { toStatelyInspector } from '../src/inspector/stately-adapter.ts';
 import type { WireActorEvent, WireLifecycleEvent, WireMessage, WireSnapshotEvent, WireStats } from '../src/inspector/wire.ts';
@@ -84,6 +87,19 @@ describe('createInspector', () => {
     const { url } = await inspector();
     expect(await upgradeStatus(socketUrl(url, 'y'.repeat(32)))).toBe(403);
     expect(await upgradeStatus(socketUrl(url))).toBe(101);
+  });
+});
+
+describe('the page module (src/inspector/page-html.ts)', () => {
+  it('carries visualizations/inspector.html exactly: it is current (npm run diagrams rewrites it)', () => {
+    const html = readFileSync(new URL('../visualizations/inspector.html', import.meta.url), 'utf8');
+    expect(INSPECTOR_PAGE === html, 'src/inspector/page-html.ts is stale: run npm run diagrams').toBe(true);
+    expect(readFileSync(new URL('../src/inspector/page-html.ts', import.meta.url), 'utf8')).toBe(inspectorPageModule(html));
+  });
+
+  it('is what the server serves, read from no file (an installed package has no visualizations/)', async () => {
+    expect(await loadInspectorPage()).toBe(INSPECTOR_PAGE);
+    expect(readFileSync(new URL('../src/inspector/page.ts', import.meta.url), 'utf8')).not.toMatch(/node:fs|readFile/);
   });
 });
 

@@ -37,6 +37,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 const APP = `import { createPool, NotReadyError, type PoolEvent } from 'honeybee-pool';
 import { workerMachine } from 'honeybee-pool/machines';
 import { CONTRACT_CHECKS } from 'honeybee-pool/testkit';
+import { createInspector } from 'honeybee-pool/inspector';
 
 const url = process.argv[2] ?? '';
 const steady = workerMachine.provide({ delays: { dialDelay: 100 } });
@@ -51,7 +52,12 @@ for await (const message of pool.inbox) {
 }
 const kinds: PoolEvent['kind'][] = pool.events.drain().map((event) => event.kind);
 const checks: number = CONTRACT_CHECKS.length;
-console.log(JSON.stringify({ id, data, kinds, checks, machine: steady.id, notReady: NotReadyError.name }));
+// The inspector serves its page from the installed package (no visualizations/ folder there).
+const inspector = await createInspector();
+const page = await fetch(inspector.url);
+const inspectorPage = page.status === 200 && (await page.text()).includes('<title>honeybee inspector</title>');
+await inspector.close();
+console.log(JSON.stringify({ id, data, kinds, checks, machine: steady.id, notReady: NotReadyError.name, inspectorPage }));
 `;
 
 const CONTRACT_TEST = `import { workerFromMachine } from 'honeybee-pool';
@@ -117,7 +123,8 @@ describe(`the ${pkg.name} tarball`, () => {
       kinds: ['connected'],
       checks: expect.any(Number),
       machine: 'worker',
-      notReady: 'NotReadyError'
+      notReady: 'NotReadyError',
+      inspectorPage: true
     });
   }, 60_000);
 

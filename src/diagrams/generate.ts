@@ -1,10 +1,12 @@
 /**
  * `npm run diagrams`: writes `visualizations/<name>.mmd` and `<name>.svg` for
  * every machine in `machines/` (and `machines/examples/`), then refreshes the
- * diagrams embedded in README.md and docs/*.md. Only files whose content changed are written.
+ * diagrams embedded in README.md and docs/*.md, and the module that carries
+ * the inspector page (`src/inspector/page-html.ts`). Only files whose content changed are written.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { collectDiagrams } from './collect.ts';
+import { inspectorPageModule } from './inspector-page.ts';
 import { documentPages, refreshReadme } from './readme-blocks.ts';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -27,6 +29,8 @@ async function main(): Promise<void> {
     ].some(Boolean);
     console.log(`${wrote ? 'wrote    ' : 'unchanged'} visualizations/${diagram.name}.{mmd,svg}  (${diagram.source})`);
   }
+  const pageModule = inspectorPageModule(readFileSync(new URL('inspector.html', OUT), 'utf8'));
+  console.log(`${writeIfChanged(new URL('src/inspector/page-html.ts', ROOT), pageModule) ? 'wrote    ' : 'unchanged'} src/inspector/page-html.ts  (visualizations/inspector.html)`);
   const mermaid = Object.fromEntries(diagrams.map((diagram) => [diagram.name, diagram.mermaid]));
   for (const page of documentPages(ROOT)) {
     const file = new URL(page, ROOT);
