@@ -137,6 +137,9 @@ describe.skipIf(!haveChromium)(`the inspector page in Chromium${skipNote}`, () =
       };
     })()`)) as { scroll: number; columns: number; hidden: number; states: string[]; changes: string[] };
     expect(layout.scroll, 'horizontal scroll').toBeLessThanOrEqual(0);
+    // The chart is the generated public view; the selected (first) peer's state is lit on it.
+    expect(await page.locator('#diagram g.node.on').getAttribute('id')).toBe('state:connected');
+    expect(await page.locator('#diagram-counts').textContent()).toContain('connected 3');
     expect(layout.columns).toBe(10);
     expect(layout.hidden, 'cells cut off or squeezed').toBe(0);
     for (const state of layout.states) expect(['dialing', 'connected', 'closing', 'backoff', 'stopped']).toContain(state);

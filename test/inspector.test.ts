@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine, type InspectionEvent } from 'xstate';
 import { parseArgs } from '../src/demo/args.ts';
 import { InvalidOptionError } from '../src/errors.ts';
-import { inspectorPageModule } from '../src/diagrams/inspector-page.ts';
+import { inspectorPageModule, refreshPageSvgs } from '../src/diagrams/inspector-page.ts';
 import { InspectionHub } from '../src/inspector/hub.ts';
 import { loadInspectorPage } from '../src/inspector/page.ts';
 import { INSPECTOR_PAGE } from '../src/inspector/page-html.ts';
@@ -97,7 +97,14 @@ describe('the page module (src/inspector/page-html.ts)', () => {
     expect(readFileSync(new URL('../src/inspector/page-html.ts', import.meta.url), 'utf8')).toBe(inspectorPageModule(html));
   });
 
-  it('is what the server serves, read from no file (an installed package has no visualizations/)', async () => {
+  it('shows the worker chart generated from the machine (visualizations/worker-public.svg), current', () => {
+    const html = readFileSync(new URL('../visualizations/inspector.html', import.meta.url), 'utf8');
+    const svg = readFileSync(new URL('../visualizations/worker-public.svg', import.meta.url), 'utf8');
+    expect(html).toContain(svg);
+    expect(refreshPageSvgs(html, { 'worker-public': svg }) === html, 'the chart in inspector.html is stale: run npm run diagrams').toBe(true);
+  });
+
+    it('is what the server serves, read from no file (an installed package has no visualizations/)', async () => {
     expect(await loadInspectorPage()).toBe(INSPECTOR_PAGE);
     expect(readFileSync(new URL('../src/inspector/page.ts', import.meta.url), 'utf8')).not.toMatch(/node:fs|readFile/);
   });

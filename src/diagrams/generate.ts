@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { collectDiagrams } from './collect.ts';
-import { inspectorPageModule } from './inspector-page.ts';
+import { inspectorPageModule, refreshPageSvgs } from './inspector-page.ts';
 import { documentPages, refreshReadme } from './readme-blocks.ts';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -29,7 +29,10 @@ async function main(): Promise<void> {
     ].some(Boolean);
     console.log(`${wrote ? 'wrote    ' : 'unchanged'} visualizations/${diagram.name}.{mmd,svg}  (${diagram.source})`);
   }
-  const pageModule = inspectorPageModule(readFileSync(new URL('inspector.html', OUT), 'utf8'));
+  const pageFile = new URL('inspector.html', OUT);
+  const page = refreshPageSvgs(readFileSync(pageFile, 'utf8'), Object.fromEntries(diagrams.map((diagram) => [diagram.name, diagram.svg])));
+  console.log(`${writeIfChanged(pageFile, page) ? 'wrote    ' : 'unchanged'} visualizations/inspector.html  (its worker chart)`);
+  const pageModule = inspectorPageModule(page);
   console.log(`${writeIfChanged(new URL('src/inspector/page-html.ts', ROOT), pageModule) ? 'wrote    ' : 'unchanged'} src/inspector/page-html.ts  (visualizations/inspector.html)`);
   const mermaid = Object.fromEntries(diagrams.map((diagram) => [diagram.name, diagram.mermaid]));
   for (const page of documentPages(ROOT)) {

@@ -6,6 +6,19 @@
  * fails when it is stale.
  */
 
+const SVG_BLOCK = /<!-- svg: ([a-z0-9-]+) -->\n[\s\S]*?<!-- \/svg -->/g;
+
+/**
+ * Puts each generated SVG the page names between its markers
+ * (`<!-- svg: worker-public -->` … `<!-- /svg -->`); names without an SVG are left alone.
+ */
+export function refreshPageSvgs(html: string, svgByName: Readonly<Record<string, string>>): string {
+  return html.replace(SVG_BLOCK, (block, name: string) => {
+    const svg = svgByName[name];
+    return svg === undefined ? block : `<!-- svg: ${name} -->\n${svg}<!-- /svg -->`;
+  });
+}
+
 /** The TypeScript module that carries `html` (the inspector page). */
 export function inspectorPageModule(html: string): string {
   return [
