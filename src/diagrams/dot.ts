@@ -7,7 +7,6 @@ import type { DiagramEdge, DiagramModel, DiagramNode } from './model.ts';
  * fit their boxes whichever of the two the viewer has.
  */
 export const DIAGRAM_FONT = 'Verdana';
-const FONT_STACK = DIAGRAM_FONT;
 
 const INK = '#33302a';
 const MUTED = '#6b6459';
@@ -16,9 +15,10 @@ const STATE_LINE = '#b8860b';
 const CLUSTER_FILL = '#fbfaf7';
 const CLUSTER_LINE = '#c9c2b4';
 
+/** Text inside a DOT double-quoted string. */
+const escaped = (text: string): string => text.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
 /** A DOT double-quoted string. */
 const quoted = (text: string): string => `"${escaped(text)}"`;
-const escaped = (text: string): string => text.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
 
 /** Labels one per line, a guarded one as its trigger (once for a run of the same trigger) and the guard indented below. */
 function groupByTrigger(labels: readonly string[]): string[] {
@@ -88,7 +88,7 @@ function nodeLines(node: DiagramNode, layout: Layout, indent: string): string[] 
   return lines;
 }
 
-/** The edges whose label node lives directly in `scope` (a cluster's id, or `undefined` for the top level). */
+/** The model indexed for writing DOT: states by id, each state's parent (`undefined` at the top level), the edges. */
 interface Layout {
   readonly nodes: ReadonlyMap<string, DiagramNode>;
   readonly parents: ReadonlyMap<string, string | undefined>;
@@ -191,9 +191,9 @@ export function toDot(model: DiagramModel): string {
   const caption = model.everywhere.length > 0 ? edgeText(['in every state:', ...model.everywhere], false) : '""';
   const lines = [
     `digraph ${quoted(model.name)} {`,
-    `  graph [rankdir=TB, compound=true, newrank=true, nodesep=0.12, ranksep=0.3, pad=0.15, fontname=${quoted(FONT_STACK)}, fontsize=10, fontcolor=${quoted(MUTED)}, labeljust=l, labelloc=b, label=${caption}];`,
-    `  node [shape=box, style="rounded,filled", fillcolor=${quoted(STATE_FILL)}, color=${quoted(STATE_LINE)}, fontname=${quoted(FONT_STACK)}, fontsize=11, fontcolor=${quoted(INK)}, margin="0.14,0.05", height=0.3];`,
-    `  edge [fontname=${quoted(FONT_STACK)}, fontsize=9, fontcolor=${quoted(MUTED)}, color=${quoted(MUTED)}, arrowsize=0.6];`,
+    `  graph [rankdir=TB, compound=true, newrank=true, nodesep=0.12, ranksep=0.3, pad=0.15, fontname=${quoted(DIAGRAM_FONT)}, fontsize=10, fontcolor=${quoted(MUTED)}, labeljust=l, labelloc=b, label=${caption}];`,
+    `  node [shape=box, style="rounded,filled", fillcolor=${quoted(STATE_FILL)}, color=${quoted(STATE_LINE)}, fontname=${quoted(DIAGRAM_FONT)}, fontsize=11, fontcolor=${quoted(INK)}, margin="0.14,0.05", height=0.3];`,
+    `  edge [fontname=${quoted(DIAGRAM_FONT)}, fontsize=9, fontcolor=${quoted(MUTED)}, color=${quoted(MUTED)}, arrowsize=0.6];`,
     `  __start [shape=point, width=0.12, style=filled, color=${quoted(INK)}, fillcolor=${quoted(INK)}, label=""];`
   ];
   for (const child of model.root.children) lines.push(...nodeLines(child, layout, '  '));

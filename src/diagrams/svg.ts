@@ -18,7 +18,7 @@ function fitViewBox(svg: string): string {
   const height = Math.ceil(Number(translate[2]) + Math.max(...points.map(([, y = 0]) => y)));
   return svg.replace(
     /<svg width="([\d.]+)pt" height="([\d.]+)pt"\n viewBox="0\.00 0\.00 ([\d.]+) ([\d.]+)"/,
-    (whole, w: string, h: string) => {
+    (_match, w: string, h: string) => {
       const fitW = Math.max(width, Number(w));
       const fitH = Math.max(height, Number(h));
       return `<svg width="${fitW}pt" height="${fitH}pt"\n viewBox="0.00 0.00 ${fitW.toFixed(2)} ${fitH.toFixed(2)}"`;
