@@ -5,7 +5,8 @@
  *    is loaded before, outside every measure);
  * 2. heap and RSS per idle connected client (two `gc()` before each sample,
  *    the sample taken before any client existed subtracted);
- * 3. time for closing all of them until each has finished.
+ * 3. time (and CPU time of this process) for closing all of them until each
+ *    has finished.
  *
  * Run with `--expose-gc`.
  *
@@ -37,9 +38,11 @@ const cpu = process.cpuUsage(startCpu);
 // Let handshake leftovers and first-tick timers settle before sampling.
 await sleep(500);
 const after = memory();
+const closeCpu = process.cpuUsage();
 const closeStarted = performance.now();
 await fleet.close();
 const closeMs = performance.now() - closeStarted;
+const closeCpuUsed = process.cpuUsage(closeCpu);
 emit({
   kind,
   peers,
@@ -47,6 +50,7 @@ emit({
   connectCpuUsPerPeer: (cpu.user + cpu.system) / peers,
   heapPerPeer: (after.heap - before.heap) / peers,
   rssPerPeer: (after.rss - before.rss) / peers,
-  closeMs
+  closeMs,
+  closeCpuMs: (closeCpuUsed.user + closeCpuUsed.system) / 1000
 });
 process.exit(0);

@@ -96,6 +96,11 @@ export function useBuild(build: boolean): string {
   return 'the tsc build (test-artifacts/bench-build)';
 }
 
+/** Makes the clients started from now on load honeybee from `entry` (a built `src/index.js`; '' for the sources). */
+export function useEntry(entry: string): void {
+  honeybeeEntry = entry;
+}
+
 /** Yields each JSON line a child prints; other lines are ignored. */
 async function* jsonLines(child: Child): AsyncGenerator<Record<string, unknown>> {
   for await (const line of createInterface({ input: child.stdout })) {
