@@ -1,4 +1,4 @@
-import { createActor, waitFor, type Actor } from 'xstate';
+import { createActor, waitFor, type Actor, type AnyActorRef } from 'xstate';
 import { poolMachine } from '../machines/pool-machine.ts';
 import { defaultWorkerFactoryFor } from './default-worker.ts';
 import {
@@ -19,7 +19,9 @@ import { normalizeUrl, redactUrl } from './normalize-url.ts';
 import { resolveConnectOptions, resolvePoolOptions, resolveReadyOptions, type Runtime } from './options.ts';
 import { toWorkerEmitted } from './pool-event.ts';
 import type { Pool } from './pool-api.ts';
+import { PeerLogger } from './peer-logger.ts';
 import { ReadyWaiters } from './ready-waiters.ts';
+import { TimerWheel } from './timer-wheel.ts';
 import type {
   BroadcastResult,
   ConnectOptions,
@@ -32,22 +34,83 @@ import type {
   PoolPlugin,
   ReadyOptions,
   PoolStats,
+  EventWriter,
+  InboxWriter,
   ResolvedPoolOptions,
   Worker,
   WorkerStats
 } from './types.ts';
+import type { Transport } from './transport.ts';
+import { MachineWorker } from './worker-from-machine.ts';
 import { initialWorkerStats } from './worker-stats.ts';
 
-/** A registered peer (or a removed one that is still finishing). */
-interface PeerEntry {
-  readonly id: string;
-  readonly label: string;
-  readonly worker: Worker;
-  drops: number;
-  /** Settles when the worker has finished (its `start()` settled). */
-  readonly finished: Promise<void>;
+/** What every peer of one pool shares: one object, not a copy per peer. */
+interface PoolShared {
+  readonly poolId: string;
+  readonly inbox: InboxWriter;
+  readonly host: AnyActorRef;
+  readonly onEvent: (entry: PeerEntry, event: PoolEvent) => void;
+}
+
+/**
+ * A registered peer (or a removed one that is still finishing). It is also
+ * the {@link PoolPlugin} its worker is started with, and that plugin's
+ * event writer: one object per peer for all three.
+ */
+class PeerEntry implements PoolPlugin, EventWriter {
+  drops = 0;
   /** Pending `ready()` calls; created on the first one. */
-  waiters: ReadyWaiters | undefined;
+  waiters: ReadyWaiters | undefined = undefined;
+  /** True once the worker has finished (its `start()` settled). */
+  done = false;
+  #finished: Promise<void> | undefined = undefined;
+  #markFinished: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    readonly worker: Worker,
+    readonly options: ConnectionOptions,
+    readonly logger: Logger,
+    readonly shared: PoolShared
+  ) {}
+
+  get poolId(): string {
+    return this.shared.poolId;
+  }
+
+  get inbox(): InboxWriter {
+    return this.shared.inbox;
+  }
+
+  get host(): AnyActorRef {
+    return this.shared.host;
+  }
+
+  get transport(): Transport {
+    return this.options.transport;
+  }
+
+  get events(): EventWriter {
+    return this;
+  }
+
+  write(event: PoolEvent): void {
+    this.shared.onEvent(this, event);
+  }
+
+  /** Settles when the worker has finished; created on first use (remove(), a reconnect of the same id). */
+  get finished(): Promise<void> {
+    if (this.#finished === undefined) {
+      this.#finished = this.done ? Promise.resolve() : new Promise<void>((resolve) => (this.#markFinished = resolve));
+    }
+    return this.#finished;
+  }
+
+  markFinished(): void {
+    this.done = true;
+    this.#markFinished?.();
+  }
 }
 
 export type { Pool } from './pool-api.ts';
@@ -78,7 +141,6 @@ class HoneybeePool implements Pool {
   readonly #inbox: Inbox;
   readonly #events: EventStream;
   readonly #registry = new Map<string, PeerEntry>();
-  readonly #live = new Set<PeerEntry>();
   // Peers gone from the registry (removed, retired) whose worker is still finishing, by id.
   readonly #finishing = new Map<string, PeerEntry>();
   readonly #abort = new AbortController();
@@ -88,6 +150,11 @@ class HoneybeePool implements Pool {
   #reentered = false;
   #unwatchSignal: (() => void) | undefined;
   #warnedSocketLimit = false;
+  /** Registered peers whose worker starts at the next microtask (one microtask for all of them). */
+  #starting: PeerEntry[] = [];
+  readonly #startAll = (): void => this.#startWorkers();
+  readonly #ended = (entry: PeerEntry, failure?: { error: unknown }): void => this.#workerEnded(entry, failure);
+  readonly #shared: PoolShared;
 
   constructor(options: ResolvedPoolOptions) {
     this.#options = options;
@@ -100,16 +167,19 @@ class HoneybeePool implements Pool {
     });
     this.#events = new EventStream({ capacity: options.eventsSize });
     const input = { id: options.id };
+    // One Node timer for every delayed transition of every worker (see TimerWheel).
+    const clock = new TimerWheel();
     // Inspection is opt-in: with no observer the system does no inspection work.
     this.actor =
       options.inspect === undefined
-        ? createActor(poolMachine, { input })
-        : createActor(poolMachine, { input, inspect: options.inspect });
+        ? createActor(poolMachine, { input, clock })
+        : createActor(poolMachine, { input, clock, inspect: options.inspect });
     // Stopping a peer must not scan every other peer's timers (see indexScheduler).
     indexScheduler(this.actor.system);
     // A root actor in error with no error observer throws an uncaught exception.
     this.actor.subscribe({ error: (error) => this.#logger.error({ err: error }, 'pool actor failed') });
     this.actor.start();
+    this.#shared = { poolId: this.id, inbox: this.#inbox, host: this.actor, onEvent: (entry, event) => this.#writeEvent(entry, event) };
     this.#watchSignal(options.signal);
   }
 
@@ -128,24 +198,19 @@ class HoneybeePool implements Pool {
     const connection =
       options === undefined ? this.#options.connection : resolveConnectOptions(this.#options.connection, options, this.#options);
     const label = redactUrl(id);
-    const logger = this.#logger.child({ peer: label });
+    const logger = new PeerLogger(this.#logger, label);
     const worker = this.#createWorker(id, label, logger, connection);
-    let markFinished!: () => void;
-    const finished = new Promise<void>((resolve) => (markFinished = resolve));
-    const entry: PeerEntry = { id, label, worker, drops: 0, finished, waiters: undefined };
+    const entry = new PeerEntry(id, label, worker, connection, logger, this.#shared);
     this.#registry.set(id, entry);
-    this.#live.add(entry);
     this.actor.send({ type: 'pool.register', id: label });
     this.#checkSocketLimit(connection);
-    const plugin = this.#plugin(entry, connection, logger);
-    const run = (): void => void this.#runWorker(entry, plugin).then(markFinished);
     // Started after connect() returns, so even a transport that fails at once
     // reports its dial_failed to a caller that already holds the id. A previous
     // worker of this id still closing finishes first: one live socket per id,
     // and its actor's system id is free again.
     const previous = this.#finishing.get(id);
-    if (previous === undefined) queueMicrotask(run);
-    else void previous.finished.then(run);
+    if (previous !== undefined) void previous.finished.then(() => this.#runWorker(entry));
+    else if (this.#starting.push(entry) === 1) queueMicrotask(this.#startAll);
     logger.debug('registered');
     return id;
   }
@@ -290,10 +355,12 @@ class HoneybeePool implements Pool {
   // A browser page cannot hold more sockets than this; the rest would fail to dial, one by one.
   #checkSocketLimit(connection: ConnectionOptions): void {
     const limit = connection.transport.socketLimit;
-    if (limit === undefined || this.#live.size <= limit || this.#warnedSocketLimit) return;
+    if (limit === undefined || this.#warnedSocketLimit) return;
+    const live = this.actor.getSnapshot().context.live;
+    if (live <= limit) return;
     this.#warnedSocketLimit = true;
     this.#logger.warn(
-      { peers: this.#live.size, socketLimit: limit, transport: connection.transport.name },
+      { peers: live, socketLimit: limit, transport: connection.transport.name },
       `more peers than the ${limit} WebSockets this runtime allows per page: the rest will fail to dial; split them across pages or workers, or move the pool to a server`
     );
   }
@@ -318,28 +385,45 @@ class HoneybeePool implements Pool {
     return worker;
   }
 
-  #plugin(entry: PeerEntry, options: ConnectionOptions, logger: Logger): PoolPlugin {
-    return {
-      poolId: this.id,
-      inbox: this.#inbox,
-      events: { write: (event) => this.#writeEvent(entry, event) },
-      transport: options.transport,
-      options,
-      logger,
-      host: this.actor
-    };
+  #startWorkers(): void {
+    const batch = this.#starting;
+    this.#starting = [];
+    for (const entry of batch) this.#runWorker(entry);
   }
 
-  /** Runs the worker to its end, then tells the pool machine (which counts it down, and reports a rejection). */
-  async #runWorker(entry: PeerEntry, plugin: PoolPlugin): Promise<void> {
-    let failure: { error: unknown } | undefined;
-    try {
-      await entry.worker.start(plugin);
-    } catch (error) {
-      this.#logger.error({ peer: entry.label, error: redactUrl(errorText(error)) }, 'worker start() rejected');
-      failure = { error };
+  /**
+   * Runs the worker to its end, then tells the pool machine (which counts it
+   * down, and reports a rejection). Workers of the machine kind report their
+   * end through a callback: no promise chain per peer.
+   */
+  #runWorker(entry: PeerEntry): void {
+    const worker = entry.worker;
+    if (worker instanceof MachineWorker) {
+      try {
+        worker.run(entry, this.#ended);
+      } catch (error) {
+        this.#workerEnded(entry, { error });
+      }
+      return;
     }
-    this.#live.delete(entry);
+    let started: Promise<void>;
+    try {
+      started = worker.start(entry);
+    } catch (error) {
+      this.#workerEnded(entry, { error });
+      return;
+    }
+    Promise.resolve(started).then(
+      () => this.#workerEnded(entry),
+      (error: unknown) => this.#workerEnded(entry, { error })
+    );
+  }
+
+  #workerEnded(entry: PeerEntry, failure?: { error: unknown }): void {
+    if (failure !== undefined) {
+      this.#logger.error({ peer: entry.label, error: redactUrl(errorText(failure.error)) }, 'worker start() rejected');
+    }
+    entry.markFinished();
     if (this.#registry.get(entry.id) === entry) this.#registry.delete(entry.id);
     if (this.#finishing.get(entry.id) === entry) this.#finishing.delete(entry.id);
     // A worker that ended on its own without a `retired` event leaves no one to wait for.
@@ -370,9 +454,12 @@ class HoneybeePool implements Pool {
     this.#unwatchSignal?.();
     this.actor.send({ type: 'pool.close' });
     this.#logger.info({ peers: this.#registry.size }, 'closing');
-    for (const entry of this.#live) {
-      entry.waiters?.rejectAll('closed');
-      this.#stopWorker(entry);
+    // Every live worker is registered or finishing (a replaced finishing entry was stopped by remove()).
+    for (const live of [this.#registry, this.#finishing]) {
+      for (const entry of live.values()) {
+        entry.waiters?.rejectAll('closed');
+        this.#stopWorker(entry);
+      }
     }
     this.#abort.abort();
     // The pool machine counts every worker from registration until its

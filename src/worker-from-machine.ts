@@ -95,6 +95,9 @@ function lifecycleLog(logger: Logger, event: PoolEvent): void {
   else logger.info(event.kind);
 }
 
+// Shared by every worker without extra input.
+const NO_EXTRA: object = Object.freeze({});
+
 /** The lifecycle counters of {@link WorkerStats}, kept from the emitted events so any machine gets them. */
 class LifecycleTally {
   connections = 0;
@@ -138,9 +141,11 @@ export class MachineWorker implements Worker {
   readonly #label: string;
   readonly #logic: AnyStateMachine;
   readonly #extra: object;
+  #events: PoolPlugin['events'] | undefined;
+  readonly #onEmitted = (emitted: { type: string }): void => this.#forward(emitted);
   readonly #transport: Transport | undefined;
 
-  constructor(logic: AnyStateMachine, readonly id: string, readonly logger: Logger, extraInput: object = {}, transport?: Transport) {
+  constructor(logic: AnyStateMachine, readonly id: string, readonly logger: Logger, extraInput: object = NO_EXTRA, transport?: Transport) {
     this.#logic = logic;
     this.#extra = extraInput;
     this.#label = redactUrl(id);
@@ -149,35 +154,48 @@ export class MachineWorker implements Worker {
 
   start(plugin: PoolPlugin): Promise<void> {
     if (this.#actor) return Promise.reject(new Error(`Worker for ${this.#label} was already started`));
-    if (this.#stopRequested) return Promise.resolve();
+    return new Promise<void>((resolve) => this.run(plugin, () => resolve()));
+  }
+
+  /**
+   * What `start()` does, reporting the end to `onEnd(plugin)` instead of
+   * through a promise: the pool runs thousands of workers this way, without
+   * a promise chain per peer. Throws if the worker was already started.
+   * @internal
+   */
+  run<P extends PoolPlugin>(plugin: P, onEnd: (plugin: P) => void): void {
+    if (this.#actor) throw new Error(`Worker for ${this.#label} was already started`);
+    if (this.#stopRequested) {
+      onEnd(plugin);
+      return;
+    }
     const own = this.#transport;
     const options = own === undefined || own === plugin.options.transport ? plugin.options : { ...plugin.options, transport: own };
     const link = new PeerLink(this.id, this.#label, options, plugin.inbox, this.logger);
-    const input = { ...this.#extra, id: this.id, link, timing: plugin.options };
+    const extra = this.#extra;
+    const input = extra === NO_EXTRA ? { id: this.id, link, timing: plugin.options } : { ...extra, id: this.id, link, timing: plugin.options };
     // The system id is the peer id, so `pool.actor.system.get(id)` finds this actor (an O(1) map entry;
     // the pool starts a peer's next worker only after the previous one with that id has finished).
     const actor = createActor(this.#logic, { parent: plugin.host, id: this.#label, systemId: this.id, input });
     this.#link = link;
     this.#actor = actor;
-    actor.on('*', (emitted: { type: string }) => this.#forward(emitted, plugin));
-    const finished = new Promise<void>((resolve) => {
-      // However the machine ends, its socket must not outlive it: a failed machine runs
-      // no exit action (and stops no child), so the link is released here either way.
-      const end = (): void => {
+    this.#events = plugin.events;
+    actor.on('*', this.#onEmitted);
+    // However the machine ends, its socket must not outlive it: a failed machine runs
+    // no exit action (and stops no child), so the link is released here either way.
+    // An error in the machine is a bug, but it must still end the run: the pool waits on it.
+    actor.subscribe({
+      complete: () => {
         link.release();
-        resolve();
-      };
-      // An error in the machine is a bug, but it must still end start(): the pool waits on it.
-      actor.subscribe({
-        complete: end,
-        error: (error) => {
-          this.logger.error({ err: error }, 'worker machine failed');
-          end();
-        }
-      });
+        onEnd(plugin);
+      },
+      error: (error) => {
+        this.logger.error({ err: error }, 'worker machine failed');
+        link.release();
+        onEnd(plugin);
+      }
     });
     actor.start();
-    return finished;
   }
 
   stop(): void {
@@ -235,7 +253,7 @@ export class MachineWorker implements Worker {
     };
   }
 
-  #forward(emitted: { type: string }, plugin: PoolPlugin): void {
+  #forward(emitted: { type: string }): void {
     if (!KINDS.has(emitted.type)) {
       // A machine may emit its own events for its own listeners; the pool only takes the four kinds.
       this.logger.debug({ type: emitted.type }, 'custom worker event not forwarded');
@@ -244,7 +262,7 @@ export class MachineWorker implements Worker {
     const event = toPoolEvent(emitted as WorkerEmitted);
     this.#tally.record(event);
     lifecycleLog(this.logger, event);
-    plugin.events.write(event);
+    this.#events?.write(event);
   }
 
   #state(): string {
@@ -285,7 +303,7 @@ export function workerFromMachine<TLogic extends AnyStateMachine>(
   const input = options?.input;
   const transport = options?.transport;
   const factory: WorkerFactory = (_ctx, id, logger) => {
-    const extra = typeof input === 'function' ? (input as (id: string) => object)(id) : (input ?? {});
+    const extra = typeof input === 'function' ? (input as (id: string) => object)(id) : (input ?? NO_EXTRA);
     return new MachineWorker(machine, id, logger, extra, transport);
   };
   traits.set(factory, { transport, pingFrames: machine === workerMachine });
