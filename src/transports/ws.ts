@@ -36,11 +36,16 @@ export function closeCodeOf(code: number, error: unknown): number {
   return PROTOCOL_CLOSE_CODES[errorCode] ?? 1002;
 }
 
-/** A `ws` client with compression off, no redirects, and the caller's headers, subprotocols, payload limit and TLS options. */
+/**
+ * A `ws` client with compression off, no redirects, and the caller's headers,
+ * subprotocols, payload limit and TLS options. It sets no handshake timer of
+ * its own: the worker machine bounds every dial with `handshakeTimeout` (its
+ * `dialing` state) and releases the socket when it runs out, and a `ws`
+ * handshake timer would leave a cleared `Timeout` on every connected socket.
+ */
 function openWs(url: string, options: TransportOpenOptions): WebSocket {
   return new WebSocket(dialTarget(url), [...options.protocols], {
     headers: { ...options.headers },
-    handshakeTimeout: options.handshakeTimeout,
     maxPayload: options.readLimit,
     perMessageDeflate: false,
     followRedirects: false,
@@ -48,87 +53,143 @@ function openWs(url: string, options: TransportOpenOptions): WebSocket {
   });
 }
 
+// The ws socket's own reference to the WsSocket it reports for: the listeners
+// below are shared by every socket and find their WsSocket through it, as ws's
+// own listeners find their WebSocket through `this`.
+const OWNER = Symbol('honeybee.wsSocket');
+type OwnedWebSocket = WebSocket & { [OWNER]: WsSocket };
+const ownerOf = (socket: WebSocket): WsSocket => (socket as OwnedWebSocket)[OWNER];
+
+function socketOnMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const bytes = data as Buffer;
+  ownerOf(this).listener.onMessage(isBinary ? bytes : bytes.toString(), bytes.length);
+}
+
+function socketOnOpen(this: WebSocket): void {
+  const owner = ownerOf(this);
+  owner.opened = true;
+  owner.listener.onOpen();
+}
+
+function socketOnPong(this: WebSocket): void {
+  ownerOf(this).listener.onPong();
+}
+
+function socketOnError(this: WebSocket, error: Error): void {
+  ownerOf(this).failed(error);
+}
+
+function socketOnClose(this: WebSocket, code: number, reason: Buffer): void {
+  ownerOf(this).closed(code, reason);
+}
+
 /**
  * One `ws` socket reporting to `listener`. ws always emits `'error'` before
  * `'close'`; the two collapse into the one terminal report sent on `'close'`.
  * The message listener is the only per-frame code: the frame's size is the
- * Buffer's length, so nothing is measured twice.
+ * Buffer's length, so nothing is measured twice. A class with shared
+ * listeners, not closures: one small object per dial.
  */
-function wsSocket(url: string, options: TransportOpenOptions, listener: TransportListener): TransportSocket {
-  const socket = openWs(url, options);
-  let opened = false;
-  let finished = false;
-  let lastError: unknown = undefined;
-  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+class WsSocket implements TransportSocket {
+  opened = false;
+  #finished = false;
+  #lastError: unknown = undefined;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  readonly #socket: OwnedWebSocket;
 
-  const socketOnMessage = (data: RawData, isBinary: boolean): void => {
-    const bytes = data as Buffer;
-    listener.onMessage(isBinary ? bytes : bytes.toString(), bytes.length);
-  };
-  const socketOnOpen = (): void => {
-    opened = true;
-    listener.onOpen();
-  };
-  const socketOnPong = (): void => listener.onPong();
-  const socketOnError = (error: Error): void => {
-    lastError = error;
-    listener.onError(error.message);
-    // After a protocol error ws waits 30 s for the peer to answer its close frame;
-    // a hostile peer that never does would keep the worker "connected" all along.
-    if (opened && !finished && graceTimer === undefined) {
-      graceTimer = setTimeout(() => socket.terminate(), options.closeTimeout);
-    }
-  };
-  const socketOnClose = (code: number, reason: Buffer): void => {
-    finished = true;
-    clearTimeout(graceTimer);
-    if (!opened) {
-      listener.onFail(lastError === undefined ? `closed with code ${code} before opening` : errorText(lastError));
-      return;
-    }
-    listener.onClose(closeCodeOf(code, lastError), reason.toString(), classifyClose(code, lastError));
-  };
+  constructor(
+    url: string,
+    readonly options: TransportOpenOptions,
+    readonly listener: TransportListener
+  ) {
+    const socket = openWs(url, options) as OwnedWebSocket;
+    socket[OWNER] = this;
+    socket.on('open', socketOnOpen);
+    socket.on('message', socketOnMessage);
+    socket.on('pong', socketOnPong);
+    socket.on('error', socketOnError);
+    socket.on('close', socketOnClose);
+    this.#socket = socket;
+  }
 
-  socket.on('open', socketOnOpen);
-  socket.on('message', socketOnMessage);
-  socket.on('pong', socketOnPong);
-  socket.on('error', socketOnError);
-  socket.on('close', socketOnClose);
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  get isOpen(): boolean {
+    return this.#socket.readyState === OPEN;
+  }
+
+  send(data: string | Uint8Array | ArrayBuffer): number {
+    this.#socket.send(data);
+    return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+  }
 
   // ws throws on a socket that is not open yet; such a failure ends like a socket error.
-  const command = (run: () => void): void => {
-    if (finished || !opened) return;
+  ping(): void {
+    if (this.#finished || !this.opened) return;
     try {
-      run();
+      this.#socket.ping();
     } catch (error) {
-      socketOnError(error as Error);
+      this.failed(error as Error);
     }
-  };
-  return {
-    get bufferedAmount() {
-      return socket.bufferedAmount;
-    },
-    get isOpen() {
-      return socket.readyState === OPEN;
-    },
-    send(data) {
-      socket.send(data);
-      return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-    },
-    ping: () => command(() => socket.ping()),
-    close: (code, reason) => command(() => socket.close(code, reason)),
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
-    release() {
-      if (finished) return;
-      finished = true;
-      clearTimeout(graceTimer);
-      socket.removeAllListeners();
-      // close()/terminate() while CONNECTING emit 'error' on the next tick.
-      socket.on('error', noop);
-      if (socket.readyState !== CLOSED) socket.terminate();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#finished || !this.opened) return;
+    try {
+      this.#socket.close(code, reason);
+    } catch (error) {
+      this.failed(error as Error);
     }
-  };
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  release(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#graceTimer);
+    const socket = this.#socket;
+    socket.removeAllListeners();
+    // close()/terminate() while CONNECTING emit 'error' on the next tick.
+    socket.on('error', noop);
+    if (socket.readyState !== CLOSED) socket.terminate();
+  }
+
+  /** ws reported an error (the close follows), or a command threw. */
+  failed(error: Error): void {
+    this.#lastError = error;
+    this.listener.onError(error.message);
+    // After a protocol error ws waits 30 s for the peer to answer its close frame;
+    // a hostile peer that never does would keep the worker "connected" all along.
+    if (this.opened && !this.#finished && this.#graceTimer === undefined) {
+      const socket = this.#socket;
+      this.#graceTimer = setTimeout(() => socket.terminate(), this.options.closeTimeout);
+    }
+  }
+
+  /** ws reported the end of the socket. */
+  closed(code: number, reason: Buffer): void {
+    this.#finished = true;
+    clearTimeout(this.#graceTimer);
+    const lastError = this.#lastError;
+    if (!this.opened) {
+      this.listener.onFail(lastError === undefined ? `closed with code ${code} before opening` : errorText(lastError));
+      return;
+    }
+    this.listener.onClose(closeCodeOf(code, lastError), reason.toString(), classifyClose(code, lastError));
+  }
+}
+
+function wsSocket(url: string, options: TransportOpenOptions, listener: TransportListener): TransportSocket {
+  return new WsSocket(url, options, listener);
 }
 
 /**
