@@ -37,27 +37,40 @@ export function indexScheduler(system: ActorSystem<any>): boolean {
   const pending = (system as unknown as { _snapshot?: { _scheduledEvents?: Record<string, unknown> } })._snapshot?._scheduledEvents;
   const { schedule, cancel, cancelAll } = scheduler ?? {};
   if (scheduler === undefined || pending === undefined || !schedule || !cancel || !cancelAll) return false;
-  const bySource = new WeakMap<AnyActorRef, Set<string>>();
+  // A source's pending ids: one string while it has one (a worker's usual case), a Set beyond.
+  const bySource = new WeakMap<AnyActorRef, string | Set<string>>();
 
   scheduler.schedule = (source, target, event, delay, id = Math.random().toString(36).slice(2)) => {
     schedule(source, target, event, delay, id);
-    let ids = bySource.get(source);
-    if (ids === undefined) bySource.set(source, (ids = new Set()));
-    else if (ids.size >= PRUNE_AT) prune(system, source, ids);
-    ids.add(id);
+    const ids = bySource.get(source);
+    // A fired timer leaves its id behind: a single stale id is replaced, not kept.
+    if (ids === undefined || ids === id || (typeof ids === 'string' && !isPending(system, source, ids))) bySource.set(source, id);
+    else if (typeof ids === 'string') bySource.set(source, new Set([ids, id]));
+    else {
+      if (ids.size >= PRUNE_AT) prune(system, source, ids);
+      ids.add(id);
+    }
   };
   scheduler.cancel = (source, id) => {
     cancel(source, id);
-    bySource.get(source)?.delete(id);
+    const ids = bySource.get(source);
+    if (ids === id) bySource.delete(source);
+    else if (typeof ids === 'object') ids.delete(id);
   };
   scheduler.cancelAll = (source) => {
     const ids = bySource.get(source);
     if (ids === undefined) return;
     bySource.delete(source);
     // `cancel` ignores ids whose timer already fired.
-    for (const id of ids) cancel(source, id);
+    if (typeof ids === 'string') cancel(source, ids);
+    else for (const id of ids) cancel(source, id);
   };
   return true;
+}
+
+function isPending(system: ActorSystem<any>, source: AnyActorRef, id: string): boolean {
+  const pending = (system as unknown as { _snapshot: { _scheduledEvents: Record<string, unknown> } })._snapshot._scheduledEvents;
+  return `${source.sessionId}.${id}` in pending;
 }
 
 // Fired timers delete themselves from the system's table without telling the scheduler.

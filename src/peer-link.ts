@@ -9,6 +9,19 @@ import type { ConnectionOptions, InboxWriter } from './types.ts';
 
 function ignore(_event: SocketEvent): void {}
 
+// Peers with the same resolved options (all of a pool's, unless connect() overrides some) share one.
+const OPEN_OPTIONS = new WeakMap<ConnectionOptions, TransportOpenOptions>();
+
+/** What the transport is asked to open with: one object per resolved options object, not per peer. */
+function openOptionsOf(options: ConnectionOptions): TransportOpenOptions {
+  let open = OPEN_OPTIONS.get(options);
+  if (open === undefined) {
+    const { headers, protocols, handshakeTimeout, readLimit, closeTimeout, tls } = options;
+    OPEN_OPTIONS.set(options, (open = { headers, protocols, handshakeTimeout, readLimit, closeTimeout, tls }));
+  }
+  return open;
+}
+
 /**
  * The link every hosted worker machine dials through: it opens sockets with
  * the peer's {@link Transport}, listens to them, and keeps what the worker,
@@ -52,8 +65,7 @@ export class PeerLink implements WorkerLink, TransportListener {
     readonly now: () => number = tickNow
   ) {
     this.transport = options.transport;
-    const { headers, protocols, handshakeTimeout, readLimit, closeTimeout, tls } = options;
-    this.#openOptions = { headers, protocols, handshakeTimeout, readLimit, closeTimeout, tls };
+    this.#openOptions = openOptionsOf(options);
   }
 
   /** Opens a socket with the transport; a socket still open is released first. */

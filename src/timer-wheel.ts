@@ -1,3 +1,5 @@
+const LONGEST_WAIT = 2 ** 31 - 1;
+
 /** One pending callback of a {@link TimerWheel}; what `setTimeout` returns. */
 interface Entry {
   /** Cleared when the timer is cancelled or has run. */
@@ -67,7 +69,9 @@ export class TimerWheel {
   #arm(bucket: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#armedFor = bucket;
-    this.#timer = setTimeout(this.#fire, Math.max(0, bucket * this.#resolution - performance.now()));
+    // Node fires longer waits at once; a wake-up before the bucket is due just re-arms.
+    const wait = Math.min(LONGEST_WAIT, Math.max(0, Math.ceil(bucket * this.#resolution - performance.now())));
+    this.#timer = setTimeout(this.#fire, wait);
   }
 
   #reset(): void {

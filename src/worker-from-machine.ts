@@ -1,4 +1,4 @@
-import { createActor, type Actor, type AnyStateMachine, type InputFrom } from 'xstate';
+import { createActor, type Actor, type AnyActorRef, type AnyStateMachine, type InputFrom } from 'xstate';
 import { LIFECYCLE_KINDS, type WorkerEmitted } from '../machines/worker-events.ts';
 import type { WorkerLink } from '../machines/worker-link.ts';
 import { workerMachine, type WorkerTag } from '../machines/worker-machine.ts';
@@ -95,6 +95,12 @@ function lifecycleLog(logger: Logger, event: PoolEvent): void {
   else logger.info(event.kind);
 }
 
+type Relay = (source: AnyActorRef | undefined, target: AnyActorRef, event: { type: string }) => void;
+/** Actor systems whose relay reports worker ends (see `MachineWorker.#reportsEnds`). */
+const HOOKED = new WeakSet<object>();
+/** Running worker actors, to their workers, in hooked systems. */
+const WATCHED = new WeakMap<AnyActorRef, MachineWorker>();
+
 // Shared by every worker without extra input.
 const NO_EXTRA: object = Object.freeze({});
 
@@ -141,7 +147,8 @@ export class MachineWorker implements Worker {
   readonly #label: string;
   readonly #logic: AnyStateMachine;
   readonly #extra: object;
-  #events: PoolPlugin['events'] | undefined;
+  #plugin: PoolPlugin | undefined;
+  #onEnd: ((plugin: PoolPlugin) => void) | undefined;
   readonly #onEmitted = (emitted: { type: string }): void => this.#forward(emitted);
   readonly #transport: Transport | undefined;
 
@@ -179,23 +186,56 @@ export class MachineWorker implements Worker {
     const actor = createActor(this.#logic, { parent: plugin.host, id: this.#label, systemId: this.id, input });
     this.#link = link;
     this.#actor = actor;
-    this.#events = plugin.events;
     actor.on('*', this.#onEmitted);
+    this.#plugin = plugin;
+    this.#onEnd = onEnd as (plugin: PoolPlugin) => void;
     // However the machine ends, its socket must not outlive it: a failed machine runs
-    // no exit action (and stops no child), so the link is released here either way.
+    // no exit action (and stops no child), so the link is released at its end either way.
     // An error in the machine is a bug, but it must still end the run: the pool waits on it.
-    actor.subscribe({
-      complete: () => {
-        link.release();
-        onEnd(plugin);
-      },
-      error: (error) => {
-        this.logger.error({ err: error }, 'worker machine failed');
-        link.release();
-        onEnd(plugin);
-      }
-    });
+    if (MachineWorker.#reportsEnds(plugin.host)) WATCHED.set(actor, this);
+    else {
+      actor.subscribe({
+        complete: () => this.#ended(undefined),
+        error: (error) => this.#ended({ error })
+      });
+    }
     actor.start();
+  }
+
+  #ended(failure: { error: unknown } | undefined): void {
+    if (failure !== undefined) this.logger.error({ err: failure.error }, 'worker machine failed');
+    this.#link?.release();
+    const onEnd = this.#onEnd;
+    this.#onEnd = undefined;
+    onEnd?.(this.#plugin as PoolPlugin);
+  }
+
+  /**
+   * Hooks the relay of `host`'s actor system (once per system), so a worker
+   * actor's end reaches its worker the way XState tells its parent: the
+   * `xstate.done.actor.*` / `xstate.error.actor.*` event every child sends.
+   * This replaces a subscription per worker (an observer, two bound
+   * functions and a Set entry each). False when the system does not have the
+   * expected shape (another XState version): workers subscribe then.
+   */
+  static #reportsEnds(host: AnyActorRef): boolean {
+    const system = host.system as unknown as { _relay?: Relay };
+    if (HOOKED.has(system)) return true;
+    const relay = system._relay;
+    if (typeof relay !== 'function') return false;
+    system._relay = (source, target, event) => {
+      relay(source, target, event);
+      if (source === undefined) return;
+      const type = event.type;
+      const failed = type.startsWith('xstate.error.actor.');
+      if (!failed && !type.startsWith('xstate.done.actor.')) return;
+      const worker = WATCHED.get(source);
+      if (worker === undefined) return;
+      WATCHED.delete(source);
+      worker.#ended(failed ? { error: (event as { error?: unknown }).error } : undefined);
+    };
+    HOOKED.add(system);
+    return true;
   }
 
   stop(): void {
@@ -262,7 +302,7 @@ export class MachineWorker implements Worker {
     const event = toPoolEvent(emitted as WorkerEmitted);
     this.#tally.record(event);
     lifecycleLog(this.logger, event);
-    this.#events?.write(event);
+    this.#plugin?.events.write(event);
   }
 
   #state(): string {
