@@ -2,17 +2,21 @@ import type { Logger } from './logger.ts';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
+/** pino's level check; other loggers may not have one. */
+type LevelAware = Logger & { isLevelEnabled?: (level: string) => boolean };
+
 /**
- * The logger of one peer: the pool's logger with `{ peer: label }` added to
- * every line, as `pool.child({ peer: label })` would give, but without
- * creating that child for each of thousands of peers (a pino child is an
- * object, a serialized bindings string and a few microseconds each). Lines
- * go to the pool's logger with the `peer` field first; `child()` creates
- * the real child when someone asks for one.
+ * The logger of one peer: `pool.child({ peer: label })`, created on the
+ * first line that is written. A pool of thousands of peers whose logger
+ * drops their levels (pino's default `silent`, or `info` for `debug` lines)
+ * never creates those children: a pino child is an object, a serialized
+ * bindings string and a few microseconds each. A logger without pino's
+ * `isLevelEnabled` gets its child on the first call.
  */
 export class PeerLogger implements Logger {
-  readonly #parent: Logger;
+  readonly #parent: LevelAware;
   readonly #label: string;
+  #child: Logger | undefined = undefined;
 
   constructor(parent: Logger, label: string) {
     this.#parent = parent;
@@ -36,20 +40,17 @@ export class PeerLogger implements Logger {
   }
 
   child(bindings: Record<string, unknown>): Logger {
-    return this.#parent.child({ peer: this.#label, ...bindings });
+    return this.#own().child(bindings);
+  }
+
+  #own(): Logger {
+    return (this.#child ??= this.#parent.child({ peer: this.#label }));
   }
 
   #write(level: Level, fields: unknown, message: string | undefined, rest: unknown[]): void {
-    const peer = this.#label;
-    if (typeof fields === 'string') {
-      // A message alone (with printf arguments after it).
-      if (message === undefined) this.#parent[level]({ peer }, fields);
-      else this.#parent[level]({ peer }, fields, message, ...rest);
-      return;
-    }
-    // pino serializes an Error given as the fields under `err`.
-    const merged = fields instanceof Error ? { peer, err: fields } : { peer, ...(fields as object) };
-    if (message === undefined) this.#parent[level](merged);
-    else this.#parent[level](merged, message, ...rest);
+    const parent = this.#parent;
+    if (this.#child === undefined && typeof parent.isLevelEnabled === 'function' && !parent.isLevelEnabled(level)) return;
+    if (message === undefined) this.#own()[level](fields);
+    else this.#own()[level](fields, message, ...rest);
   }
 }
