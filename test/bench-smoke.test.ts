@@ -23,7 +23,7 @@ function expectSummary(value: Summary | undefined): void {
 }
 
 describe('npm run bench -- --quick', () => {
-  it('finishes and writes bench.json and bench.md with every measure and target', { timeout: 90_000 }, async () => {
+  it('finishes and writes bench.json and bench.md with every measure and target', { timeout: 180_000 }, async () => {
     await run('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', out], { maxBuffer: 16 * 1024 * 1024 });
     const report = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as {
       machine: Record<string, unknown>;
