@@ -45,7 +45,8 @@ const steps: Array<[string, string, () => Promise<void>]> = [
   ['register', 'registration scaling', async () => void (results.register = await measureRegister(plan))],
   ['storm', 'reconnect storm', async () => void (results.storm = await measureStorm(plan))],
   ['stall', 'stalled consumer', async () => void (results.stall = await measureStall(plan, server))],
-  ['floor', 'XState floor', async () => void (results.floor = await measureFloor(plan))]
+  ['floor', 'XState floor', async () => void (results.floor = await measureFloor(plan))],
+  ['shards', 'scale-out: shards', async () => (await import('./shards.ts')).measureShards(plan, server, outDir, log)]
 ];
 try {
   const chosen = steps.filter(([name]) => wanted(name));
