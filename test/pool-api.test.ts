@@ -21,6 +21,9 @@ import { thrown } from './helpers/thrown.ts';
 // asyncDispose, ready(), reconnect(), broadcast(), single-reader streams,
 // retry.maxFlaps and the worker actors in the pool's system.
 
+// Polls wait up to 5 s: on a loaded 2-core machine the 1 s default is too short for a few dials.
+const WAIT = { timeout: 5000 };
+
 const pools: Pool[] = [];
 const servers: TestServer[] = [];
 
@@ -82,7 +85,7 @@ describe('signal and Symbol.asyncDispose', () => {
     const id = pool.connect(server.url);
     await pool.ready(id);
     controller.abort();
-    await expect.poll(() => pool.actor.getSnapshot().status).toBe('done');
+    await expect.poll(() => pool.actor.getSnapshot().status, WAIT).toBe('done');
     expect(thrown(() => pool.connect(server.url))).toBeInstanceOf(PoolClosedError);
   });
 
@@ -108,7 +111,7 @@ describe('signal and Symbol.asyncDispose', () => {
       expect(server.sockets.size).toBe(1);
     }
     expect(escaped.actor.getSnapshot().status).toBe('done');
-    await expect.poll(() => server.sockets.size).toBe(0);
+    await expect.poll(() => server.sockets.size, WAIT).toBe(0);
   });
 });
 
@@ -190,7 +193,7 @@ describe('reconnect()', () => {
     const pool = newPool({ retry: { initialDelay: 60_000, maxDelay: 60_000 } });
     const events = record(pool);
     const id = pool.connect(server.url);
-    await expect.poll(() => kinds(events)).toEqual(['dial_failed', 'dial_failed']); // the first retry is immediate
+    await expect.poll(() => kinds(events), WAIT).toEqual(['dial_failed', 'dial_failed']); // the first retry is immediate
     expect(pool.peerStats(id).state).toBe('backoff');
     accept = true;
     pool.reconnect(id);
@@ -229,7 +232,7 @@ describe('broadcast()', () => {
     expect(result.refused.map((r) => r.id)).toEqual([down]);
     expect(result.refused[0]?.error).toBeInstanceOf(ConnectionUnavailableError);
     expect(pool.broadcast('only-b', (id) => id === b)).toEqual({ sent: [b], refused: [] });
-    await expect.poll(() => received.sort()).toEqual(['/a hi', '/b hi', '/b only-b']);
+    await expect.poll(() => received.sort(), WAIT).toEqual(['/a hi', '/b hi', '/b only-b']);
     expect(pool.stats().totalSent).toBe(3);
   });
 
@@ -261,7 +264,7 @@ describe('single-reader streams', () => {
     const refused = await refusedUrl();
     const pool = newPool({ retry: { initialDelay: 10, maxDelay: 10 } });
     pool.connect(refused);
-    await expect.poll(() => pool.events.depth).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => pool.events.depth, WAIT).toBeGreaterThanOrEqual(3);
     expect(pool.events.shift()?.kind).toBe('dial_failed');
     expect(pool.events.drain(2).map((e) => e.kind)).toEqual(['dial_failed', 'dial_failed']);
     expect(pool.events.drain().every((e) => e.kind === 'dial_failed')).toBe(true);
@@ -276,7 +279,7 @@ describe('retry.maxFlaps', () => {
     const pool = newPool({ reconnectDelay: 1, minUptime: 5000, retry: { maxFlaps: 3, initialDelay: 1, maxDelay: 5 } });
     const events = record(pool);
     const id = pool.connect(server.url);
-    await expect.poll(() => kinds(events).at(-1), { timeout: 5000 }).toBe('retired');
+    await expect.poll(() => kinds(events).at(-1), WAIT).toBe('retired');
     expect(kinds(events)).toEqual(['connected', 'disconnected', 'connected', 'disconnected', 'connected', 'disconnected', 'retired']);
     expect(pool.peers()).not.toContain(id);
   });

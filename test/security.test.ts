@@ -122,9 +122,10 @@ describe('credentials', () => {
       pool.connect(withCredentials(hung.url, 'erin', SECRETS.hungPw)),
       pool.connect(withCredentials(utf8.url, 'frank', SECRETS.utf8Pw))
     ];
-    await expect.poll(() => events.filter((e) => e.kind === 'connected' && e.id === goodId).length).toBe(2);
-    await expect.poll(() => new Set(events.filter((e) => e.kind === 'dial_failed').map((e) => e.id)).size).toBe(4);
-    await expect.poll(() => events.some((e) => e.kind === 'disconnected' && e.cause === 'remote_error')).toBe(true);
+    // Generous waits: this test starts six peers at once and ran past the 1 s default on a loaded machine.
+    await expect.poll(() => events.filter((e) => e.kind === 'connected' && e.id === goodId).length, { timeout: 5000 }).toBe(2);
+    await expect.poll(() => new Set(events.filter((e) => e.kind === 'dial_failed').map((e) => e.id)).size, { timeout: 5000 }).toBe(4);
+    await expect.poll(() => events.some((e) => e.kind === 'disconnected' && e.cause === 'remote_error'), { timeout: 5000 }).toBe(true);
     // The headers really went out, with the user's letter case.
     expect(seenHeaders[0]).toMatchObject({ authorization: `Bearer ${SECRETS.peerAuth}`, cookie: `c=${SECRETS.peerCookie}` });
 
