@@ -32,7 +32,7 @@ describe('npm run bench -- --quick', () => {
         inbox: Array<{ peers: number; cpuUsPerMessage: Record<string, Summary> }>;
         send: Record<string, Summary>;
         connect: Array<Record<string, Record<string, Summary>>>;
-        register: Array<{ registerUsPerPeer: Summary; connectUsPerPeer: Summary }>;
+        register: Array<{ registerUsPerPeer: Summary; registerCpuUsPerPeer: Summary; connectUsPerPeer: Summary }>;
         storm: Array<{ kind: string; allBackMs: number; peakDialsPerSecond: number }>;
         stall: Array<{ overflow: string; rssGrowthAfterFullMiB: number; series: unknown[] }>;
         floor: Record<'createUs' | 'eventUs' | 'heapPerActor', Record<string, Summary>>;
@@ -50,12 +50,15 @@ describe('npm run bench -- --quick', () => {
     for (const kind of ['raw', 'honeybee', 'partysocket', 'nostr']) expectSummary(results.send[kind]);
     expect(results.connect.length).toBeGreaterThan(0);
     for (const row of results.connect) {
-      for (const measure of ['connectMs', 'heapPerPeer', 'rssPerPeer', 'closeMs']) {
+      for (const measure of ['connectMs', 'heapPerPeer', 'rssPerPeer', 'closeMs', 'connectCpuUsPerPeer', 'closeCpuMs']) {
         for (const kind of ['raw', 'honeybee', 'partysocket', 'nostr']) expectSummary(row[measure]?.[kind]);
       }
     }
     expect(results.register.length).toBeGreaterThan(1);
-    for (const row of results.register) expectSummary(row.registerUsPerPeer);
+    for (const row of results.register) {
+      expectSummary(row.registerUsPerPeer);
+      expectSummary(row.registerCpuUsPerPeer);
+    }
     expect(results.storm.map((storm) => storm.kind)).toEqual(['honeybee', 'partysocket']);
     for (const storm of results.storm) expect(storm.peakDialsPerSecond).toBeGreaterThan(0);
     expect(results.stall.map((stall) => stall.overflow)).toEqual(['block', 'drop-oldest']);

@@ -138,6 +138,8 @@ export interface ConnectRow {
   heapPerPeer: Record<ConnectKind, Summary>;
   rssPerPeer: Record<ConnectKind, Summary>;
   closeMs: Record<ConnectKind, Summary>;
+  connectCpuUsPerPeer: Record<ConnectKind, Summary>;
+  closeCpuMs: Record<ConnectKind, Summary>;
 }
 
 export async function measureConnect(plan: Plan, server: Server): Promise<ConnectRow[]> {
@@ -150,7 +152,9 @@ export async function measureConnect(plan: Plan, server: Server): Promise<Connec
       connectMs: field(samples, 'connectMs'),
       heapPerPeer: field(samples, 'heapPerPeer'),
       rssPerPeer: field(samples, 'rssPerPeer'),
-      closeMs: field(samples, 'closeMs')
+      closeMs: field(samples, 'closeMs'),
+      connectCpuUsPerPeer: field(samples, 'connectCpuUsPerPeer'),
+      closeCpuMs: field(samples, 'closeCpuMs')
     });
   }
   return rows;
@@ -177,6 +181,8 @@ export interface RegisterRow {
   peers: number;
   connectUsPerPeer: Summary;
   registerUsPerPeer: Summary;
+  /** CPU time of this process from the first connect() until every peer is dialing. */
+  registerCpuUsPerPeer: Summary;
   closeMs: Summary;
 }
 
@@ -197,7 +203,7 @@ export async function measureRegister(plan: Plan): Promise<RegisterRow[]> {
   return plan.registerSizes.map((peers) => {
     const list = samples.get(peers)!;
     const of = (name: string): Summary => summarize(list.map((sample) => Number(sample[name])));
-    return { peers, connectUsPerPeer: of('connectUsPerPeer'), registerUsPerPeer: of('registerUsPerPeer'), closeMs: of('closeMs') };
+    return { peers, connectUsPerPeer: of('connectUsPerPeer'), registerUsPerPeer: of('registerUsPerPeer'), registerCpuUsPerPeer: of('registerCpuUsPerPeer'), closeMs: of('closeMs') };
   });
 }
 

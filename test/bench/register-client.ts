@@ -34,7 +34,7 @@ function hungSocket(): TransportSocket {
 const urls = (count: number, prefix: string): string[] =>
   Array.from({ length: count }, (_, i) => `ws://127.0.0.1:9/${prefix}${i}`);
 
-async function register(list: string[]): Promise<{ connectUs: number; startedUs: number; closeMs: number }> {
+async function register(list: string[]): Promise<{ connectUs: number; startedUs: number; cpuUs: number; closeMs: number }> {
   let dialed = 0;
   const transport: Transport = {
     name: 'hung',
@@ -48,14 +48,16 @@ async function register(list: string[]): Promise<{ connectUs: number; startedUs:
     }
   };
   const pool = createPool({ transport });
+  const startCpu = process.cpuUsage();
   const started = performance.now();
   for (const url of list) pool.connect(url);
   const connectUs = (performance.now() - started) * 1000;
   while (dialed < list.length) await new Promise((resolve) => setImmediate(resolve));
   const startedUs = (performance.now() - started) * 1000;
+  const cpu = process.cpuUsage(startCpu);
   const closeStarted = performance.now();
   await pool.close();
-  return { connectUs, startedUs, closeMs: performance.now() - closeStarted };
+  return { connectUs, startedUs, cpuUs: cpu.user + cpu.system, closeMs: performance.now() - closeStarted };
 }
 
 if (warmup > 0) await register(urls(warmup, 'warm'));
@@ -65,6 +67,7 @@ emit({
   peers,
   connectUsPerPeer: result.connectUs / peers,
   registerUsPerPeer: result.startedUs / peers,
+  registerCpuUsPerPeer: result.cpuUs / peers,
   closeMs: result.closeMs
 });
 process.exit(0);
