@@ -111,11 +111,11 @@ export class BucketMirror {
 
   /**
    * Asks the server whether `key` exists now (a read, not the mirror). Answers
-   * are shared for 250 ms, so many claims of one dead holder cost one read.
+   * are shared for 100 ms, so many claims of one dead holder cost one read.
    */
   confirmed(key: string): Promise<boolean> {
     const cached = this.#confirmations.get(key);
-    if (cached !== undefined && Date.now() - cached.at < 250) return cached.answer;
+    if (cached !== undefined && Date.now() - cached.at < 100) return cached.answer;
     const answer = this.#kv.get(key).then((entry) => entry !== null && entry.operation === 'PUT');
     this.#confirmations.set(key, { at: Date.now(), answer });
     return answer;

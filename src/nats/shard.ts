@@ -63,6 +63,9 @@ class NatsShard implements Shard {
   #lastRenewal = 0;
   #renewing = false;
   #reconcileQueued = false;
+  #expiryAt = 0;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(o: CheckedShardOptions, buckets: ClusterBuckets & { readonly members: KV }) {
@@ -156,6 +159,16 @@ class NatsShard implements Shard {
   }
 
   /** Whether a member renewed within the lease, as far as this process has seen. */
+  /** Looks again the moment the next silent member's lease would run out, not up to a heartbeat later. */
+  #wakeAtNextExpiry(): void {
+    let next = Infinity;
+    for (const [shard, entry] of this.#members.entries) if (shard !== this.id) next = Math.min(next, entry.seenAt + this.#o.leaseTtl);
+    if (next === Infinity || next === this.#expiryAt) return;
+    clearTimeout(this.#expiryTimer);
+    this.#expiryAt = next;
+    this.#expiryTimer = setTimeout(() => this.#reconcileSoon(), Math.max(0, next - Date.now()) + 1);
+  }
+
   #seenAlive(shard: string): boolean {
     const entry = this.#members.entries.get(shard);
     return entry !== undefined && Date.now() - entry.seenAt < this.#o.leaseTtl;
@@ -175,6 +188,7 @@ class NatsShard implements Shard {
 
   #reconcile(): void {
     if (this.#closing !== undefined && !this.#leaving) return;
+    this.#wakeAtNextExpiry();
     const eligible = this.#eligible();
     const desired = new Set<string>();
     for (const [key, entry] of this.#peers.entries) {
@@ -206,8 +220,14 @@ class NatsShard implements Shard {
     this.#busy.add(id);
     try {
       if (claim !== undefined && claim.value !== this.id) {
-        const holder = await this.#members.confirmed(claim.value);
-        if (holder) return;
+        // Our view says its lease ran out; the server may expire it a moment later: ask again soon.
+        if (await this.#members.confirmed(claim.value)) {
+          this.#retryTimer ??= setTimeout(() => {
+            this.#retryTimer = undefined;
+            this.#reconcileSoon();
+          }, 100);
+          return;
+        }
       }
       const value = new TextEncoder().encode(this.id);
       const epoch = claim === undefined ? await this.#buckets.claims.create(key, value) : await this.#buckets.claims.update(key, value, claim.revision);
@@ -266,7 +286,7 @@ class NatsShard implements Shard {
     // Tell the others first: they stop counting us for new peers, and take each of ours as we release it.
     this.#renew();
     await Promise.all([...this.#held.keys()].map((id) => this.#drop(id, true)));
-    for (const timer of this.#timers) clearTimeout(timer);
+    for (const timer of [...this.#timers, this.#expiryTimer, this.#retryTimer]) clearTimeout(timer);
     await this.#buckets.members.delete(this.id).catch(() => {});
     this.#sendSub.unsubscribe();
     await this.pool.close();

@@ -144,9 +144,12 @@ describe.skipIf(binary === undefined)('NATS shards: three processes, 600 peers',
     shards.delete('s2');
     // While its lease runs, a send to one of its peers has no one to answer.
     await expect(client.send(orphans[0] as string, 'x')).rejects.toBeInstanceOf(OwnerUnavailableError);
-    await settle(LEASE_TTL + HEARTBEAT + 5000, 'the orphans re-owned');
-    const reowned = Math.max(...orphans.map((url) => server.history.get(new URL(url).pathname)?.at(-1)?.open ?? Infinity)) - killedAt;
-    console.log(`nats: ${orphans.length} peers of a killed shard re-owned in ${reowned} ms (lease ${LEASE_TTL}, heartbeat ${HEARTBEAT})`);
+    // Re-owned: a live shard holds a newer claim on every orphan. Then each is dialed on its new owner.
+    await waitUntil(() => orphans.every((url) => (client.owner(url)?.epoch ?? 0) > (epochs.get(url) ?? 0)), LEASE_TTL + HEARTBEAT + 5000, 'every orphan claimed');
+    const reowned = Date.now() - killedAt;
+    await settle(5000, 'the orphans redialed');
+    const redialed = Math.max(...orphans.map((url) => server.history.get(new URL(url).pathname)?.at(-1)?.open ?? Infinity)) - killedAt;
+    console.log(`nats: ${orphans.length} peers of a killed shard re-owned in ${reowned} ms, all redialed in ${redialed} ms (lease ${LEASE_TTL}, heartbeat ${HEARTBEAT})`);
     expect(reowned).toBeLessThanOrEqual(LEASE_TTL + HEARTBEAT + 1000);
     expect(server.overlaps).toBe(0);
     for (const url of orphans) expect(client.owner(url)?.epoch).toBeGreaterThan(epochs.get(url) ?? 0);
