@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AnyStateNode } from 'xstate';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolMachine } from '../machines/pool-machine.ts';
 import { workerMachine } from '../machines/worker-machine.ts';
@@ -76,6 +76,7 @@ const statesOf = (node: AnyStateNode): AnyStateNode[] => (Object.values(node.sta
 
 describe.skipIf(!haveChromium)(`the diagrams in Chromium${skipNote}`, () => {
   let browser: Browser;
+  let mermaidPage: Promise<Page> | undefined;
 
   beforeAll(async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
@@ -115,13 +116,18 @@ describe.skipIf(!haveChromium)(`the diagrams in Chromium${skipNote}`, () => {
     ['worker', workerMachine],
     ['pool', poolMachine]
   ] as const)('%s.mmd, rendered by Mermaid as GitHub does, shows every state by its name', async (name, machine) => {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    await page.setContent('<!doctype html><html><body style="margin:0;background:#fff"><div id="chart"></div></body></html>');
-    await page.addScriptTag({ path: createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js') });
+    // One page with Mermaid loaded serves both charts: parsing its 3 MB script is the slow part.
+    mermaidPage ??= (async () => {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.setContent('<!doctype html><html><body style="margin:0;background:#fff"><div id="chart"></div></body></html>');
+      await page.addScriptTag({ path: createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js') });
+      await page.evaluate(`mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' })`);
+      return page;
+    })();
+    const page = await mermaidPage;
     const source = readFileSync(new URL(`${name}.mmd`, OUT), 'utf8');
     const labels = (await page.evaluate(`(async () => {
-      mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
-      const { svg } = await mermaid.render('chart-svg', ${JSON.stringify(source)});
+      const { svg } = await mermaid.render('chart-svg-${name}', ${JSON.stringify(source)});
       document.getElementById('chart').innerHTML = svg;
       return [...document.querySelectorAll('#chart g.node, #chart g.cluster, #chart g.statediagram-state')].map((g) => g.textContent.trim());
     })()`)) as string[];
@@ -129,6 +135,5 @@ describe.skipIf(!haveChromium)(`the diagrams in Chromium${skipNote}`, () => {
       expect(labels.some((label) => label.startsWith(state.key)), `${state.key} is shown by name in ${name}.mmd`).toBe(true);
     }
     await page.locator('#chart svg').screenshot({ path: new URL(`${name}-mermaid.png`, ARTIFACTS).pathname });
-    await page.close();
   });
 });
