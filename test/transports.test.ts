@@ -12,6 +12,8 @@ import { utf8Length, type Transport } from '../src/transport.ts';
 import { webSocketTransport, type WebSocketConstructor } from '../src/transports/web-socket.ts';
 import { wsTransport } from '../src/transports/ws.ts';
 import type { PoolOptions } from '../src/types.ts';
+import { probeWorkerFactory } from '../src/default-worker.ts';
+import { describeWorkerContract } from '../src/testkit/vitest.ts';
 import { workerFromMachine } from '../src/worker-from-machine.ts';
 import { startHungServer, startServer, type TestServer } from './helpers/servers.ts';
 import { thrown } from './helpers/thrown.ts';
@@ -103,6 +105,24 @@ describe('webSocketTransport (the standard WebSocket API)', () => {
     } finally {
       if (saved !== undefined) global.WebSocket = saved;
     }
+  });
+});
+
+// The default worker of this transport keeps the whole worker contract on it.
+describeWorkerContract('the probe worker on the standard WebSocket transport', probeWorkerFactory, { connection: { transport: web } });
+
+describe('workerFromMachine(machine, { transport })', () => {
+  it("opens its workers' sockets with its own transport, and the pool checks options against it", async () => {
+    const peer = await server();
+    const handshakes: Array<string | undefined> = [];
+    peer.wss.on('connection', (_socket, request) => handshakes.push(request.headers['user-agent']));
+    const factory = workerFromMachine(workerMachine, { transport: web });
+    refused(() => createPool({ workerFactory: factory, headers: { 'X-A': '1' } }), 'headers');
+    // A ping-frame machine on a pingless transport: the default pingInterval becomes 0 instead of a refusal.
+    const p = pool({ workerFactory: factory, inboxOverflow: 'drop-newest' });
+    await p.ready(p.connect(peer.url));
+    // The ws transport would have sent honeybee's User-Agent.
+    expect(handshakes).toEqual([undefined]);
   });
 });
 
