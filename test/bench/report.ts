@@ -172,7 +172,7 @@ function connectSection(rows: ConnectRow[]): string {
 function registerSection(rows: RegisterRow[]): string {
   const base = rows[0]!.registerUsPerPeer;
   return [
-    '## Registration cost per peer (dialer that never connects)',
+    '## Registration cost per peer (a transport whose sockets never open)',
     '',
     table(
       ['peers', 'connect() µs/peer', 'connect() until dialing µs/peer', 'vs smallest', 'CPU until dialing µs/peer', 'vs smallest', 'close() ms'],
