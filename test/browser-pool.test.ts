@@ -184,6 +184,16 @@ describe.skipIf(!haveChromium)(`a pool in Chromium: the web build and the React 
     expect(pageErrors).toEqual([]);
   });
 
+  it('enforces readLimit in the page: a larger message ends the connection with 1009, cause read_limit', async () => {
+    const first = peers[0] as Peer;
+    const ended = await page.evaluate(`new Promise((resolve) => {
+      const pool = window.createPool({ readLimit: 10, retry: { initialDelay: 60000, maxDelay: 60000 } });
+      pool.actor.on('disconnected', (event) => void pool.close().then(() => resolve({ code: event.code, cause: event.cause, depth: pool.inbox.depth })));
+      pool.connect(${JSON.stringify(first.url)});
+    })`);
+    expect(ended).toEqual({ code: 1009, cause: 'read_limit', depth: 0 });
+  });
+
   it('warns when a pool in a page is asked for more than the 255 WebSockets Chromium allows', async () => {
     const result = (await page.evaluate(`(async () => {
       const warnings = [];

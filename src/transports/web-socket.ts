@@ -82,7 +82,8 @@ function webSocket(Ctor: WebSocketConstructor, url: string, options: TransportOp
       // The browser already read it; what the limit still protects is everything downstream.
       tooBig = true;
       listener.onError(`message of ${bytes} bytes is above readLimit (${readLimit})`);
-      socket.close(1009, 'message too big');
+      // Scripts may only send 1000 or 3000–4999; 4009 mirrors 1009. The worker is told 1009.
+      socket.close(4009, 'message too big');
       return;
     }
     listener.onMessage(payload, bytes);
