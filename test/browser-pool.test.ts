@@ -1,66 +1,37 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS, chromiumSkipNote as skipNote, haveChromium } from './helpers/chromium.ts';
+import { startRestartablePeer, type RestartablePeer } from './helpers/restartable-peer.ts';
 
 // The web build in headless Chromium: the React example app (src/examples/react-peer-table)
 // runs a pool of 5 peers against local ws servers, and the test drives it through `window.pool`.
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ROOT = new URL('..', import.meta.url).pathname;
 const EXAMPLE = 'src/examples/react-peer-table';
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
-const haveChromium = existsSync(CHROMIUM);
-const skipNote = haveChromium ? '' : ` (skipped: ${CHROMIUM} not found; install the Debian chromium package)`;
 
-/** A peer that greets with one text and one binary frame, echoes what it gets, and can restart on its port. */
-interface Peer {
-  port: number;
-  url: string;
+/** A peer that greets with one text and one binary frame, records what it gets, and can restart on its port. */
+interface Peer extends RestartablePeer {
   received: Array<string | number[]>;
-  stop(): Promise<void>;
-  start(): Promise<void>;
 }
 
 async function startPeer(): Promise<Peer> {
-  let wss: WebSocketServer | undefined;
-  const peer: Peer = {
-    port: 0,
-    url: '',
-    received: [],
-    async start() {
-      const server = new WebSocketServer({ host: '127.0.0.1', port: peer.port });
-      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-      server.on('connection', (socket) => {
-        socket.on('error', () => {});
-        socket.on('message', (data, isBinary) => {
-          peer.received.push(isBinary ? [...(data as Buffer)] : String(data));
-          // Probes are echoed (the probe worker consumes the echo); nothing else is.
-          if (!isBinary && String(data) === '["PROBE"]') socket.send(String(data));
-        });
-        socket.send(`hello from ${peer.port}`);
-        socket.send(Buffer.from([peer.port % 256, 1, 2]));
-      });
-      peer.port = (server.address() as AddressInfo).port;
-      peer.url = `ws://127.0.0.1:${peer.port}`;
-      wss = server;
-    },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const server = wss;
-        if (server === undefined) return resolve();
-        for (const client of server.clients) client.terminate();
-        server.close(() => resolve());
-        wss = undefined;
-      })
-  };
-  await peer.start();
-  return peer;
+  const received: Peer['received'] = [];
+  const peer = await startRestartablePeer((socket, { port }) => {
+    socket.on('message', (data, isBinary) => {
+      received.push(isBinary ? [...(data as Buffer)] : String(data));
+      // Probes are echoed (the probe worker consumes the echo); nothing else is.
+      if (!isBinary && String(data) === '["PROBE"]') socket.send(String(data));
+    });
+    socket.send(`hello from ${port}`);
+    socket.send(Buffer.from([port % 256, 1, 2]));
+  });
+  return Object.assign(peer, { received });
 }
 
 /** Serves the page and the example's bundle on 127.0.0.1. */

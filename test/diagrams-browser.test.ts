@@ -1,17 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AnyStateNode } from 'xstate';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolMachine } from '../machines/pool-machine.ts';
 import { workerMachine } from '../machines/worker-machine.ts';
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS, chromiumSkipNote as skipNote, haveChromium } from './helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const OUT = new URL('../visualizations/', import.meta.url);
 const ARTIFACTS = new URL('../test-artifacts/diagrams/', import.meta.url);
-const haveChromium = existsSync(CHROMIUM);
-const skipNote = haveChromium ? '' : ` (skipped: ${CHROMIUM} not found; install the Debian chromium package)`;
 const svgs = readdirSync(OUT).filter((file) => file.endsWith('.svg')).sort();
 
 /** What the page measures of one drawn SVG, in CSS pixels. */

@@ -1,49 +1,17 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS, chromiumSkipNote as skipNote, haveChromium } from './helpers/chromium.ts';
+import { startRestartablePeer, type RestartablePeer } from './helpers/restartable-peer.ts';
 import { createInspector, type Inspector } from '../src/inspector/server.ts';
 import { redactUrl } from '../src/normalize-url.ts';
 import { createPool } from '../src/node.ts';
 import type { Pool } from '../src/pool.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
-const haveChromium = existsSync(CHROMIUM);
-const skipNote = haveChromium ? '' : ` (skipped: ${CHROMIUM} not found; install the Debian chromium package)`;
 
 /** An embedded peer that can be stopped and started again on the same port. */
-interface Peer {
-  port: number;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
-
-async function startPeer(): Promise<Peer> {
-  let wss: WebSocketServer | undefined;
-  const peer: Peer = {
-    port: 0,
-    async start() {
-      const server = new WebSocketServer({ host: '127.0.0.1', port: peer.port });
-      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-      server.on('connection', (socket) => socket.on('error', () => {}));
-      peer.port = (server.address() as AddressInfo).port;
-      wss = server;
-    },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const server = wss;
-        if (server === undefined) return resolve();
-        for (const client of server.clients) client.terminate();
-        server.close(() => resolve());
-        wss = undefined;
-      })
-  };
-  await peer.start();
-  return peer;
-}
+const startPeer = (): Promise<RestartablePeer> => startRestartablePeer();
 
 const rowState = (page: Page, id: string): Promise<string | null> => page.locator(`[data-peer="${id}"]`).getAttribute('data-state');
 
@@ -63,7 +31,7 @@ describe.skipIf(!haveChromium)(`the inspector page in Chromium${skipNote}`, () =
   let browser: Browser;
   let inspector: Inspector;
   let pool: Pool;
-  let peers: Peer[];
+  let peers: RestartablePeer[];
   let ids: string[];
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import WebSocket from 'ws';
 import type { WorkerEmitted } from '../machines/worker-events.ts';
 import { workerMachine } from '../machines/worker-machine.ts';
@@ -7,36 +7,20 @@ import { ErrorCodes, UnsupportedOptionError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import { createPool } from '../src/node.ts';
 import { toPoolEvent, toWorkerEmitted, type PoolEvent } from '../src/pool-event.ts';
-import type { Pool } from '../src/pool.ts';
 import { utf8Length, type Transport } from '../src/transport.ts';
 import { webSocketTransport, type WebSocketConstructor } from '../src/transports/web-socket.ts';
 import { wsTransport } from '../src/transports/ws.ts';
-import type { PoolOptions } from '../src/types.ts';
 import { probeWorkerFactory } from '../src/default-worker.ts';
 import { describeWorkerContract } from '../src/testkit/vitest.ts';
 import { workerFromMachine } from '../src/worker-from-machine.ts';
-import { startHungServer, startServer, type TestServer } from './helpers/servers.ts';
+import { startHungServer } from './helpers/servers.ts';
+import { useCleanups } from './helpers/cleanups.ts';
 import { thrown } from './helpers/thrown.ts';
 
 // The standard-WebSocket transport, run in Node on ws's own class (it has the standard API).
 const web = webSocketTransport(WebSocket as unknown as WebSocketConstructor);
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function server(): Promise<TestServer> {
-  const started = await startServer();
-  cleanups.push(() => started.close());
-  return started;
-}
-
-function pool(options: PoolOptions): Pool {
-  const created = createPool(options);
-  cleanups.push(() => created.close());
-  return created;
-}
+const { defer, server, pool } = useCleanups();
 
 function refused(run: () => unknown, option: string): UnsupportedOptionError {
   const error = thrown(run) as UnsupportedOptionError;
@@ -89,7 +73,7 @@ describe('webSocketTransport (the standard WebSocket API)', () => {
 
   it('fails a dial whose handshake hangs after handshakeTimeout', async () => {
     const hung = await startHungServer();
-    cleanups.push(() => hung.close());
+    defer(() => hung.close());
     const p = pool({ transport: web, handshakeTimeout: 100, retry: { initialDelay: 60_000, maxDelay: 60_000 } });
     const failed = new Promise<{ error: string }>((resolve) => p.actor.on('dial_failed', resolve));
     p.connect(hung.url);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emit, enqueueActions, sendTo, setup, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { WorkerEmitted, WorkerEvent } from '../machines/worker-events.ts';
 import { linkSocketLogic, type WorkerLink } from '../machines/worker-link.ts';
@@ -9,24 +9,10 @@ import type { Pool } from '../src/pool.ts';
 import type { PoolEvent, PoolOptions } from '../src/types.ts';
 import { MachineWorker, workerFromMachine } from '../src/worker-from-machine.ts';
 import { probeLogic } from './helpers/contract-peers.ts';
-import { refusedUrl, startServer, type TestServer } from './helpers/servers.ts';
+import { useCleanups } from './helpers/cleanups.ts';
+import { refusedUrl } from './helpers/servers.ts';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function server(): Promise<TestServer> {
-  const started = await startServer();
-  cleanups.push(() => started.close());
-  return started;
-}
-
-function pool(options: PoolOptions): Pool {
-  const created = createPool(options);
-  cleanups.push(() => created.close());
-  return created;
-}
+const { defer, server, pool } = useCleanups();
 
 /** Custom machines that invoke their socket as an actor (`linkSocketLogic`) instead of dialing through the link. */
 const invokedSocket = setup({
