@@ -32,11 +32,14 @@ type Finished = Extract<PoolMachineEvent, { type: 'peer.finished' }>;
  *
  * Worker actors are created by the façade with `createActor(logic, { parent:
  * pool.actor })` rather than spawned: they share the pool's system (clock,
- * inspector) and report `xstate.done.actor.*` / `xstate.error.actor.*` here,
- * but do not live in the pool's `snapshot.children`, whose copy-on-spawn
- * makes registration O(peers). The façade keeps the registry in a Map and
- * reports every worker's end with `peer.finished`, whatever the worker is
- * made of, so the count covers custom workers that run no actor at all.
+ * inspector) and report `xstate.error.actor.*` here, but do not live in the
+ * pool's `snapshot.children`, whose copy-on-spawn makes registration
+ * O(peers). The façade keeps the registry in a Map and reports every
+ * worker's end with `peer.finished`, whatever the worker is made of, so the
+ * count covers custom workers that run no actor at all. (The façade takes a
+ * worker machine's `xstate.done.actor.*` on its way here: this machine would
+ * ignore it, and each peer's own event type would cost it a transition
+ * lookup and a cache entry that lives as long as the pool.)
  */
 export const poolMachine = setup({
   types: {

@@ -215,8 +215,10 @@ export class MachineWorker implements Worker {
    * actor's end reaches its worker the way XState tells its parent: the
    * `xstate.done.actor.*` / `xstate.error.actor.*` event every child sends.
    * This replaces a subscription per worker (an observer, two bound
-   * functions and a Set entry each). False when the system does not have the
-   * expected shape (another XState version): workers subscribe then.
+   * functions and a Set entry each). A clean end (`xstate.done.actor.*`)
+   * stops here; a failure goes on to the pool actor, which reports it as
+   * `peer.crashed`. False when the system does not have the expected shape
+   * (another XState version): workers subscribe then.
    */
   static #reportsEnds(host: AnyActorRef): boolean {
     const system = host.system as unknown as { _relay?: Relay };
@@ -224,15 +226,24 @@ export class MachineWorker implements Worker {
     const relay = system._relay;
     if (typeof relay !== 'function') return false;
     system._relay = (source, target, event) => {
-      relay(source, target, event);
-      if (source === undefined) return;
+      // Only what a watched worker sends another actor (its end, to the pool actor) is looked at.
+      const worker = source === undefined || source === target ? undefined : WATCHED.get(source);
+      if (worker === undefined || source === undefined) {
+        relay(source, target, event);
+        return;
+      }
       const type = event.type;
-      const failed = type.startsWith('xstate.error.actor.');
-      if (!failed && !type.startsWith('xstate.done.actor.')) return;
-      const worker = WATCHED.get(source);
-      if (worker === undefined) return;
+      if (type.startsWith('xstate.done.actor.')) {
+        // The pool machine ignores it, and every peer's own event type would cost it a
+        // lookup and a cache entry: the end reaches the pool as the worker's report instead.
+        WATCHED.delete(source);
+        worker.#ended(undefined);
+        return;
+      }
+      relay(source, target, event);
+      if (!type.startsWith('xstate.error.actor.')) return;
       WATCHED.delete(source);
-      worker.#ended(failed ? { error: (event as { error?: unknown }).error } : undefined);
+      worker.#ended({ error: (event as { error?: unknown }).error });
     };
     HOOKED.add(system);
     return true;

@@ -563,6 +563,24 @@ describe('Pool', () => {
     });
   });
 
+  describe('worker ends', () => {
+    it("a worker's clean end reaches the pool machine as peer.finished, not as XState's done event", async () => {
+      const target = await server();
+      const events: Array<{ to: unknown; type: string }> = [];
+      const pool = newPool({
+        inspect: (inspection) => {
+          if (inspection.type === '@xstate.event') events.push({ to: inspection.actorRef, type: inspection.event.type });
+        }
+      });
+      const ids = Array.from({ length: 20 }, (_, i) => pool.connect(`${target.url}/p${i}`));
+      await pool.close();
+      const toPool = events.filter((event) => event.to === pool.actor).map((event) => event.type);
+      expect(toPool.filter((type) => type === 'peer.finished')).toHaveLength(ids.length);
+      expect(toPool.filter((type) => type.startsWith('xstate.done.actor.'))).toEqual([]);
+      expect(pool.actor.getSnapshot().context.live).toBe(0);
+    });
+  });
+
   describe('custom workers', () => {
     it("a custom worker's events appear in pool.events and on pool.actor", async () => {
       const at = Date.now();
