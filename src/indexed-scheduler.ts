@@ -117,7 +117,6 @@ export function indexScheduler(system: ActorSystem<any>): boolean {
   const internals = system as unknown as Partial<SystemInternals>;
   if (!hasExpectedShape(internals)) return false;
   const clock = internals._clock;
-  const relay = internals._relay;
   const slots = new Map<AnyActorRef, Slot>();
   // Records assigned to `_snapshot._scheduledEvents` (a restored system) until `start()` schedules them.
   let restored: Record<string, ScheduledEventRecord> = {};
@@ -142,7 +141,8 @@ export function indexScheduler(system: ActorSystem<any>): boolean {
   const fire = (entry: Pending): void => {
     // By id, as XState does: after a replacement this drops the newer entry.
     take(entry.source, entry.id);
-    relay(entry.source, entry.target, entry.event);
+    // Looked up at each firing, as XState does: the pool hooks the relay after this is installed.
+    (internals as SystemInternals)._relay(entry.source, entry.target, entry.event);
   };
 
   const schedule = (
