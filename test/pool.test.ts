@@ -573,7 +573,10 @@ describe('Pool', () => {
         }
       });
       const ids = Array.from({ length: 20 }, (_, i) => pool.connect(`${target.url}/p${i}`));
+      await Promise.all(ids.map((id) => pool.ready(id, { timeout: 5000 })));
       await pool.close();
+      // The workers ran as actors of the pool's system (their sockets opened).
+      expect(events.filter((event) => event.type === 'socket.open')).toHaveLength(ids.length);
       const toPool = events.filter((event) => event.to === pool.actor).map((event) => event.type);
       expect(toPool.filter((type) => type === 'peer.finished')).toHaveLength(ids.length);
       expect(toPool.filter((type) => type.startsWith('xstate.done.actor.'))).toEqual([]);
