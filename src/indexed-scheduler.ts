@@ -1,57 +1,28 @@
 import type { ActorSystem, AnyActorRef, EventObject } from 'xstate';
 
-/** The part of XState's (internal) system scheduler this module replaces. */
-interface Scheduler {
-  schedule(source: AnyActorRef, target: AnyActorRef, event: EventObject, delay: number, id?: string): void;
-  cancel(source: AnyActorRef, id: string): void;
-  cancelAll(source: AnyActorRef): void;
-}
-
-/** A clock as XState's system uses it: `setTimeout` returns a handle for `clearTimeout`. */
-interface Clock {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
+// XState's own types for the members used here (its `ActorSystem` declares them).
+type System = ActorSystem<any>;
 /** One delayed event as XState persists it in `system.getSnapshot()._scheduledEvents`. */
-interface ScheduledEventRecord {
-  source: AnyActorRef;
-  target: AnyActorRef;
-  event: EventObject;
-  delay: number;
-  id: string;
-  startedAt: number;
-}
+type ScheduledEventRecord = ReturnType<System['getSnapshot']>['_scheduledEvents'][string];
 
-/** The members of XState 5.33's actor system that this module reads or replaces. */
-interface SystemInternals {
-  scheduler: Scheduler;
+/** The members of XState 5.33's actor system that this module reads or replaces, its internal ones included. */
+type SystemInternals = Pick<System, 'scheduler' | '_clock' | 'getSnapshot' | 'start'> & {
   _snapshot: { _scheduledEvents: Record<string, ScheduledEventRecord> };
-  _clock: Clock;
   _relay(source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject): void;
-  getSnapshot(): { _scheduledEvents: Record<string, ScheduledEventRecord> };
-  start(): void;
-}
+};
 
 /** A pending delayed event and the clock handle of its timer. */
 class Pending {
-  readonly source: AnyActorRef;
-  readonly target: AnyActorRef;
-  readonly event: EventObject;
-  readonly delay: number;
-  readonly id: string;
-  readonly startedAt: number;
-  timer: unknown;
+  timer: unknown = undefined;
 
-  constructor(source: AnyActorRef, target: AnyActorRef, event: EventObject, delay: number, id: string, startedAt: number) {
-    this.source = source;
-    this.target = target;
-    this.event = event;
-    this.delay = delay;
-    this.id = id;
-    this.startedAt = startedAt;
-    this.timer = undefined;
-  }
+  constructor(
+    readonly source: AnyActorRef,
+    readonly target: AnyActorRef,
+    readonly event: EventObject,
+    readonly delay: number,
+    readonly id: string,
+    readonly startedAt: number
+  ) {}
 
   /** The record `getSnapshot()` reports, without the timer handle. */
   toRecord(): ScheduledEventRecord {
@@ -113,7 +84,7 @@ type Slot = Pending | Map<string, Pending>;
  * pool.start();
  * ```
  */
-export function indexScheduler(system: ActorSystem<any>): boolean {
+export function indexScheduler(system: System): boolean {
   const internals = system as unknown as Partial<SystemInternals>;
   if (!hasExpectedShape(internals)) return false;
   const clock = internals._clock;

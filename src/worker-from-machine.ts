@@ -203,6 +203,7 @@ export class MachineWorker implements Worker {
   }
 
   #ended(failure: { error: unknown } | undefined): void {
+    if (this.#actor !== undefined) WATCHED.delete(this.#actor);
     if (failure !== undefined) this.logger.error({ err: failure.error }, 'worker machine failed');
     this.#link?.release();
     const onEnd = this.#onEnd;
@@ -227,23 +228,20 @@ export class MachineWorker implements Worker {
     if (typeof relay !== 'function') return false;
     system._relay = (source, target, event) => {
       // Only what a watched worker sends another actor (its end, to the pool actor) is looked at.
-      const worker = source === undefined || source === target ? undefined : WATCHED.get(source);
-      if (worker === undefined || source === undefined) {
+      const worker = source !== undefined && source !== target ? WATCHED.get(source) : undefined;
+      if (worker === undefined) {
         relay(source, target, event);
         return;
       }
       const type = event.type;
-      if (type.startsWith('xstate.done.actor.')) {
-        // The pool machine ignores it, and every peer's own event type would cost it a
-        // lookup and a cache entry: the end reaches the pool as the worker's report instead.
-        WATCHED.delete(source);
-        worker.#ended(undefined);
-        return;
+      // A clean end stops here: the pool machine would ignore it, and every peer's own
+      // event type would cost it a lookup and a cache entry. The end reaches the pool as
+      // the worker's report. A failure goes on to the pool actor (`peer.crashed`).
+      if (type.startsWith('xstate.done.actor.')) worker.#ended(undefined);
+      else {
+        relay(source, target, event);
+        if (type.startsWith('xstate.error.actor.')) worker.#ended({ error: (event as { error?: unknown }).error });
       }
-      relay(source, target, event);
-      if (!type.startsWith('xstate.error.actor.')) return;
-      WATCHED.delete(source);
-      worker.#ended({ error: (event as { error?: unknown }).error });
     };
     HOOKED.add(system);
     return true;
