@@ -6,7 +6,7 @@
  * load than wall time does.
  *
  * usage: tsx test/bench/ab.ts <peers> <rounds> <variant>...
- *   variant: `raw`, `partysocket`, `nostr`, or `label=/path/to/build/src/index.js` (honeybee)
+ *   variant: `raw`, `partysocket`, `nostr`, `actor` / `actor-pool` (raw `ws` plus one bare XState actor per socket, without or with a pool actor that re-emits: the floors), or `label=/path/to/build/src/index.js` (honeybee)
  */
 import { resolve } from 'node:path';
 import { runClient, startServer, summarize, useEntry } from './harness.ts';

@@ -6,6 +6,7 @@
  */
 import WS from 'ws';
 import type { PoolOptions, Transport } from '../../src/node.ts';
+import type { AnyActorRef } from 'xstate';
 
 type Honeybee = typeof import('../../src/node.ts');
 
@@ -38,7 +39,12 @@ export function loadTestLink(): Promise<TestLinks> {
   return import(entry.replace(/node\.js$/, 'testkit/test-link.js')) as Promise<TestLinks>;
 }
 
-export type Kind = 'raw' | 'honeybee' | 'partysocket' | 'nostr';
+/**
+ * `actor` and `actor-pool` are no library: raw `ws` plus the least an
+ * actor-per-peer design runs (see {@link actorFleet}), the floor for
+ * honeybee's lifecycle measures.
+ */
+export type Kind = 'raw' | 'honeybee' | 'partysocket' | 'nostr' | 'actor' | 'actor-pool';
 
 /** Clients of one kind. */
 export interface Fleet {
@@ -78,7 +84,7 @@ function closedOf(sockets: Iterable<WS | undefined>): Promise<void> {
   return Promise.all(waits).then(() => undefined);
 }
 
-function rawFleet(urls: string[], hooks: FleetOptions): Fleet {
+function rawFleet(urls: string[], hooks: FleetOptions): Fleet & { readonly sockets: readonly WS[] } {
   const open = allOf(urls.length);
   const sockets = urls.map((url) => {
     hooks.onDial?.();
@@ -92,6 +98,7 @@ function rawFleet(urls: string[], hooks: FleetOptions): Fleet {
   });
   return {
     opened: open.promise,
+    sockets,
     close: () => {
       const closed = closedOf(sockets);
       for (const ws of sockets) ws.close();
@@ -109,6 +116,78 @@ function countingWs(onDial: (() => void) | undefined): typeof WS {
       super(...args);
     }
   } as typeof WS;
+}
+
+type Internals = typeof import('../../src/indexed-scheduler.ts') & typeof import('../../src/timer-wheel.ts');
+
+/** The pool's scheduler and clock from the same build (or sources) as {@link loadHoneybee}. */
+async function loadSchedulers(): Promise<Internals> {
+  const entry = process.env.HONEYBEE_ENTRY;
+  const [scheduler, wheel] =
+    entry === undefined || entry === ''
+      ? await Promise.all([import('../../src/indexed-scheduler.ts'), import('../../src/timer-wheel.ts')])
+      : await Promise.all([import(entry.replace(/node\.js$/, 'indexed-scheduler.js')), import(entry.replace(/node\.js$/, 'timer-wheel.js'))]);
+  return { ...scheduler, ...wheel } as Internals;
+}
+
+/**
+ * Raw `ws` plus the least an actor-per-peer design runs, as the floor of the
+ * lifecycle measures: one bare XState actor per socket (a handshake timer
+ * while dialing, a heartbeat timer while connected, `connected` and
+ * `disconnected` emitted; open, close and the close reply are its three
+ * events), under a parent actor on the same clock and scheduler as a
+ * honeybee pool. With `pool`, the parent is a machine that re-emits every
+ * peer's `connected` / `disconnected` (one transition each), which is what
+ * the spec's `pool.actor.on('connected', …)` costs at the least. No link,
+ * no counters, no registry, no logger: whatever honeybee costs beyond this
+ * fleet is its own, not XState's.
+ */
+async function actorFleet(urls: string[], hooks: FleetOptions, pool: boolean): Promise<Fleet> {
+  const { createActor, emit, fromCallback, setup } = await import('xstate');
+  const { TimerWheel, indexScheduler } = await loadSchedulers();
+  const peer = setup({}).createMachine({
+    initial: 'dialing',
+    states: {
+      dialing: { after: { 10_000: 'stopped' }, on: { open: 'connected', close: 'stopped' } },
+      connected: {
+        entry: emit({ type: 'connected' }),
+        after: { 20_000: { target: 'connected', reenter: true } },
+        on: { close: { target: 'closing', actions: emit({ type: 'disconnected' }) } }
+      },
+      closing: { after: { 1000: 'stopped' }, on: { closed: 'stopped' } },
+      stopped: { type: 'final' }
+    }
+  });
+  type Forward = { type: 'forward'; event: { type: 'connected' | 'disconnected'; id: string } };
+  const parentLogic = setup({ types: { events: {} as Forward } }).createMachine({
+    on: { forward: { actions: emit(({ event }) => event.event) } }
+  });
+  // Without `pool` the parent is a callback actor: its children's ends cost it no transition.
+  const parent = createActor(pool ? parentLogic : fromCallback(() => () => {}), { clock: new TimerWheel() });
+  indexScheduler(parent.system);
+  parent.start();
+  const raw = rawFleet(urls, hooks);
+  const open = allOf(urls.length);
+  const actors = urls.map((_, i) => {
+    const actor = createActor(peer, { parent, id: `p${i}` });
+    if (pool) actor.on('*', (event) => (parent as AnyActorRef).send({ type: 'forward', event: { type: event.type as 'connected', id: actor.id } }));
+    return actor.start();
+  });
+  raw.sockets.forEach((ws, i) => {
+    const actor = actors[i]!;
+    ws.once('open', () => {
+      actor.send({ type: 'open' });
+      open.tick();
+    });
+    ws.once('close', () => actor.send({ type: 'closed' }));
+  });
+  return {
+    opened: open.promise,
+    close: () => {
+      for (const actor of actors) actor.send({ type: 'close' });
+      return raw.close();
+    }
+  };
 }
 
 // Each library is imported only by the process that measures it, so no client
@@ -198,6 +277,7 @@ export async function preload(kind: Kind): Promise<void> {
   if (kind === 'honeybee') await loadHoneybee();
   else if (kind === 'partysocket') await import('partysocket/ws');
   else if (kind === 'nostr') await import('nostr-tools/abstract-relay');
+  else if (kind === 'actor' || kind === 'actor-pool') await Promise.all([import('xstate'), loadSchedulers()]);
 }
 
 /** Opens one client of `kind` per URL. */
@@ -211,6 +291,10 @@ export async function openFleet(kind: Kind, urls: string[], hooks: FleetOptions 
       return partysocketFleet(urls, hooks);
     case 'nostr':
       return nostrFleet(urls, hooks);
+    case 'actor':
+      return actorFleet(urls, hooks, false);
+    case 'actor-pool':
+      return actorFleet(urls, hooks, true);
   }
 }
 

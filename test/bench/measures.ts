@@ -68,6 +68,8 @@ export const QUICK: Plan = {
 export const INBOX_KINDS = ['raw', 'honeybee', 'honeybee-batch', 'honeybee-parse', 'partysocket', 'nostr'] as const;
 export const SEND_KINDS = ['raw', 'honeybee', 'partysocket', 'nostr'] as const;
 export const CONNECT_KINDS = ['raw', 'honeybee', 'partysocket', 'nostr'] as const;
+/** The floors of the lifecycle measures (raw `ws` plus bare XState actors, see `actorFleet`), run at the largest size only. */
+export const CONNECT_FLOOR_KINDS = ['actor', 'actor-pool'] as const;
 export const STORM_KINDS = ['honeybee', 'partysocket'] as const;
 export const STALL_POLICIES = ['block', 'drop-oldest'] as const;
 export const FLOOR_KINDS = ['minimal', 'minimal-invoke', 'worker'] as const;
@@ -132,21 +134,28 @@ export async function measureSend(plan: Plan, server: Server): Promise<Record<(t
 }
 
 type ConnectKind = (typeof CONNECT_KINDS)[number];
+type ConnectFloorKind = (typeof CONNECT_FLOOR_KINDS)[number];
+/** Per kind; the floor kinds only in the row of the largest size. */
+type PerKind = Record<ConnectKind, Summary> & Partial<Record<ConnectFloorKind, Summary>>;
 export interface ConnectRow {
   peers: number;
-  connectMs: Record<ConnectKind, Summary>;
-  heapPerPeer: Record<ConnectKind, Summary>;
-  rssPerPeer: Record<ConnectKind, Summary>;
-  closeMs: Record<ConnectKind, Summary>;
-  connectCpuUsPerPeer: Record<ConnectKind, Summary>;
-  closeCpuMs: Record<ConnectKind, Summary>;
+  connectMs: PerKind;
+  heapPerPeer: PerKind;
+  rssPerPeer: PerKind;
+  closeMs: PerKind;
+  connectCpuUsPerPeer: PerKind;
+  closeCpuMs: PerKind;
 }
 
 export async function measureConnect(plan: Plan, server: Server): Promise<ConnectRow[]> {
   const rows: ConnectRow[] = [];
   for (const peers of plan.connectSizes) {
     const lifecycle = { ...plan, runs: plan.connectRuns };
-    const samples = await alternate(lifecycle, CONNECT_KINDS, server, (kind) => runClient('connect-client.ts', [kind, server.port, peers]));
+    const kinds = peers === Math.max(...plan.connectSizes) ? [...CONNECT_KINDS, ...CONNECT_FLOOR_KINDS] : CONNECT_KINDS;
+    const samples = (await alternate(lifecycle, kinds, server, (kind) => runClient('connect-client.ts', [kind, server.port, peers]))) as Map<
+      ConnectKind,
+      Sample[]
+    >;
     rows.push({
       peers,
       connectMs: field(samples, 'connectMs'),

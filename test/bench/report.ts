@@ -139,6 +139,15 @@ function sendSection(send: Record<string, Summary>, plan: Plan): string {
   ].join('\n');
 }
 
+const LABELS = {
+  raw: 'raw',
+  honeybee: 'honeybee',
+  partysocket: 'partysocket',
+  nostr: 'nostr-tools',
+  actor: 'floor: ws + actor',
+  'actor-pool': 'floor: ws + actor + pool actor'
+} as const;
+
 function connectSection(rows: ConnectRow[]): string {
   const body: string[][] = [];
   for (const row of rows) {
@@ -147,20 +156,21 @@ function connectSection(rows: ConnectRow[]): string {
       heap: betterPeer(row.heapPerPeer),
       close: betterPeer(row.closeMs)
     };
-    for (const kind of ['raw', 'honeybee', 'partysocket', 'nostr'] as const) {
+    for (const kind of ['raw', 'honeybee', 'partysocket', 'nostr', 'actor', 'actor-pool'] as const) {
+      if (row.connectMs[kind] === undefined) continue;
       body.push([
-        String(row.peers), kind === 'nostr' ? 'nostr-tools' : kind,
-        cell(row.connectMs[kind]), x(ratio(row.connectMs[kind], peer.connect)), cell(row.connectCpuUsPerPeer?.[kind]),
-        cell(KiB(row.heapPerPeer[kind])), x(ratio(row.heapPerPeer[kind], peer.heap)), x(ratio(row.heapPerPeer[kind], row.heapPerPeer.raw)),
-        cell(KiB(row.rssPerPeer[kind])),
-        cell(row.closeMs[kind]), x(ratio(row.closeMs[kind], peer.close)), cell(row.closeCpuMs?.[kind])
+        String(row.peers), LABELS[kind],
+        cell(row.connectMs[kind]!), x(ratio(row.connectMs[kind]!, peer.connect)), cell(row.connectCpuUsPerPeer?.[kind]),
+        cell(KiB(row.heapPerPeer[kind]!)), x(ratio(row.heapPerPeer[kind]!, peer.heap)), x(ratio(row.heapPerPeer[kind]!, row.heapPerPeer.raw)),
+        cell(KiB(row.rssPerPeer[kind]!)),
+        cell(row.closeMs[kind]!), x(ratio(row.closeMs[kind]!, peer.close)), cell(row.closeCpuMs?.[kind])
       ]);
     }
   }
   return [
     '## Connect, idle memory, close',
     '',
-    'Connect: first dial until every client is open (and the CPU time of the client process over it, per peer). Memory: two `gc()`, baseline before the first client subtracted. Close: until every socket has finished (honeybee: `await pool.close()`, every `disconnected` delivered), and its CPU time. "vs peer": against the better of partysocket and nostr-tools in that column.',
+    'Connect: first dial until every client is open (and the CPU time of the client process over it, per peer). Memory: two `gc()`, baseline before the first client subtracted. Close: until every socket has finished (honeybee: `await pool.close()`, every `disconnected` delivered), and its CPU time. "vs peer": against the better of partysocket and nostr-tools in that column. The floors (largest size only) are raw `ws` plus one bare XState actor per socket (handshake and heartbeat timers; open, close and close reply as events; `connected` / `disconnected` emitted) under a callback actor, or under a pool machine that re-emits each of those events: the least an actor-per-peer design costs.',
     '',
     table(
       ['peers', 'client', 'connect ms', 'vs peer', 'connect CPU µs/peer', 'heap KiB/peer', 'vs peer', 'vs raw', 'RSS KiB/peer', 'close ms', 'vs peer', 'close CPU ms'],
