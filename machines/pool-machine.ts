@@ -3,8 +3,11 @@ import type { WorkerEmitted } from './worker-events.ts';
 
 /** Events the pool machine accepts. */
 export type PoolMachineEvent =
-  /** A peer's worker is starting (`id` is the peer's label: no credentials). */
-  | { type: 'pool.register'; id: string }
+  /**
+   * Peers' workers are starting: the façade sends one event for all the peers
+   * registered in one turn (`ids` are their labels: no credentials).
+   */
+  | { type: 'pool.register'; ids: readonly string[] }
   /** A peer's worker has completely finished; `error` if its `start()` rejected. */
   | { type: 'peer.finished'; id: string; error?: unknown }
   /** A worker reported a lifecycle event; the pool re-emits it. */
@@ -52,7 +55,7 @@ export const poolMachine = setup({
     crashed: ({ event }) => 'error' in event
   },
   actions: {
-    countStart: assign({ live: ({ context }) => context.live + 1 }),
+    countStart: assign({ live: ({ context, event }) => context.live + (event as Extract<PoolMachineEvent, { type: 'pool.register' }>).ids.length }),
     countFinish: assign({ live: ({ context }) => Math.max(0, context.live - 1) }),
     forwardPeerEvent: emit(({ event }) => (event as Extract<PoolMachineEvent, { type: 'peer.event' }>).event),
     emitStartRejected: emit(({ event }) => {

@@ -202,15 +202,16 @@ class HoneybeePool implements Pool {
     const worker = this.#createWorker(id, label, logger, connection);
     const entry = new PeerEntry(id, label, worker, connection, logger, this.#shared);
     this.#registry.set(id, entry);
-    this.actor.send({ type: 'pool.register', id: label });
     this.#checkSocketLimit(connection);
     // Started after connect() returns, so even a transport that fails at once
     // reports its dial_failed to a caller that already holds the id. A previous
     // worker of this id still closing finishes first: one live socket per id,
     // and its actor's system id is free again.
     const previous = this.#finishing.get(id);
-    if (previous !== undefined) void previous.finished.then(() => this.#runWorker(entry));
-    else if (this.#starting.push(entry) === 1) queueMicrotask(this.#startAll);
+    if (previous !== undefined) {
+      this.actor.send({ type: 'pool.register', ids: [label] });
+      void previous.finished.then(() => this.#runWorker(entry));
+    } else if (this.#starting.push(entry) === 1) queueMicrotask(this.#startAll);
     logger.debug('registered');
     return id;
   }
@@ -356,7 +357,8 @@ class HoneybeePool implements Pool {
   #checkSocketLimit(connection: ConnectionOptions): void {
     const limit = connection.transport.socketLimit;
     if (limit === undefined || this.#warnedSocketLimit) return;
-    const live = this.actor.getSnapshot().context.live;
+    // The pool machine counts a turn's new peers at the end of the turn; the maps are current.
+    const live = this.#registry.size + this.#finishing.size;
     if (live <= limit) return;
     this.#warnedSocketLimit = true;
     this.#logger.warn(
@@ -385,9 +387,17 @@ class HoneybeePool implements Pool {
     return worker;
   }
 
+  /**
+   * Starts the workers of the peers registered since the last call. The pool
+   * machine counts them in one `pool.register` event (one transition for a
+   * burst of connect() calls, not one per peer), sent before any of them can
+   * report its end.
+   */
   #startWorkers(): void {
     const batch = this.#starting;
+    if (batch.length === 0) return;
     this.#starting = [];
+    this.actor.send({ type: 'pool.register', ids: batch.map((entry) => entry.label) });
     for (const entry of batch) this.#runWorker(entry);
   }
 
@@ -461,6 +471,8 @@ class HoneybeePool implements Pool {
         this.#stopWorker(entry);
       }
     }
+    // Peers registered in this turn: counted and ended now (their workers were told to stop).
+    this.#startWorkers();
     this.#abort.abort();
     // The pool machine counts every worker from registration until its
     // start() has settled, so this also waits for removed peers still closing.

@@ -11,7 +11,7 @@ function startPool() {
   actor.start();
   /** Registers a peer, as the façade does before starting its worker; returns how to report its end. */
   const register = (id: string) => {
-    actor.send({ type: 'pool.register', id });
+    actor.send({ type: 'pool.register', ids: [id] });
     return {
       finish: () => actor.send({ type: 'peer.finished', id }),
       reject: (error: unknown) => actor.send({ type: 'peer.finished', id, error })
@@ -28,6 +28,14 @@ describe('open', () => {
     const pool = startPool();
     expect(pool.actor.getSnapshot().value).toBe('open');
     expect(pool.actor.getSnapshot().context).toEqual({ id: 'test-pool', live: 0 });
+  });
+
+  it('counts every peer of one register event', () => {
+    const pool = startPool();
+    pool.actor.send({ type: 'pool.register', ids: ['ws://127.0.0.1:1', 'ws://127.0.0.1:2', 'ws://127.0.0.1:3'] });
+    expect(pool.live()).toBe(3);
+    pool.actor.send({ type: 'peer.finished', id: 'ws://127.0.0.1:2' });
+    expect(pool.live()).toBe(2);
   });
 
   it('counts each registered worker until it is reported finished', () => {

@@ -584,6 +584,37 @@ describe('Pool', () => {
     });
   });
 
+  describe('registration', () => {
+    it('counts the peers connected in one turn with one pool.register event, before any of them can end', async () => {
+      const registers: Array<readonly string[]> = [];
+      const pool = newPool({
+        inspect: (inspection) => {
+          const event = inspection.event as { type: string; ids?: readonly string[] };
+          if (inspection.type === '@xstate.event' && event.type === 'pool.register') registers.push(event.ids ?? []);
+        }
+      });
+      const url = await refusedUrl();
+      const ids = Array.from({ length: 5 }, (_, i) => pool.connect(`${url}/p${i}`));
+      expect(pool.actor.getSnapshot().context.live).toBe(0);
+      await Promise.resolve();
+      expect(registers).toEqual([ids]);
+      expect(pool.actor.getSnapshot().context.live).toBe(5);
+      pool.connect(`${url}/late`);
+      await pool.close();
+      expect(registers.map((batch) => batch.length)).toEqual([5, 1]);
+      expect(pool.actor.getSnapshot().context.live).toBe(0);
+    });
+
+    it('a close() in the same turn as connect() counts and ends those peers', async () => {
+      const pool = newPool();
+      const url = await refusedUrl();
+      for (let i = 0; i < 3; i++) pool.connect(`${url}/p${i}`);
+      await pool.close();
+      expect(pool.actor.getSnapshot().context.live).toBe(0);
+      expect(pool.actor.getSnapshot().status).toBe('done');
+    });
+  });
+
   describe('custom workers', () => {
     it("a custom worker's events appear in pool.events and on pool.actor", async () => {
       const at = Date.now();
