@@ -589,8 +589,9 @@ describe('Pool', () => {
       const registers: Array<readonly string[]> = [];
       const pool = newPool({
         inspect: (inspection) => {
+          if (inspection.type !== '@xstate.event') return;
           const event = inspection.event as { type: string; ids?: readonly string[] };
-          if (inspection.type === '@xstate.event' && event.type === 'pool.register') registers.push(event.ids ?? []);
+          if (event.type === 'pool.register') registers.push(event.ids ?? []);
         }
       });
       const url = await refusedUrl();
