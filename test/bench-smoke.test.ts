@@ -54,6 +54,11 @@ describe('npm run bench -- --quick', () => {
         for (const kind of ['raw', 'honeybee', 'partysocket', 'nostr']) expectSummary(row[measure]?.[kind]);
       }
     }
+    // The actor floor runs at the largest size (the only one in quick mode).
+    const largest = results.connect[results.connect.length - 1]!;
+    for (const measure of ['connectMs', 'heapPerPeer', 'closeMs']) {
+      expectSummary(largest[measure]?.['actor-pool']);
+    }
     expect(results.register.length).toBeGreaterThan(1);
     for (const row of results.register) {
       expectSummary(row.registerUsPerPeer);
@@ -69,6 +74,8 @@ describe('npm run bench -- --quick', () => {
     // One line per target of performance.md, each with a number.
     expect(report.targets.length).toBeGreaterThanOrEqual(16);
     for (const target of report.targets) expect(Number.isFinite(target.value)).toBe(true);
-    expect(readFileSync(join(out, 'bench.md'), 'utf8')).toContain('## Targets');
+    const markdown = readFileSync(join(out, 'bench.md'), 'utf8');
+    expect(markdown).toContain('## Targets');
+    expect(markdown).toContain('| floor: ws + actor + pool actor |');
   });
 });

@@ -68,8 +68,13 @@ export const QUICK: Plan = {
 export const INBOX_KINDS = ['raw', 'honeybee', 'honeybee-batch', 'honeybee-parse', 'partysocket', 'nostr'] as const;
 export const SEND_KINDS = ['raw', 'honeybee', 'partysocket', 'nostr'] as const;
 export const CONNECT_KINDS = ['raw', 'honeybee', 'partysocket', 'nostr'] as const;
-/** The floors of the lifecycle measures (raw `ws` plus bare XState actors, see `actorFleet`), run at the largest size only. */
-export const CONNECT_FLOOR_KINDS = ['actor', 'actor-pool'] as const;
+/**
+ * The floor of the lifecycle measures, run at the largest size only: raw
+ * `ws` plus one bare XState actor per socket under a pool machine that
+ * re-emits their events (see `actorFleet`; `ab.ts` also runs `actor`, the
+ * same under a callback actor).
+ */
+export const CONNECT_FLOOR_KINDS = ['actor-pool'] as const;
 export const STORM_KINDS = ['honeybee', 'partysocket'] as const;
 export const STALL_POLICIES = ['block', 'drop-oldest'] as const;
 export const FLOOR_KINDS = ['minimal', 'minimal-invoke', 'worker'] as const;
@@ -136,7 +141,7 @@ export async function measureSend(plan: Plan, server: Server): Promise<Record<(t
 type ConnectKind = (typeof CONNECT_KINDS)[number];
 type ConnectFloorKind = (typeof CONNECT_FLOOR_KINDS)[number];
 /** Per kind; the floor kinds only in the row of the largest size. */
-type PerKind = Record<ConnectKind, Summary> & Partial<Record<ConnectFloorKind, Summary>>;
+type PerKind = Record<ConnectKind, Summary> & Partial<Record<ConnectFloorKind | 'actor', Summary>>;
 export interface ConnectRow {
   peers: number;
   connectMs: PerKind;

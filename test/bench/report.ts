@@ -170,7 +170,7 @@ function connectSection(rows: ConnectRow[]): string {
   return [
     '## Connect, idle memory, close',
     '',
-    'Connect: first dial until every client is open (and the CPU time of the client process over it, per peer). Memory: two `gc()`, baseline before the first client subtracted. Close: until every socket has finished (honeybee: `await pool.close()`, every `disconnected` delivered), and its CPU time. "vs peer": against the better of partysocket and nostr-tools in that column. The floors (largest size only) are raw `ws` plus one bare XState actor per socket (handshake and heartbeat timers; open, close and close reply as events; `connected` / `disconnected` emitted) under a callback actor, or under a pool machine that re-emits each of those events: the least an actor-per-peer design costs.',
+    'Connect: first dial until every client is open (and the CPU time of the client process over it, per peer). Memory: two `gc()`, baseline before the first client subtracted. Close: until every socket has finished (honeybee: `await pool.close()`, every `disconnected` delivered), and its CPU time. "vs peer": against the better of partysocket and nostr-tools in that column. The floor (largest size only) is raw `ws` plus one bare XState actor per socket (handshake and heartbeat timers; open, close and close reply as events; `connected` / `disconnected` emitted) under a pool machine that re-emits each of those events, on the clock and scheduler a pool uses: the least an actor-per-peer design with a pool actor costs.',
     '',
     table(
       ['peers', 'client', 'connect ms', 'vs peer', 'connect CPU µs/peer', 'heap KiB/peer', 'vs peer', 'vs raw', 'RSS KiB/peer', 'close ms', 'vs peer', 'close CPU ms'],
