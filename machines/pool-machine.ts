@@ -1,4 +1,4 @@
-import { assign, emit, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { WorkerEmitted } from './worker-events.ts';
 
 /** Events the pool machine accepts. */
@@ -8,10 +8,18 @@ export type PoolMachineEvent =
    * registered in one turn (`ids` are their labels: no credentials).
    */
   | { type: 'pool.register'; ids: readonly string[] }
-  /** A peer's worker has completely finished; `error` if its `start()` rejected. */
-  | { type: 'peer.finished'; id: string; error?: unknown }
-  /** A worker reported a lifecycle event; the pool re-emits it. */
-  | { type: 'peer.event'; event: WorkerEmitted }
+  /**
+   * Peers' workers have completely finished: the façade sends one event for
+   * all the workers that finished in one turn (`ids` are their labels).
+   */
+  | { type: 'peer.finished'; ids: readonly string[] }
+  /** A custom worker's `start()` rejected: it has finished too, and the pool reports it. */
+  | { type: 'peer.rejected'; id: string; error: unknown }
+  /**
+   * Workers reported lifecycle events; the pool re-emits each, in order. The
+   * façade sends one event for all that were reported in one turn.
+   */
+  | { type: 'peer.events'; events: readonly WorkerEmitted[] }
   | { type: 'pool.close' }
   /** Every worker has finished. */
   | { type: 'pool.closed' }
@@ -27,7 +35,7 @@ export interface PoolContext {
   live: number;
 }
 
-type Finished = Extract<PoolMachineEvent, { type: 'peer.finished' }>;
+type Rejected = Extract<PoolMachineEvent, { type: 'peer.rejected' }>;
 
 /**
  * The pool statechart: counts the peers' workers from start to finish,
@@ -38,8 +46,12 @@ type Finished = Extract<PoolMachineEvent, { type: 'peer.finished' }>;
  * inspector) and report `xstate.error.actor.*` here, but do not live in the
  * pool's `snapshot.children`, whose copy-on-spawn makes registration
  * O(peers). The façade keeps the registry in a Map and reports every
- * worker's end with `peer.finished`, whatever the worker is made of, so the
- * count covers custom workers that run no actor at all. (The façade takes a
+ * worker's end with `peer.finished` (`peer.rejected` for a custom worker
+ * whose `start()` rejected), whatever the worker is made of, so the count
+ * covers custom workers that run no actor at all. It batches per turn: the
+ * registrations, lifecycle events and ends of one turn arrive as one event
+ * each, so a burst of 10 000 connects or closes costs this machine a few
+ * transitions, not one or two per peer. (The façade takes a
  * worker machine's `xstate.done.actor.*` on its way here: this machine would
  * ignore it, and each peer's own event type would cost it a transition
  * lookup and a cache entry that lives as long as the pool.)
@@ -51,16 +63,20 @@ export const poolMachine = setup({
     events: {} as PoolMachineEvent,
     emitted: {} as PoolEmitted
   },
-  guards: {
-    crashed: ({ event }) => 'error' in event
-  },
   actions: {
     countStart: assign({ live: ({ context, event }) => context.live + (event as Extract<PoolMachineEvent, { type: 'pool.register' }>).ids.length }),
-    countFinish: assign({ live: ({ context }) => Math.max(0, context.live - 1) }),
-    forwardPeerEvent: emit(({ event }) => (event as Extract<PoolMachineEvent, { type: 'peer.event' }>).event),
+    countFinish: assign({
+      live: ({ context, event }) => {
+        const finished = event.type === 'peer.finished' ? event.ids.length : 1;
+        return Math.max(0, context.live - finished);
+      }
+    }),
+    forwardPeerEvents: enqueueActions(({ event, enqueue }) => {
+      for (const emitted of (event as Extract<PoolMachineEvent, { type: 'peer.events' }>).events) enqueue.emit(emitted);
+    }),
     emitStartRejected: emit(({ event }) => {
-      const finished = event as Finished;
-      return { type: 'peer.crashed' as const, id: finished.id, error: finished.error };
+      const rejected = event as Rejected;
+      return { type: 'peer.crashed' as const, id: rejected.id, error: rejected.error };
     }),
     emitMachineCrash: emit(({ event }) => {
       const failed = event as { type: string; error?: unknown };
@@ -72,8 +88,9 @@ export const poolMachine = setup({
   context: ({ input }) => ({ id: input.id, live: 0 }),
   initial: 'open',
   on: {
-    'peer.event': { actions: 'forwardPeerEvent' },
-    'peer.finished': [{ guard: 'crashed', actions: ['countFinish', 'emitStartRejected'] }, { actions: 'countFinish' }],
+    'peer.events': { actions: 'forwardPeerEvents' },
+    'peer.finished': { actions: 'countFinish' },
+    'peer.rejected': { actions: ['countFinish', 'emitStartRejected'] },
     // A worker machine that failed: report it; the pool itself stays up (an
     // unhandled error event would put the pool in error). Its end is counted
     // by the `peer.finished` that follows.

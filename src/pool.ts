@@ -1,5 +1,6 @@
 import { createActor, waitFor, type Actor, type AnyActorRef } from 'xstate';
 import { poolMachine } from '../machines/pool-machine.ts';
+import type { WorkerEmitted } from '../machines/worker-events.ts';
 import { defaultWorkerFactoryFor } from './default-worker.ts';
 import {
   FactoryError,
@@ -115,6 +116,10 @@ class PeerEntry implements PoolPlugin, EventWriter {
 
 export type { Pool } from './pool-api.ts';
 
+/** A finished worker, for the pool machine: its label, or its label and why its `start()` rejected. */
+type Ended = string | { id: string; error: unknown };
+
+
 const EMPTY_STATS: WorkerStats = { ...initialWorkerStats('unknown'), lastError: 'stats() threw' };
 
 function isWorker(value: unknown): value is Worker {
@@ -154,6 +159,10 @@ class HoneybeePool implements Pool {
   #starting: PeerEntry[] = [];
   readonly #startAll = (): void => this.#startWorkers();
   readonly #ended = (entry: PeerEntry, failure?: { error: unknown }): void => this.#workerEnded(entry, failure);
+  /** What the pool machine is told at the end of this turn (see #toMachine). */
+  #reportedEvents: WorkerEmitted[] = [];
+  #reportedEnds: Ended[] = [];
+  readonly #flushReports = (): void => this.#sendReports();
   readonly #shared: PoolShared;
 
   constructor(options: ResolvedPoolOptions) {
@@ -438,7 +447,7 @@ class HoneybeePool implements Pool {
     if (this.#finishing.get(entry.id) === entry) this.#finishing.delete(entry.id);
     // A worker that ended on its own without a `retired` event leaves no one to wait for.
     entry.waiters?.rejectAll(this.#closing === undefined ? 'retired' : 'closed', ' (its worker finished)');
-    this.actor.send({ type: 'peer.finished', id: entry.label, ...failure });
+    this.#toMachine(failure === undefined ? entry.label : { id: entry.label, error: failure.error });
   }
 
   #writeEvent(entry: PeerEntry, event: PoolEvent): void {
@@ -449,7 +458,37 @@ class HoneybeePool implements Pool {
       entry.waiters?.resolveAll();
     }
     this.#events.write(event);
-    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'peer.event', event: toWorkerEmitted(event) });
+    this.#toMachine(toWorkerEmitted(event));
+  }
+
+  /**
+   * Queues what the pool machine is told about one peer (a lifecycle event,
+   * a finished worker) until the synchronous code that reported it has run:
+   * a microtask, so a listener on the pool actor still hears `connected`
+   * before the connection's next socket event is handled. Whatever one run
+   * reports (close() stopping every worker, say) reaches the machine in two
+   * events, one with the lifecycle events in order and one with the ends,
+   * rather than one or two per peer.
+   */
+  #toMachine(report: WorkerEmitted | Ended): void {
+    const first = this.#reportedEvents.length + this.#reportedEnds.length === 0;
+    if (typeof report === 'object' && 'type' in report) this.#reportedEvents.push(report);
+    else this.#reportedEnds.push(report);
+    if (first) queueMicrotask(this.#flushReports);
+  }
+
+  #sendReports(): void {
+    const events = this.#reportedEvents;
+    const ends = this.#reportedEnds;
+    this.#reportedEvents = [];
+    this.#reportedEnds = [];
+    // A pool actor that has ended takes nothing more (the last reports of a closed pool).
+    if (this.actor.getSnapshot().status !== 'active') return;
+    if (events.length > 0) this.actor.send({ type: 'peer.events', events });
+    const ids = ends.filter((end): end is string => typeof end === 'string');
+    if (ids.length > 0) this.actor.send({ type: 'peer.finished', ids });
+    if (ids.length === ends.length) return;
+    for (const end of ends) if (typeof end !== 'string') this.actor.send({ type: 'peer.rejected', ...end });
   }
 
   #stopWorker(entry: PeerEntry): void {

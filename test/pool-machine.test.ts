@@ -13,8 +13,8 @@ function startPool() {
   const register = (id: string) => {
     actor.send({ type: 'pool.register', ids: [id] });
     return {
-      finish: () => actor.send({ type: 'peer.finished', id }),
-      reject: (error: unknown) => actor.send({ type: 'peer.finished', id, error })
+      finish: () => actor.send({ type: 'peer.finished', ids: [id] }),
+      reject: (error: unknown) => actor.send({ type: 'peer.rejected', id, error })
     };
   };
   return { actor, emitted, errors, register, live: () => actor.getSnapshot().context.live };
@@ -34,8 +34,11 @@ describe('open', () => {
     const pool = startPool();
     pool.actor.send({ type: 'pool.register', ids: ['ws://127.0.0.1:1', 'ws://127.0.0.1:2', 'ws://127.0.0.1:3'] });
     expect(pool.live()).toBe(3);
-    pool.actor.send({ type: 'peer.finished', id: 'ws://127.0.0.1:2' });
+    pool.actor.send({ type: 'peer.finished', ids: ['ws://127.0.0.1:2'] });
     expect(pool.live()).toBe(2);
+    pool.actor.send({ type: 'peer.finished', ids: ['ws://127.0.0.1:1', 'ws://127.0.0.1:3'] });
+    expect(pool.live()).toBe(0);
+    expect(pool.emitted).toEqual([]);
   });
 
   it('counts each registered worker until it is reported finished', () => {
@@ -49,16 +52,18 @@ describe('open', () => {
     expect(pool.actor.getSnapshot().value).toBe('open');
   });
 
-  it('re-emits peer.event payloads as its own events', () => {
+  it('re-emits every payload of peer.events as its own event, in order', () => {
     const pool = startPool();
     const connected: PoolEmitted[] = [];
     pool.actor.on('connected', (event) => connected.push(event));
-    pool.actor.send({ type: 'peer.event', event: { type: 'connected', id: 'ws://a', at: 5 } });
     pool.actor.send({
-      type: 'peer.event',
-      event: { type: 'disconnected', id: 'ws://a', at: 9, code: 1001, reason: 'bye', cause: 'remote_close' }
+      type: 'peer.events',
+      events: [
+        { type: 'connected', id: 'ws://a', at: 5 },
+        { type: 'disconnected', id: 'ws://a', at: 9, code: 1001, reason: 'bye', cause: 'remote_close' }
+      ]
     });
-    pool.actor.send({ type: 'peer.event', event: { type: 'dial_failed', id: 'ws://b', at: 10, attempt: 2, error: 'refused' } });
+    pool.actor.send({ type: 'peer.events', events: [{ type: 'dial_failed', id: 'ws://b', at: 10, attempt: 2, error: 'refused' }] });
     expect(connected).toEqual([{ type: 'connected', id: 'ws://a', at: 5 }]);
     expect(pool.emitted).toEqual([
       { type: 'connected', id: 'ws://a', at: 5 },
@@ -123,8 +128,8 @@ describe('closing', () => {
     const a = pool.register('ws://127.0.0.1:1');
     pool.actor.send({ type: 'pool.close' });
     pool.actor.send({
-      type: 'peer.event',
-      event: { type: 'disconnected', id: 'ws://127.0.0.1:1', at: 3, code: 1000, reason: 'worker stopped', cause: 'local_stop' }
+      type: 'peer.events',
+      events: [{ type: 'disconnected', id: 'ws://127.0.0.1:1', at: 3, code: 1000, reason: 'worker stopped', cause: 'local_stop' }]
     });
     a.finish();
     expect(pool.live()).toBe(0);

@@ -35,6 +35,9 @@ afterEach(async () => {
   await Promise.allSettled(cleanups.splice(0).map((close) => close()));
 });
 
+/** Resolves after the I/O callbacks of this turn, when the pool actor has re-emitted its events. */
+const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** A pool with fast reconnects, closed after the test. */
 function newPool(options: PoolOptions = {}): Pool {
   const pool = createPool({ reconnectDelay: 50, closeTimeout: 200, ...options });
@@ -557,6 +560,7 @@ describe('Pool', () => {
       await events.waitFor(kindOf('connected', idB));
       pool.remove(idA);
       await events.waitFor(kindOf('disconnected', idA));
+      await endOfTurn();
       const fromStream = events.items.map((event) => ({ kind: event.kind, id: event.id, at: event.at }));
       expect(fromStream.map((e) => e.kind).sort()).toEqual(['connected', 'connected', 'disconnected']);
       expect(fromActor).toEqual(fromStream);
@@ -566,20 +570,45 @@ describe('Pool', () => {
   describe('worker ends', () => {
     it("a worker's clean end reaches the pool machine as peer.finished, not as XState's done event", async () => {
       const target = await server();
-      const events: Array<{ to: unknown; type: string }> = [];
+      const events: Array<{ to: unknown; event: { type: string; ids?: readonly string[]; events?: readonly { type: string }[] } }> = [];
       const pool = newPool({
         inspect: (inspection) => {
-          if (inspection.type === '@xstate.event') events.push({ to: inspection.actorRef, type: inspection.event.type });
+          if (inspection.type === '@xstate.event') events.push({ to: inspection.actorRef, event: inspection.event });
         }
       });
       const ids = Array.from({ length: 20 }, (_, i) => pool.connect(`${target.url}/p${i}`));
       await Promise.all(ids.map((id) => pool.ready(id, { timeout: 5000 })));
       await pool.close();
       // The workers ran as actors of the pool's system (their sockets opened).
-      expect(events.filter((event) => event.type === 'socket.open')).toHaveLength(ids.length);
-      const toPool = events.filter((event) => event.to === pool.actor).map((event) => event.type);
-      expect(toPool.filter((type) => type === 'peer.finished')).toHaveLength(ids.length);
-      expect(toPool.filter((type) => type.startsWith('xstate.done.actor.'))).toEqual([]);
+      expect(events.filter(({ event }) => event.type === 'socket.open')).toHaveLength(ids.length);
+      const toPool = events.filter(({ to }) => to === pool.actor).map(({ event }) => event);
+      const finished = toPool.filter((event) => event.type === 'peer.finished').flatMap((event) => event.ids ?? []);
+      expect([...finished].sort()).toEqual([...ids].sort());
+      expect(toPool.filter((event) => event.type.startsWith('xstate.done.actor.'))).toEqual([]);
+      // close() stopped every worker in one turn: their `disconnected` events reached the machine in one event.
+      const reported = toPool.filter((event) => event.type === 'peer.events').map((event) => (event.events ?? []).map((e) => e.type));
+      expect(reported.flat().filter((type) => type === 'connected')).toHaveLength(ids.length);
+      expect(reported.filter((types) => types.includes('disconnected'))).toEqual([expect.arrayContaining(['disconnected'])]);
+      expect(reported.flat().filter((type) => type === 'disconnected')).toHaveLength(ids.length);
+      expect(pool.actor.getSnapshot().context.live).toBe(0);
+    });
+
+    it('counts the workers that end in one turn with one peer.finished event', async () => {
+      const finished: Array<readonly string[]> = [];
+      const pool = newPool({
+        inspect: (inspection) => {
+          if (inspection.type !== '@xstate.event') return;
+          const event = inspection.event as { type: string; ids?: readonly string[] };
+          if (event.type === 'peer.finished') finished.push(event.ids ?? []);
+        }
+      });
+      const events = recordEvents(pool);
+      const url = await refusedUrl();
+      const ids = Array.from({ length: 5 }, (_, i) => pool.connect(`${url}/p${i}`));
+      for (const id of ids) await events.waitFor(kindOf('dial_failed', id));
+      // Stopped in backoff, every worker ends at once, in the turn of close().
+      await pool.close();
+      expect(finished).toEqual([ids]);
       expect(pool.actor.getSnapshot().context.live).toBe(0);
     });
   });
@@ -628,6 +657,8 @@ describe('Pool', () => {
       const id = pool.connect('ws://127.0.0.1:9/custom');
       const { event } = await events.waitFor(kindOf('connected', id));
       expect(event).toEqual({ kind: 'connected', id, at });
+      // The pool actor re-emits a turn's events at the end of that turn.
+      await endOfTurn();
       expect(onActor).toEqual([id]);
     });
 

@@ -67,6 +67,8 @@ describe('a replay pass', () => {
     const id = pool.connect('ws://recorded.invalid');
     await expect.poll(() => events.length).toBe(1);
     pool.remove(id);
+    // The pool actor re-emits in a microtask after the code that reported the event.
+    await Promise.resolve();
     expect(events.map((event) => event.kind)).toEqual(['connected', 'disconnected']);
     expect(events[1]).toMatchObject({ cause: 'local_stop' });
     await pool.close();
