@@ -16,7 +16,7 @@ export type { BackoffPolicy } from './backoff.ts';
 export { linkSocketLogic } from './worker-link.ts';
 export type { WorkerLink, FrameTap } from './worker-link.ts';
 export { CLOSE_CAUSES, LIFECYCLE_KINDS } from './worker-events.ts';
-export type { CloseCause, SocketEvent, HandshakeEvent, ControlEvent, WorkerEvent, SocketCommand, WorkerEmitted } from './worker-events.ts';
+export type { CloseCause, SocketEvent, HandshakeEvent, ControlEvent, SelfEvent, WorkerEvent, SocketCommand, WorkerEmitted } from './worker-events.ts';
 // Worked examples of custom worker machines (see docs/custom-workers.md).
 export { authWorkerMachine } from './examples/auth-worker-machine.ts';
 export { parseAuthFrame, signerFrom } from './examples/auth-protocol.ts';

@@ -38,8 +38,13 @@ export type ControlEvent =
   /** Drop the connection (if any) and redial now, also out of backoff; ignored while closing. */
   | { type: 'worker.reconnect' };
 
+/** Raised by the worker machine itself, never sent from outside. */
+export type SelfEvent =
+  /** Leave the connection and dial again: raised by `worker.reconnect` once the close frame is out. */
+  | { type: 'worker.redial' };
+
 /** Everything the worker machine accepts. */
-export type WorkerEvent = SocketEvent | HandshakeEvent | ControlEvent;
+export type WorkerEvent = SocketEvent | HandshakeEvent | ControlEvent | SelfEvent;
 
 /** The commands an invoked socket actor (`linkSocketLogic`) takes: `link.ping()` and `link.close()` as events. */
 export type SocketCommand =

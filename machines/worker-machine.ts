@@ -1,4 +1,4 @@
-import { assign, emit, fromCallback, setup, type CallbackActorLogic, type EventObject } from 'xstate';
+import { assign, emit, fromCallback, raise, setup, type CallbackActorLogic, type EventObject } from 'xstate';
 import { computeBackoff, jitterFactor, type BackoffPolicy } from './backoff.ts';
 import type { CloseCause, SocketEvent, WorkerEmitted, WorkerEvent } from './worker-events.ts';
 import type { WorkerLink } from './worker-link.ts';
@@ -291,6 +291,7 @@ export const workerMachine = setup({
     }),
     emitReconnectClose: emit(({ context }) => disconnected(context, 1000, 'reconnect requested', 'local_stop')),
     sendReconnectFrame: ({ context, self }) => commandLink(self, () => context.link.close(1000, 'reconnect requested')),
+    requestRedial: raise({ type: 'worker.redial' as const }),
     emitRemoteClose: emit(({ context, event }) => {
       const closed = event as Extract<WorkerEvent, { type: 'socket.closed' }>;
       return disconnected(context, closed.code, closed.reason, closed.cause);
@@ -399,11 +400,10 @@ export const workerMachine = setup({
           on: {
             'socket.closed': { target: '#worker.backoff', actions: ['emitRemoteClose', 'recordConnectionEnd'] },
             'worker.stop': { target: 'closing', actions: ['sendCloseFrame', 'emitLocalStop'] },
-            'worker.reconnect': {
-              target: '#worker.session',
-              reenter: true,
-              actions: ['sendReconnectFrame', 'emitReconnectClose', 'recordReconnect']
-            }
+            // XState runs exit actions before a transition's own, and leaving `session` releases
+            // the socket: the close frame goes out here, in `connected`, and the redial follows.
+            'worker.reconnect': { actions: ['sendReconnectFrame', 'emitReconnectClose', 'recordReconnect', 'requestRedial'] },
+            'worker.redial': { target: '#worker.session', reenter: true }
           },
           initial: 'live',
           states: {

@@ -148,4 +148,11 @@ describe('the public view of the worker (worker-public)', () => {
       expect(svg, `${pair} in worker-public.svg`).toContain(`id="transition:${from}-&gt;${to}"`);
     }
   });
+
+  it('labels an edge the machine takes on an event it raises itself with the event a user sends', () => {
+    // `connected` answers worker.reconnect by sending the close frame and raising worker.redial.
+    expect(mermaid).toMatch(/^\s*connected --> dialing: worker\.reconnect$/m);
+    expect(mermaid).not.toContain('worker.redial');
+    expect(read('worker.mmd')).toContain('connected --> session: worker.redial');
+  });
 });

@@ -186,6 +186,22 @@ describe('reconnect()', () => {
     expect(events[1]).toMatchObject({ cause: 'local_stop', code: 1000, reason: 'reconnect requested' });
   });
 
+  it('sends the first connection a close frame with 1000 reconnect requested, then connects again', async () => {
+    const server = await newServer();
+    const pool = newPool({ reconnectDelay: 60_000 });
+    const firstConnection = server.nextConnection();
+    const id = pool.connect(server.url);
+    await pool.ready(id);
+    const first = await firstConnection;
+    const closed = new Promise<[number, string]>((resolve) => first.once('close', (code, reason) => resolve([code, reason.toString()])));
+    const second = server.nextConnection();
+    pool.reconnect(id);
+    expect(await closed).toEqual([1000, 'reconnect requested']);
+    expect(await second).not.toBe(first);
+    await pool.ready(id);
+    expect(server.sockets.size).toBe(1);
+  });
+
   it('redials at once out of a long backoff', async () => {
     let accept = false;
     const server = await startServer({ verifyClient: (_info, done) => done(accept, 503) });

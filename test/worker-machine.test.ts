@@ -812,6 +812,35 @@ describe('worker.reconnect', () => {
     expect(w.actor.getSnapshot().context.attempt).toBe(0);
   });
 
+  it('asks the link for its close frame (1000, reconnect requested) before releasing it, then dials again', () => {
+    const w = startWorker();
+    w.fake.current.open();
+    const first = w.fake.current;
+    const calls: string[] = [];
+    const { close, release, dial } = w.link;
+    w.link.close = (code, reason) => {
+      calls.push(`close ${code} ${reason}`);
+      close(code, reason);
+    };
+    // A dial releases the link's previous dial too: only the release that lets the first socket go is the worker's.
+    w.link.release = () => {
+      if (!first.cleanedUp) calls.push('release #1');
+      release();
+    };
+    w.link.dial = (report) => {
+      calls.push(`dial #${w.fake.dials + 1}`);
+      dial(report);
+    };
+    w.actor.send({ type: 'worker.reconnect' });
+    expect(calls).toEqual(['close 1000 reconnect requested', 'release #1', 'dial #2']);
+    // The test link drops commands to a released dial: this one reached the socket while it was still held.
+    expect(first.commands).toEqual([{ type: 'socket.close', code: 1000, reason: 'reconnect requested' }]);
+    expect(first.cleanedUp).toBe(true);
+    expect(w.fake.current.live).toBe(true);
+    expect(w.tags()).toEqual(['dialing']);
+    expect(w.errors).toEqual([]);
+  });
+
   it('redials at once out of backoff, keeping the failure count', () => {
     const w = startWorker({ timing: { retry: { initialDelay: 10_000, maxDelay: 10_000 } } });
     w.fake.current.fail('refused');

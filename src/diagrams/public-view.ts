@@ -77,12 +77,38 @@ function foldedNames(members: readonly AnyStateNode[], name: string): string[] {
   return [...names];
 }
 
+/** The type of the event an action raises, when the machine implements it as `raise({ type })`. */
+function raisedType(machine: AnyStateMachine, action: string): string | undefined {
+  const implementation = (machine.implementations.actions as Record<string, unknown>)[action] as { type?: unknown; event?: unknown } | undefined;
+  if (typeof implementation !== 'function' || implementation.type !== 'xstate.raise') return undefined;
+  const event = implementation.event as { type?: unknown } | undefined;
+  return typeof event?.type === 'string' ? event.type : undefined;
+}
+
+/**
+ * What a user sends for each event a leaf raises itself: a transition that
+ * stays put and raises an event reads, on the edge that event takes, as the
+ * trigger that raised it (`worker.reconnect`, not the machine's own `worker.redial`).
+ */
+function raisers(machine: AnyStateMachine, transitions: readonly Transition[]): Map<string, Transition> {
+  const byRaised = new Map<string, Transition>();
+  for (const transition of transitions) {
+    if (transition.targets !== undefined && transition.targets.length > 0) continue;
+    for (const action of transition.actions) {
+      const raised = raisedType(machine, action);
+      if (raised !== undefined && !byRaised.has(raised)) byRaised.set(raised, transition);
+    }
+  }
+  return byRaised;
+}
+
 /**
  * Folds a machine into its public view: one state per public name (the
  * tags in `names`), each standing for every state that carries it, and one
  * edge per pair of public states that some transition connects. Hook states
  * (`handshaking`, `hooked`) and transient ones (`failed`) disappear into the
- * state users know them as, and are named on its second line. Returns
+ * state users know them as, and are named on its second line; an event the
+ * machine raises itself is labelled with the trigger that raised it. Returns
  * `undefined` for a machine whose states carry none of the names.
  *
  * @example
@@ -103,12 +129,13 @@ export function publicView(machine: AnyStateMachine, name: string, names: readon
   for (const [from, members] of classes) {
     for (const leaf of members) {
       const transitions = reachable(leaf);
+      const raisedBy = raisers(machine, transitions);
       for (const transition of transitions) {
         for (const target of transition.targets ?? []) {
           const to = publicStateOf(entered(target), names);
           if (to === undefined || to === from) continue;
           const edge = edges.get(`${from}->${to}`) ?? { from, to, labels: [], scope: undefined };
-          const text = publicLabel(transition, transitions);
+          const text = publicLabel(raisedBy.get(transition.trigger) ?? transition, transitions);
           if (!edge.labels.includes(text)) edge.labels.push(text);
           edges.set(`${from}->${to}`, edge);
         }
