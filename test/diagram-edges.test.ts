@@ -154,5 +154,8 @@ describe('the public view of the worker (worker-public)', () => {
     expect(mermaid).toMatch(/^\s*connected --> dialing: worker\.reconnect$/m);
     expect(mermaid).not.toContain('worker.redial');
     expect(read('worker.mmd')).toContain('connected --> session: worker.redial');
+    // In the SVG the long internal transition wraps: the event on one line, its actions packed below.
+    const lines = [...read('worker.svg').matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((match) => match[1]);
+    expect(lines).toEqual(expect.arrayContaining(['worker.reconnect /', 'sendReconnectFrame, emitReconnectClose,', 'recordReconnect, requestRedial']));
   });
 });

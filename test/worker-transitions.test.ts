@@ -58,14 +58,16 @@ const modelMachine = (config: Config): ActorLogic<AnyMachineSnapshot, ModelEvent
     }
   }) as unknown as ActorLogic<AnyMachineSnapshot, ModelEvent, WorkerInput>;
 
+// Raised by the machine itself (`worker.reconnect` in `connected`), never sent from outside:
+// the walk reaches its edge through `worker.reconnect`.
+const SELF_EVENTS = new Set(['worker.redial']);
+
 function modelEvents(snapshot: AnyMachineSnapshot): ModelEvent[] {
-  return (ownEventTypes(snapshot) as string[]).flatMap((type) =>
-    !type.includes('.heartbeatDelay.')
-      ? [{ type }]
-      : snapshot.context.timing.keepaliveTimeout > 0
-        ? [{ type, expired: true }, { type, expired: false }]
-        : [{ type, expired: false }]
-  );
+  return (ownEventTypes(snapshot) as string[]).flatMap((type): ModelEvent[] => {
+    if (SELF_EVENTS.has(type)) return [];
+    if (!type.includes('.heartbeatDelay.')) return [{ type }];
+    return snapshot.context.timing.keepaliveTimeout > 0 ? [{ type, expired: true }, { type, expired: false }] : [{ type, expired: false }];
+  });
 }
 
 interface Edge {

@@ -48,8 +48,30 @@ function edgeText(labels: readonly string[], wrap = true): string {
 const html = (text: string): string =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
+/** The widest note line, in characters, before a note's actions wrap. */
+const NOTE_WIDTH = 44;
+
+/** A long `event / action, action, …` note as its event line and its actions packed below, so a state stays narrow. */
+function wrapNote(text: string): string[] {
+  const slash = text.indexOf(' / ');
+  if (text.length <= NOTE_WIDTH || slash < 0) return [text];
+  const lines = [text.slice(0, slash + 2)];
+  let line = '';
+  for (const action of text.slice(slash + 3).split(', ')) {
+    const next = line === '' ? action : `${line}, ${action}`;
+    if (next.length > NOTE_WIDTH && line !== '') {
+      lines.push(`${line},`);
+      line = action;
+    } else {
+      line = next;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
 /**
- * The name in bold, then each note as a smaller second line, then the
+ * The name in bold, then each note as a smaller second line (a long one wrapped), then the
  * labels of the state's self-transitions (`↻ trigger`, guards below): inside
  * the box, where no other edge can cross them.
  */
@@ -58,7 +80,7 @@ function stateLabel(node: DiagramNode, loops: readonly string[] = []): string {
   const align = isCluster(node) ? 'LEFT' : 'CENTER';
   const small = (text: string): string => `<BR ALIGN="${align}"/><FONT POINT-SIZE="9" COLOR="${MUTED}">${html(text)}</FONT>`;
   const loopLines = loops.length === 0 ? [] : groupByTrigger(loops).map((line, index) => (index === 0 || !line.startsWith(' ') ? `↻ ${line}` : line.trim()));
-  const lines = [...node.notes, ...loopLines].map(small).join('');
+  const lines = [...node.notes.flatMap(wrapNote), ...loopLines].map(small).join('');
   return `<<B>${html(node.label)}</B>${lines}${lines !== '' && isCluster(node) ? '<BR ALIGN="LEFT"/>' : ''}>`;
 }
 

@@ -79,9 +79,11 @@ function foldedNames(members: readonly AnyStateNode[], name: string): string[] {
 
 /** The type of the event an action raises, when the machine implements it as `raise({ type })`. */
 function raisedType(machine: AnyStateMachine, action: string): string | undefined {
-  const implementation = (machine.implementations.actions as Record<string, unknown>)[action] as { type?: unknown; event?: unknown } | undefined;
-  if (typeof implementation !== 'function' || implementation.type !== 'xstate.raise') return undefined;
-  const event = implementation.event as { type?: unknown } | undefined;
+  const implementation: unknown = (machine.implementations.actions as Record<string, unknown>)[action];
+  if (typeof implementation !== 'function') return undefined;
+  const raise = implementation as unknown as { type?: unknown; event?: unknown };
+  if (raise.type !== 'xstate.raise') return undefined;
+  const event = raise.event as { type?: unknown } | undefined;
   return typeof event?.type === 'string' ? event.type : undefined;
 }
 
