@@ -1,0 +1,96 @@
+/**
+ * The pool's own lifecycle cost without sockets: a transport whose sockets
+ * open and close when told, so what is measured is honeybee and XState
+ * (registration, the `socket.open` transition, `close()` with every
+ * `disconnected` delivered) and none of `ws` or the kernel. Far steadier than
+ * the socket measures, so a change to the machines or the pool shows here
+ * first; `ab.ts` then tells whether it survives among real sockets.
+ *
+ * usage: HONEYBEE_ENTRY=<build>/src/node.js node --expose-gc --import tsx test/bench/pool-micro.ts [peers] [rounds]
+ * (without HONEYBEE_ENTRY it measures the TypeScript sources, which tsx makes slower)
+ */
+import type { Transport, TransportListener, TransportSocket } from '../../src/node.ts';
+import { collectGarbage, loadHoneybee } from './fleet.ts';
+import { summarize } from './harness.ts';
+
+const [peersText = '10000', roundsText = '7'] = process.argv.slice(2);
+
+/** Sockets that open on cue and answer a close on the next microtask, as a quick peer would. */
+function cueTransport(): { transport: Transport; listeners: TransportListener[] } {
+  const listeners: TransportListener[] = [];
+  const transport: Transport = {
+    name: 'cue',
+    canPing: true,
+    canPause: true,
+    canSetHeaders: true,
+    canSetTls: true,
+    open(_url, _options, listener): TransportSocket {
+      listeners.push(listener);
+      let open = false;
+      return {
+        bufferedAmount: 0,
+        get isOpen() {
+          return open;
+        },
+        send: (data) => (typeof data === 'string' ? data.length : data.byteLength),
+        ping() {},
+        close() {
+          open = false;
+          queueMicrotask(() => listener.onClose(1000, '', 'local_stop'));
+        },
+        pause() {},
+        resume() {},
+        release() {
+          open = false;
+        }
+      };
+    }
+  };
+  return { transport, listeners };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const cpuPerPeer = (usage: NodeJS.CpuUsage, peers: number): number => (usage.user + usage.system) / peers;
+
+interface Round {
+  register: number;
+  open: number;
+  close: number;
+  heap: number;
+}
+
+async function round(peers: number): Promise<Round> {
+  const { createPool } = await loadHoneybee();
+  const { transport, listeners } = cueTransport();
+  const pool = createPool({ transport });
+  let connected = 0;
+  pool.actor.on('connected', () => connected++);
+  collectGarbage();
+  const heapBefore = process.memoryUsage().heapUsed;
+  let start = process.cpuUsage();
+  for (let i = 0; i < peers; i++) pool.connect(`ws://127.0.0.1:1/p${i}`);
+  await turn();
+  const register = cpuPerPeer(process.cpuUsage(start), peers);
+  start = process.cpuUsage();
+  for (const listener of listeners) listener.onOpen();
+  await turn();
+  const open = cpuPerPeer(process.cpuUsage(start), peers);
+  if (connected !== peers) throw new Error(`${connected} of ${peers} peers connected`);
+  collectGarbage();
+  const heap = (process.memoryUsage().heapUsed - heapBefore) / peers / 1024;
+  start = process.cpuUsage();
+  await pool.close();
+  return { register, open, close: cpuPerPeer(process.cpuUsage(start), peers), heap };
+}
+
+const peers = Number(peersText);
+await round(1000); // warm-up: JIT and the module graph
+const rounds: Round[] = [];
+for (let i = 0; i < Number(roundsText); i++) rounds.push(await round(peers));
+const fields = ['register', 'open', 'close', 'heap'] as const;
+const line = fields.map((field) => {
+  const { median, min, max } = summarize(rounds.map((r) => r[field]));
+  const unit = field === 'heap' ? 'KiB' : 'µs';
+  return `${field} ${median.toFixed(1)} ${unit} (${min.toFixed(1)}–${max.toFixed(1)})`;
+});
+console.log(`${peers} peers, ${rounds.length} rounds, CPU per peer: ${line.join(', ')}`);
