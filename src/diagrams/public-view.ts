@@ -79,12 +79,9 @@ function foldedNames(members: readonly AnyStateNode[], name: string): string[] {
 
 /** The type of the event an action raises, when the machine implements it as `raise({ type })`. */
 function raisedType(machine: AnyStateMachine, action: string): string | undefined {
-  const implementation: unknown = (machine.implementations.actions as Record<string, unknown>)[action];
-  if (typeof implementation !== 'function') return undefined;
-  const raise = implementation as unknown as { type?: unknown; event?: unknown };
-  if (raise.type !== 'xstate.raise') return undefined;
-  const event = raise.event as { type?: unknown } | undefined;
-  return typeof event?.type === 'string' ? event.type : undefined;
+  // XState's `raise()` returns a function carrying `type: 'xstate.raise'` and the event it raises.
+  const raise = (machine.implementations.actions as Record<string, { type?: unknown; event?: { type?: unknown } } | undefined>)[action];
+  return raise?.type === 'xstate.raise' && typeof raise.event?.type === 'string' ? raise.event.type : undefined;
 }
 
 /**

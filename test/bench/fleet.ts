@@ -298,6 +298,56 @@ export async function openFleet(kind: Kind, urls: string[], hooks: FleetOptions 
   }
 }
 
+/**
+ * A transport with no network, for the measures of honeybee's own cost: its
+ * sockets hang in CONNECTING until `openAll()` opens every one dialed so far,
+ * and an open socket answers `close()` on the next microtask, as a quick peer would.
+ */
+export function cueTransport(): { transport: Transport; readonly dialed: number; openAll(): void } {
+  const opens: Array<() => void> = [];
+  const transport: Transport = {
+    name: 'cue',
+    canPing: true,
+    canPause: true,
+    canSetHeaders: true,
+    canSetTls: true,
+    open(_url, _options, listener) {
+      let open = false;
+      opens.push(() => {
+        open = true;
+        listener.onOpen();
+      });
+      return {
+        bufferedAmount: 0,
+        get isOpen() {
+          return open;
+        },
+        send: (data) => (typeof data === 'string' ? data.length : data.byteLength),
+        ping() {},
+        close() {
+          if (!open) return;
+          open = false;
+          queueMicrotask(() => listener.onClose(1000, '', 'local_stop'));
+        },
+        pause() {},
+        resume() {},
+        release() {
+          open = false;
+        }
+      };
+    }
+  };
+  return {
+    transport,
+    get dialed() {
+      return opens.length;
+    },
+    openAll() {
+      for (const open of opens) open();
+    }
+  };
+}
+
 /** Two full collections, as `--expose-gc` allows; a no-op without it. */
 export function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;

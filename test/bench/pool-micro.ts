@@ -9,45 +9,10 @@
  * usage: HONEYBEE_ENTRY=<build>/src/node.js node --expose-gc --import tsx test/bench/pool-micro.ts [peers] [rounds]
  * (without HONEYBEE_ENTRY it measures the TypeScript sources, which tsx makes slower)
  */
-import type { Transport, TransportListener, TransportSocket } from '../../src/node.ts';
-import { collectGarbage, loadHoneybee } from './fleet.ts';
+import { collectGarbage, cueTransport, loadHoneybee } from './fleet.ts';
 import { summarize } from './harness.ts';
 
 const [peersText = '10000', roundsText = '7'] = process.argv.slice(2);
-
-/** Sockets that open on cue and answer a close on the next microtask, as a quick peer would. */
-function cueTransport(): { transport: Transport; listeners: TransportListener[] } {
-  const listeners: TransportListener[] = [];
-  const transport: Transport = {
-    name: 'cue',
-    canPing: true,
-    canPause: true,
-    canSetHeaders: true,
-    canSetTls: true,
-    open(_url, _options, listener): TransportSocket {
-      listeners.push(listener);
-      let open = false;
-      return {
-        bufferedAmount: 0,
-        get isOpen() {
-          return open;
-        },
-        send: (data) => (typeof data === 'string' ? data.length : data.byteLength),
-        ping() {},
-        close() {
-          open = false;
-          queueMicrotask(() => listener.onClose(1000, '', 'local_stop'));
-        },
-        pause() {},
-        resume() {},
-        release() {
-          open = false;
-        }
-      };
-    }
-  };
-  return { transport, listeners };
-}
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const cpuPerPeer = (usage: NodeJS.CpuUsage, peers: number): number => (usage.user + usage.system) / peers;
@@ -61,8 +26,8 @@ interface Round {
 
 async function round(peers: number): Promise<Round> {
   const { createPool } = await loadHoneybee();
-  const { transport, listeners } = cueTransport();
-  const pool = createPool({ transport });
+  const cue = cueTransport();
+  const pool = createPool({ transport: cue.transport });
   let connected = 0;
   pool.actor.on('connected', () => connected++);
   collectGarbage();
@@ -72,7 +37,7 @@ async function round(peers: number): Promise<Round> {
   await turn();
   const register = cpuPerPeer(process.cpuUsage(start), peers);
   start = process.cpuUsage();
-  for (const listener of listeners) listener.onOpen();
+  cue.openAll();
   await turn();
   const open = cpuPerPeer(process.cpuUsage(start), peers);
   if (connected !== peers) throw new Error(`${connected} of ${peers} peers connected`);

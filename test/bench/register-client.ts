@@ -1,6 +1,6 @@
 /**
  * Registration cost per peer at one pool size, isolated from the network:
- * the transport returns a socket that never opens, so what is timed is
+ * the transport's sockets never open, so what is timed is
  * `connect()` itself and the start of each peer's actors up to its dial.
  * A throwaway pool is registered and closed first so the JIT is warm and the
  * small sizes are not charged for compilation.
@@ -9,50 +9,25 @@
  *
  * usage: tsx register-client.ts <peers> [<warm-up peers, default 1000>]
  */
-import type { Transport, TransportSocket } from '../../src/node.ts';
-import { collectGarbage, emit, loadHoneybee } from './fleet.ts';
+import { collectGarbage, cueTransport, emit, loadHoneybee } from './fleet.ts';
 
 const { createPool } = await loadHoneybee();
 
 const peers = Number(process.argv[2] ?? '1000');
 const warmup = Number(process.argv[3] ?? '1000');
 
-/** A socket stuck in CONNECTING: it never reports anything. */
-function hungSocket(): TransportSocket {
-  return {
-    bufferedAmount: 0,
-    isOpen: false,
-    send: () => 0,
-    ping() {},
-    close() {},
-    pause() {},
-    resume() {},
-    release() {}
-  };
-}
-
 const urls = (count: number, prefix: string): string[] =>
   Array.from({ length: count }, (_, i) => `ws://127.0.0.1:9/${prefix}${i}`);
 
 async function register(list: string[]): Promise<{ connectUs: number; startedUs: number; cpuUs: number; closeMs: number }> {
-  let dialed = 0;
-  const transport: Transport = {
-    name: 'hung',
-    canPing: true,
-    canPause: true,
-    canSetHeaders: true,
-    canSetTls: true,
-    open: () => {
-      dialed++;
-      return hungSocket();
-    }
-  };
-  const pool = createPool({ transport });
+  // Sockets stuck in CONNECTING: they never report anything.
+  const cue = cueTransport();
+  const pool = createPool({ transport: cue.transport });
   const startCpu = process.cpuUsage();
   const started = performance.now();
   for (const url of list) pool.connect(url);
   const connectUs = (performance.now() - started) * 1000;
-  while (dialed < list.length) await new Promise((resolve) => setImmediate(resolve));
+  while (cue.dialed < list.length) await new Promise((resolve) => setImmediate(resolve));
   const startedUs = (performance.now() - started) * 1000;
   const cpu = process.cpuUsage(startCpu);
   const closeStarted = performance.now();
