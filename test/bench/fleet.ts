@@ -130,19 +130,24 @@ async function loadSchedulers(): Promise<Internals> {
   return { ...scheduler, ...wheel } as Internals;
 }
 
+/** The floor's actors without sockets: a parent, and one started peer actor per `spawn`. */
+export interface FloorActors {
+  /** Creates and starts the next peer's actor. */
+  spawn(): AnyActorRef;
+}
+
 /**
- * Raw `ws` plus the least an actor-per-peer design runs, as the floor of the
- * lifecycle measures: one bare XState actor per socket (a handshake timer
- * while dialing, a heartbeat timer while connected, `connected` and
- * `disconnected` emitted; open, close and the close reply are its three
- * events), under a parent actor on the same clock and scheduler as a
- * honeybee pool. With `pool`, the parent is a machine that re-emits every
- * peer's `connected` / `disconnected` (one transition each), which is what
- * the spec's `pool.actor.on('connected', …)` costs at the least. No link,
- * no counters, no registry, no logger: whatever honeybee costs beyond this
- * fleet is its own, not XState's.
+ * The least an actor-per-peer design runs: one bare XState actor per peer (a
+ * handshake timer while dialing, a heartbeat timer while connected,
+ * `connected` and `disconnected` emitted; `open`, `close` and the close reply
+ * `closed` are its three events), under a parent actor on the same clock and
+ * scheduler as a honeybee pool. With `pool`, the parent is a machine that
+ * re-emits every peer's `connected` / `disconnected` (one transition each),
+ * which is what the spec's `pool.actor.on('connected', …)` costs at the least.
+ * No link, no counters, no registry, no logger: whatever honeybee costs beyond
+ * these actors is its own, not XState's.
  */
-async function actorFleet(urls: string[], hooks: FleetOptions, pool: boolean): Promise<Fleet> {
+export async function floorActors(pool: boolean): Promise<FloorActors> {
   const { createActor, emit, fromCallback, setup } = await import('xstate');
   const { TimerWheel, indexScheduler } = await loadSchedulers();
   const peer = setup({}).createMachine({
@@ -166,13 +171,22 @@ async function actorFleet(urls: string[], hooks: FleetOptions, pool: boolean): P
   const parent = createActor(pool ? parentLogic : fromCallback(() => () => {}), { clock: new TimerWheel() });
   indexScheduler(parent.system);
   parent.start();
+  let next = 0;
+  return {
+    spawn() {
+      const actor = createActor(peer, { parent, id: `p${next++}` });
+      if (pool) actor.on('*', (event) => (parent as AnyActorRef).send({ type: 'forward', event: { type: event.type as 'connected', id: actor.id } }));
+      return actor.start();
+    }
+  };
+}
+
+/** Raw `ws` plus {@link floorActors}: the floor of the lifecycle measures. */
+async function actorFleet(urls: string[], hooks: FleetOptions, pool: boolean): Promise<Fleet> {
+  const floor = await floorActors(pool);
   const raw = rawFleet(urls, hooks);
   const open = allOf(urls.length);
-  const actors = urls.map((_, i) => {
-    const actor = createActor(peer, { parent, id: `p${i}` });
-    if (pool) actor.on('*', (event) => (parent as AnyActorRef).send({ type: 'forward', event: { type: event.type as 'connected', id: actor.id } }));
-    return actor.start();
-  });
+  const actors = urls.map(() => floor.spawn());
   raw.sockets.forEach((ws, i) => {
     const actor = actors[i]!;
     ws.once('open', () => {

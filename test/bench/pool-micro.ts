@@ -6,13 +6,19 @@
  * the socket measures, so a change to the machines or the pool shows here
  * first; `ab.ts` then tells whether it survives among real sockets.
  *
- * usage: HONEYBEE_ENTRY=<build>/src/node.js node --expose-gc --import tsx test/bench/pool-micro.ts [peers] [rounds]
+ * With `floor` it measures the same three phases on the floor's bare actors
+ * instead (`floorActors(true)`: one XState actor per peer under a pool
+ * machine that re-emits; the close reply arrives a microtask after the close,
+ * as the cue transport's does): what honeybee costs beyond that is its own.
+ *
+ * usage: HONEYBEE_ENTRY=<build>/src/node.js node --expose-gc --import tsx test/bench/pool-micro.ts [peers] [rounds] [floor]
  * (without HONEYBEE_ENTRY it measures the TypeScript sources, which tsx makes slower)
  */
-import { collectGarbage, cueTransport, loadHoneybee } from './fleet.ts';
+import type { AnyActorRef } from 'xstate';
+import { collectGarbage, cueTransport, floorActors, loadHoneybee } from './fleet.ts';
 import { summarize } from './harness.ts';
 
-const [peersText = '10000', roundsText = '7'] = process.argv.slice(2);
+const [peersText = '10000', roundsText = '7', mode = 'honeybee'] = process.argv.slice(2);
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const cpuPerPeer = (usage: NodeJS.CpuUsage, peers: number): number => (usage.user + usage.system) / peers;
@@ -48,14 +54,40 @@ async function round(peers: number): Promise<Round> {
   return { register, open, close: cpuPerPeer(process.cpuUsage(start), peers), heap };
 }
 
+async function floorRound(peers: number): Promise<Round> {
+  const floor = await floorActors(true);
+  collectGarbage();
+  const heapBefore = process.memoryUsage().heapUsed;
+  let start = process.cpuUsage();
+  const actors: AnyActorRef[] = [];
+  for (let i = 0; i < peers; i++) actors.push(floor.spawn());
+  await turn();
+  const register = cpuPerPeer(process.cpuUsage(start), peers);
+  start = process.cpuUsage();
+  for (const actor of actors) actor.send({ type: 'open' });
+  await turn();
+  const open = cpuPerPeer(process.cpuUsage(start), peers);
+  collectGarbage();
+  const heap = (process.memoryUsage().heapUsed - heapBefore) / peers / 1024;
+  start = process.cpuUsage();
+  for (const actor of actors) actor.send({ type: 'close' });
+  await Promise.resolve();
+  for (const actor of actors) actor.send({ type: 'closed' });
+  await turn();
+  if (actors.some((actor) => actor.getSnapshot().status !== 'done')) throw new Error('a floor actor did not finish');
+  return { register, open, close: cpuPerPeer(process.cpuUsage(start), peers), heap };
+}
+
+if (mode !== 'honeybee' && mode !== 'floor') throw new Error(`unknown mode ${mode}: honeybee or floor`);
+const measure = mode === 'floor' ? floorRound : round;
 const peers = Number(peersText);
-await round(1000); // warm-up: JIT and the module graph
+await measure(1000); // warm-up: JIT and the module graph
 const rounds: Round[] = [];
-for (let i = 0; i < Number(roundsText); i++) rounds.push(await round(peers));
+for (let i = 0; i < Number(roundsText); i++) rounds.push(await measure(peers));
 const fields = ['register', 'open', 'close', 'heap'] as const;
 const line = fields.map((field) => {
   const { median, min, max } = summarize(rounds.map((r) => r[field]));
   const unit = field === 'heap' ? 'KiB' : 'µs';
   return `${field} ${median.toFixed(1)} ${unit} (${min.toFixed(1)}–${max.toFixed(1)})`;
 });
-console.log(`${peers} peers, ${rounds.length} rounds, CPU per peer: ${line.join(', ')}`);
+console.log(`${mode}: ${peers} peers, ${rounds.length} rounds, CPU per peer: ${line.join(', ')}`);
