@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { __unsafe_getAllOwnEventDescriptors as ownEventTypes, type ActorLogic, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { getAdjacencyMap, getStateNodes, type AdjacencyValue } from 'xstate/graph';
+import { raisedType } from '../src/diagrams/public-view.ts';
 import { createTestLink } from '../src/testkit/test-link.ts';
 import { workerMachine, type WorkerInput } from '../machines/worker-machine.ts';
 import { makeTiming, startWorker, type TimingOverrides, type WorkerHarness } from './helpers/fake-socket.ts';
@@ -58,9 +59,9 @@ const modelMachine = (config: Config): ActorLogic<AnyMachineSnapshot, ModelEvent
     }
   }) as unknown as ActorLogic<AnyMachineSnapshot, ModelEvent, WorkerInput>;
 
-// Raised by the machine itself (`worker.reconnect` in `connected`), never sent from outside:
-// the walk reaches its edge through `worker.reconnect`.
-const SELF_EVENTS = new Set(['worker.redial']);
+// Events the machine raises itself (`worker.redial`, after `worker.reconnect` in `connected`) are
+// never sent from outside: the walk reaches their edges through the events that raise them.
+const SELF_EVENTS = new Set(Object.keys(workerMachine.implementations.actions).flatMap((action) => raisedType(workerMachine, action) ?? []));
 
 function modelEvents(snapshot: AnyMachineSnapshot): ModelEvent[] {
   return (ownEventTypes(snapshot) as string[]).flatMap((type): ModelEvent[] => {

@@ -78,7 +78,7 @@ function foldedNames(members: readonly AnyStateNode[], name: string): string[] {
 }
 
 /** The type of the event an action raises, when the machine implements it as `raise({ type })`. */
-function raisedType(machine: AnyStateMachine, action: string): string | undefined {
+export function raisedType(machine: AnyStateMachine, action: string): string | undefined {
   // XState's `raise()` returns a function carrying `type: 'xstate.raise'` and the event it raises.
   const raise = (machine.implementations.actions as Record<string, { type?: unknown; event?: { type?: unknown } } | undefined>)[action];
   return raise?.type === 'xstate.raise' && typeof raise.event?.type === 'string' ? raise.event.type : undefined;

@@ -30,60 +30,79 @@ interface Round {
   heap: number;
 }
 
-async function round(peers: number): Promise<Round> {
+/** What is measured: registering `peers` peers, opening them all, closing them all (every end delivered). */
+interface Subject {
+  register(peers: number): void;
+  open(): void;
+  close(): Promise<void>;
+}
+
+async function honeybee(): Promise<Subject> {
   const { createPool } = await loadHoneybee();
   const cue = cueTransport();
   const pool = createPool({ transport: cue.transport });
   let connected = 0;
   pool.actor.on('connected', () => connected++);
-  collectGarbage();
-  const heapBefore = process.memoryUsage().heapUsed;
-  let start = process.cpuUsage();
-  for (let i = 0; i < peers; i++) pool.connect(`ws://127.0.0.1:1/p${i}`);
-  await turn();
-  const register = cpuPerPeer(process.cpuUsage(start), peers);
-  start = process.cpuUsage();
-  cue.openAll();
-  await turn();
-  const open = cpuPerPeer(process.cpuUsage(start), peers);
-  if (connected !== peers) throw new Error(`${connected} of ${peers} peers connected`);
-  collectGarbage();
-  const heap = (process.memoryUsage().heapUsed - heapBefore) / peers / 1024;
-  start = process.cpuUsage();
-  await pool.close();
-  return { register, open, close: cpuPerPeer(process.cpuUsage(start), peers), heap };
+  return {
+    register(peers) {
+      for (let i = 0; i < peers; i++) pool.connect(`ws://127.0.0.1:1/p${i}`);
+    },
+    open() {
+      cue.openAll();
+    },
+    async close() {
+      if (connected !== cue.dialed) throw new Error(`${connected} of ${cue.dialed} peers connected`);
+      await pool.close();
+    }
+  };
 }
 
-async function floorRound(peers: number): Promise<Round> {
-  const floor = await floorActors(true);
+// The close reply arrives a microtask after the close, as the cue transport's does.
+async function floor(): Promise<Subject> {
+  const actors = await floorActors(true);
+  const started: AnyActorRef[] = [];
+  const sendAll = (type: string): void => {
+    for (const actor of started) actor.send({ type });
+  };
+  return {
+    register(peers) {
+      for (let i = 0; i < peers; i++) started.push(actors.spawn());
+    },
+    open: () => sendAll('open'),
+    async close() {
+      sendAll('close');
+      await Promise.resolve();
+      sendAll('closed');
+      await turn();
+      if (started.some((actor) => actor.getSnapshot().status !== 'done')) throw new Error('a floor actor did not finish');
+    }
+  };
+}
+
+async function round(peers: number): Promise<Round> {
+  const subject = await (mode === 'floor' ? floor() : honeybee());
   collectGarbage();
   const heapBefore = process.memoryUsage().heapUsed;
   let start = process.cpuUsage();
-  const actors: AnyActorRef[] = [];
-  for (let i = 0; i < peers; i++) actors.push(floor.spawn());
+  subject.register(peers);
   await turn();
   const register = cpuPerPeer(process.cpuUsage(start), peers);
   start = process.cpuUsage();
-  for (const actor of actors) actor.send({ type: 'open' });
+  subject.open();
   await turn();
   const open = cpuPerPeer(process.cpuUsage(start), peers);
   collectGarbage();
   const heap = (process.memoryUsage().heapUsed - heapBefore) / peers / 1024;
   start = process.cpuUsage();
-  for (const actor of actors) actor.send({ type: 'close' });
-  await Promise.resolve();
-  for (const actor of actors) actor.send({ type: 'closed' });
-  await turn();
-  if (actors.some((actor) => actor.getSnapshot().status !== 'done')) throw new Error('a floor actor did not finish');
+  await subject.close();
   return { register, open, close: cpuPerPeer(process.cpuUsage(start), peers), heap };
 }
 
 if (mode !== 'honeybee' && mode !== 'floor') throw new Error(`unknown mode ${mode}: honeybee or floor`);
-const measure = mode === 'floor' ? floorRound : round;
 const peers = Number(peersText);
-await measure(1000); // warm-up: JIT and the module graph
+await round(1000); // warm-up: JIT and the module graph
 const rounds: Round[] = [];
-for (let i = 0; i < Number(roundsText); i++) rounds.push(await measure(peers));
+for (let i = 0; i < Number(roundsText); i++) rounds.push(await round(peers));
 const fields = ['register', 'open', 'close', 'heap'] as const;
 const line = fields.map((field) => {
   const { median, min, max } = summarize(rounds.map((r) => r[field]));
