@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { BroadcastResult, PeerStats, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
+import type { BroadcastResult, InboxMessage, PeerStats, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
 import type { ThreadConnectOptions } from './protocol.ts';
 
 /** One shard thread as `stats()` reports it. */
@@ -18,6 +18,10 @@ export interface ShardedPoolStats extends PoolStats {
   readonly shards: ShardStats[];
   /** Commands a thread refused after the main thread had accepted them (a peer that dropped in between). */
   readonly commandFailures: number;
+  /** Batches on which a shard module's `process` failed (each a `ShardProcessError`). */
+  readonly processErrors: number;
+  /** Inbox messages dropped with those batches (`failedBatch: 'drop'`, the default). */
+  readonly processDropped: number;
 }
 
 /**
@@ -26,10 +30,14 @@ export interface ShardedPoolStats extends PoolStats {
  * Peer-to-thread assignment is rendezvous hashing over the shard ids.
  * `stats()` and `peerStats()` are at most `statsInterval` ms old.
  */
-export interface ShardedPool extends AsyncDisposable {
+export interface ShardedPool<T = InboxMessage> extends AsyncDisposable {
   readonly id: string;
-  /** Every thread's inbox, merged; batches cross the thread boundary whole. Single consumer. */
-  readonly inbox: PoolInbox;
+  /**
+   * Every thread's inbox, merged; batches cross the thread boundary whole.
+   * Single consumer. With a shard module's `process`, it holds what `process`
+   * returned (`T`) instead of the messages.
+   */
+  readonly inbox: PoolInbox<T>;
   /** Every thread's lifecycle events, merged. Single consumer; bounded, drops oldest. */
   readonly events: PoolEvents;
   /** The shard ids, `t0` … `t<n-1>`. */

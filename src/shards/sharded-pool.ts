@@ -7,7 +7,9 @@ import {
   InvalidPayloadError,
   PeerExistsError,
   PeerNotFoundError,
-  PoolClosedError
+  PoolClosedError,
+  ShardModuleError,
+  ShardProcessError
 } from '../errors.ts';
 import { EventStream } from '../event-stream.ts';
 import { Inbox } from '../inbox.ts';
@@ -17,7 +19,7 @@ import { ReadyWaiters } from '../ready-waiters.ts';
 import type { BroadcastResult, InboxMessage, PeerStats, PoolEvent, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
 import { initialWorkerStats } from '../worker-stats.ts';
 import { wsTransport } from '../transports/ws.ts';
-import type { ShardReport, ThreadConnectOptions, ThreadInit, ThreadPoolOptions } from './protocol.ts';
+import type { LogLine, ShardReport, ThreadConnectOptions, ThreadInit, ThreadPoolOptions } from './protocol.ts';
 import { rendezvousOwner } from './rendezvous.ts';
 import { ShardThread } from './shard-thread.ts';
 import { checkShardedOptions, type ShardedPoolOptions } from './sharded-options.ts';
@@ -44,12 +46,13 @@ function isPayload(data: unknown): data is string | Uint8Array | ArrayBuffer {
   return typeof data === 'string' || data instanceof Uint8Array || data instanceof ArrayBuffer;
 }
 
-class ShardedHoneybeePool implements ShardedPool {
+class ShardedHoneybeePool<T> implements ShardedPool<T> {
   readonly id: string;
   readonly shardIds: readonly string[];
   readonly #base: ReturnType<typeof resolvePoolOptions>;
   readonly #logger: Logger;
-  readonly #inbox: Inbox;
+  readonly #inbox: Inbox<T>;
+  readonly #onProcessError: ((error: ShardProcessError) => void) | undefined;
   readonly #events: EventStream;
   readonly #threads = new Map<string, ShardThread>();
   readonly #registry = new Map<string, Entry>();
@@ -57,26 +60,32 @@ class ShardedHoneybeePool implements ShardedPool {
   readonly #started: Promise<void>;
   readonly #notStarted: Set<string>;
   #markStarted: () => void = () => {};
+  #failStarted: (error: Error) => void = () => {};
   #sent = 0;
   #failures = 0;
+  #processErrors = 0;
+  #processDropped = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: ShardedPoolOptions) {
-    const { shards, statsInterval, maxBatch, logger, signal, ...poolOptions } = checkShardedOptions(options);
+    const { shards, statsInterval, maxBatch, logger, signal, module: _module, moduleHref, onProcessError, ...poolOptions } = checkShardedOptions(options);
+    this.#onProcessError = onProcessError;
     const checked = { ...poolOptions, ...(logger === undefined ? {} : { logger }), ...(signal === undefined ? {} : { signal }) };
     this.#base = resolvePoolOptions(checked, { transport: () => wsTransport, logger: () => pino({ level: 'silent' }) });
     this.id = this.#base.id;
     this.#logger = this.#base.logger.child({ module: 'honeybee', pool: this.id });
-    this.#inbox = new Inbox({
+    this.#inbox = new Inbox<T>({
       capacity: this.#base.inboxSize,
       overflow: this.#base.inboxOverflow,
-      onDrop: (message) => this.#countDrop(message.id)
+      onDrop: (value) => this.#countDrop(value)
     });
     this.#events = new EventStream({ capacity: this.#base.eventsSize });
     this.shardIds = Array.from({ length: shards }, (_, i) => `t${i}`);
     this.#notStarted = new Set(this.shardIds);
-    this.#started = new Promise((resolve) => (this.#markStarted = resolve));
-    const init = { pool: poolOptions as ThreadPoolOptions, maxBatch, window: 2, statsInterval };
+    this.#started = new Promise((resolve, reject) => ((this.#markStarted = resolve), (this.#failStarted = reject)));
+    // A module that fails to load rejects started(); nobody has to be listening.
+    this.#started.catch(() => {});
+    const init = { pool: poolOptions as ThreadPoolOptions, maxBatch, window: 2, statsInterval, ...(moduleHref === undefined ? {} : { module: moduleHref }) };
     const handlers = {
       report: (thread: ShardThread, report: ShardReport) => this.#onReport(thread, report),
       crashed: (thread: ShardThread, code: number, error: Error | undefined) => this.#onCrash(thread, code, error)
@@ -88,7 +97,7 @@ class ShardedHoneybeePool implements ShardedPool {
     }
   }
 
-  get inbox(): PoolInbox {
+  get inbox(): PoolInbox<T> {
     return this.#inbox;
   }
 
@@ -208,7 +217,9 @@ class ShardedHoneybeePool implements ShardedPool {
       eventsDropped: this.#events.dropped + sum((s) => s.eventsDropped),
       peers,
       shards: threads.map((t) => ({ shard: t.shard, peerCount: counts.get(t) ?? 0, alive: t.worker !== undefined, restarts: t.restarts })),
-      commandFailures: this.#failures
+      commandFailures: this.#failures,
+      processErrors: this.#processErrors,
+      processDropped: this.#processDropped
     };
   }
 
@@ -251,6 +262,12 @@ class ShardedHoneybeePool implements ShardedPool {
         return;
       case 'removed':
         return this.#settleRemovals(thread, report.id);
+      case 'process-error':
+        return this.#processFailed(thread, report.messages, report.fate, report.reason);
+      case 'log':
+        return this.#relayLog(thread, report.lines);
+      case 'module-failed':
+        return this.#moduleFailed(new ShardModuleError(report.module, report.message));
       case 'stats':
       case 'closed':
         for (const failure of report.failures) {
@@ -261,9 +278,9 @@ class ShardedHoneybeePool implements ShardedPool {
     }
   }
 
-  #takeInbox(thread: ShardThread, messages: readonly InboxMessage[]): void {
+  #takeInbox(thread: ShardThread, values: readonly unknown[]): void {
     let full = false;
-    for (const message of messages) if (!this.#inbox.write(message.id, message.data, message.receivedAt)) full = true;
+    for (const value of values) if (!this.#inbox.put(value as T)) full = true;
     const generation = thread.generation;
     // Under `block`, a full inbox withholds the ack: the thread's own inbox fills and its sockets pause.
     if (full && this.#closing === undefined) this.#inbox.onDrain(() => thread.ack(generation));
@@ -323,9 +340,39 @@ class ShardedHoneybeePool implements ShardedPool {
     this.#logger.info('closed');
   }
 
-  #countDrop(id: string): void {
-    const entry = this.#registry.get(id);
+  #countDrop(value: unknown): void {
+    // Processed values count against their peer when they still name one.
+    const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+    const entry = typeof id === 'string' ? this.#registry.get(id) : undefined;
     if (entry !== undefined) entry.drops += 1;
+  }
+
+  #processFailed(thread: ShardThread, messages: number, fate: 'dropped' | 'passed', reason: string): void {
+    const error = new ShardProcessError(thread.shard, messages, fate, reason);
+    this.#processErrors++;
+    if (fate === 'dropped') this.#processDropped += messages;
+    this.#logger.warn({ shard: thread.shard, code: error.code, messages, fate }, error.message);
+    try {
+      this.#onProcessError?.(error);
+    } catch (thrown) {
+      this.#logger.error({ err: thrown }, 'onProcessError threw');
+    }
+  }
+
+  #relayLog(thread: ShardThread, lines: readonly LogLine[]): void {
+    const logger = this.#logger.child({ shard: thread.shard });
+    for (const line of lines) {
+      if (line.message === undefined) logger[line.level](line.fields);
+      else logger[line.level](line.fields, line.message);
+    }
+  }
+
+  /** The shard module cannot be loaded: no thread can run, so the pool closes and `started()` says why. */
+  #moduleFailed(error: ShardModuleError): void {
+    if (this.#closing !== undefined) return;
+    this.#logger.error({ code: error.code, module: error.module }, error.message);
+    this.#failStarted(error);
+    void this.close();
   }
 }
 
@@ -333,7 +380,10 @@ class ShardedHoneybeePool implements ShardedPool {
  * Creates a pool that runs its peers on `shards` worker threads, one honeybee
  * pool per thread, behind the calls of `createPool`. Use it when one core
  * cannot keep up with the peers' traffic. Options that hold functions
- * (`workerFactory`, `transport`, `inspect`) cannot cross a thread and are refused.
+ * (`workerFactory`, `transport`, `inspect`) cannot cross a thread and are
+ * refused: a shard `module` (see `defineShard`) brings the worker, the
+ * transport and the per-batch `process` into each thread instead. `T` is what
+ * that `process` returns, one element (`ShardOutput<typeof import('./my-shard.ts').default>`).
  *
  * @throws InvalidOptionError on a bad option (pool options are checked as `createPool` checks them).
  * @example
@@ -344,6 +394,6 @@ class ShardedHoneybeePool implements ShardedPool {
  * for await (const batch of pool.inbox.batches(512)) handle(batch);
  * ```
  */
-export function createShardedPool(options: ShardedPoolOptions): ShardedPool {
-  return new ShardedHoneybeePool(options);
+export function createShardedPool<T = InboxMessage>(options: ShardedPoolOptions): ShardedPool<T> {
+  return new ShardedHoneybeePool<T>(options);
 }
