@@ -5,6 +5,7 @@
  * events in batches.
  */
 import type { FailedBatchFate } from '../errors.ts';
+import type { WireError } from './wire-error.ts';
 import type { ConnectOptions, PoolEvent, PoolOptions, PoolStats } from '../types.ts';
 
 /** Pool options that survive a structured clone: no functions, no logger. */
@@ -37,7 +38,8 @@ export interface LogLine {
 /** A command for a thread's pool. */
 export type ShardCommand =
   | { readonly op: 'connect'; readonly url: string; readonly options: ThreadConnectOptions | undefined }
-  | { readonly op: 'send'; readonly id: string; readonly data: string | Uint8Array | ArrayBuffer }
+  /** `ticket` asks for a verdict (`sendAsync`): the thread answers in a `verdicts` report. */
+  | { readonly op: 'send'; readonly id: string; readonly data: string | Uint8Array | ArrayBuffer; readonly ticket?: number }
   | { readonly op: 'remove'; readonly id: string }
   | { readonly op: 'reconnect'; readonly id: string }
   /** One inbox batch has been taken in: the thread may post another. */
@@ -60,6 +62,8 @@ export type ShardReport =
   /** The shard module's `process` failed on a batch of `messages` messages. */
   | { readonly type: 'process-error'; readonly messages: number; readonly fate: FailedBatchFate; readonly reason: string }
   | { readonly type: 'log'; readonly lines: LogLine[] }
+  /** The fate of ticketed sends: taken by the socket, or refused with the error `Pool.send` threw. */
+  | { readonly type: 'verdicts'; readonly ok: number[]; readonly failed: Array<{ readonly ticket: number; readonly error: WireError }> }
   /** The shard module could not be loaded: the thread ends without starting a pool. */
   | { readonly type: 'module-failed'; readonly module: string; readonly message: string }
   | { readonly type: 'events'; readonly events: PoolEvent[] }

@@ -49,6 +49,16 @@ export interface ShardedPool<T = InboxMessage> extends AsyncDisposable {
    * thread (the peer dropped meanwhile, backpressure) is counted in `commandFailures` and logged.
    */
   send(id: string, data: string | Uint8Array | ArrayBuffer): void;
+  /**
+   * Sends through the owning thread and settles with the send's fate there:
+   * resolves once the thread's pool took the frame (as `Pool.send` returning),
+   * rejects with the error `Pool.send` would have thrown (`ConnectionUnavailableError`,
+   * `BackpressureError`, `WriteFailedError`, … with the same `code` and fields),
+   * whether the main thread or the thread refused it. A send in flight when its
+   * thread dies rejects with `ConnectionUnavailableError`; one the pool's `close()`
+   * overtakes, with `PoolClosedError`. Never throws.
+   */
+  sendAsync(id: string, data: string | Uint8Array | ArrayBuffer): Promise<void>;
   /** Sends to every connected peer (or those `filter` accepts); `refused` lists the peers not connected. */
   broadcast(data: string | Uint8Array | ArrayBuffer, filter?: (id: string) => boolean): BroadcastResult;
   /** As `Pool.ready`: resolves on the peer's `connected`, rejects with `NotReadyError`. */

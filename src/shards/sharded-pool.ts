@@ -21,6 +21,7 @@ import { initialWorkerStats } from '../worker-stats.ts';
 import { wsTransport } from '../transports/ws.ts';
 import type { LogLine, ShardReport, ThreadConnectOptions, ThreadInit, ThreadPoolOptions } from './protocol.ts';
 import { rendezvousOwner } from './rendezvous.ts';
+import { fromWire } from './wire-error.ts';
 import { ShardThread } from './shard-thread.ts';
 import { checkShardedOptions, type ShardedPoolOptions } from './sharded-options.ts';
 import type { ShardedPool, ShardedPoolStats } from './sharded-pool-types.ts';
@@ -34,6 +35,14 @@ interface Entry {
   connected: boolean;
   drops: number;
   waiters: ReadyWaiters | undefined;
+}
+
+/** A `sendAsync()` waiting for its thread's verdict. */
+interface Verdict {
+  readonly shard: ShardThread;
+  readonly label: string;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
 }
 
 /** A `remove()` whose thread has not yet said the worker finished. */
@@ -57,6 +66,8 @@ class ShardedHoneybeePool<T> implements ShardedPool<T> {
   readonly #threads = new Map<string, ShardThread>();
   readonly #registry = new Map<string, Entry>();
   readonly #removals = new Map<string, Removal[]>();
+  readonly #verdicts = new Map<number, Verdict>();
+  #tickets = 0;
   readonly #started: Promise<void>;
   readonly #notStarted: Set<string>;
   #markStarted: () => void = () => {};
@@ -122,12 +133,33 @@ class ShardedHoneybeePool<T> implements ShardedPool<T> {
   }
 
   send(id: string, data: string | Uint8Array | ArrayBuffer): void {
+    const entry = this.#sendable(id, data);
+    entry.shard.post({ op: 'send', id: entry.id, data });
+    this.#sent++;
+  }
+
+  sendAsync(id: string, data: string | Uint8Array | ArrayBuffer): Promise<void> {
+    let entry: Entry;
+    try {
+      entry = this.#sendable(id, data);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const ticket = ++this.#tickets;
+    this.#sent++;
+    return new Promise<void>((resolve, reject) => {
+      this.#verdicts.set(ticket, { shard: entry.shard, label: entry.label, resolve, reject });
+      entry.shard.post({ op: 'send', id: entry.id, data, ticket });
+    });
+  }
+
+  /** What `send` checks here, before the thread: open pool, known peer, a payload, connected. */
+  #sendable(id: string, data: unknown): Entry {
     this.#assertOpen('send');
     const entry = this.#registry.get(id) ?? this.#entryOf(id);
     if (!isPayload(data)) throw new InvalidPayloadError(entry.label, data);
     if (!entry.connected) throw new ConnectionUnavailableError(entry.label, this.#stateOf(entry));
-    entry.shard.post({ op: 'send', id: entry.id, data });
-    this.#sent++;
+    return entry;
   }
 
   broadcast(data: string | Uint8Array | ArrayBuffer, filter?: (id: string) => boolean): BroadcastResult {
@@ -266,6 +298,8 @@ class ShardedHoneybeePool<T> implements ShardedPool<T> {
         return this.#processFailed(thread, report.messages, report.fate, report.reason);
       case 'log':
         return this.#relayLog(thread, report.lines);
+      case 'verdicts':
+        return this.#settleVerdicts(report);
       case 'module-failed':
         return this.#moduleFailed(new ShardModuleError(report.module, report.message));
       case 'stats':
@@ -316,7 +350,9 @@ class ShardedHoneybeePool<T> implements ShardedPool<T> {
   /** A thread died: its connections are gone with it. Report them, then redial every peer it owned. */
   #onCrash(thread: ShardThread, code: number, error: Error | undefined): void {
     this.#logger.error({ shard: thread.shard, exitCode: code, err: error }, 'shard thread exited; respawning it');
-    this.#failures += thread.discardQueue().filter((command) => command.op === 'send').length;
+    this.#failures += thread.discardQueue().filter((command) => command.op === 'send' && command.ticket === undefined).length;
+    // Sends queued for it or in flight when it died: the connection they were meant for is gone.
+    this.#abandonVerdicts(thread, (verdict) => new ConnectionUnavailableError(verdict.label, 'disconnected (its shard thread exited)'));
     this.#settleRemovals(thread);
     const at = Date.now();
     for (const entry of this.#registry.values()) {
@@ -334,6 +370,7 @@ class ShardedHoneybeePool<T> implements ShardedPool<T> {
     for (const entry of this.#registry.values()) entry.waiters?.rejectAll('closed');
     await Promise.all([...this.#threads.values()].map((thread) => thread.close()));
     for (const thread of this.#threads.values()) this.#settleRemovals(thread);
+    this.#abandonVerdicts(undefined, () => new PoolClosedError(this.id, 'send'));
     this.#registry.clear();
     this.#inbox.end();
     this.#events.end();
@@ -356,6 +393,30 @@ class ShardedHoneybeePool<T> implements ShardedPool<T> {
       this.#onProcessError?.(error);
     } catch (thrown) {
       this.#logger.error({ err: thrown }, 'onProcessError threw');
+    }
+  }
+
+  #settleVerdicts(report: Extract<ShardReport, { type: 'verdicts' }>): void {
+    for (const ticket of report.ok) {
+      const verdict = this.#verdicts.get(ticket);
+      this.#verdicts.delete(ticket);
+      verdict?.resolve();
+    }
+    for (const { ticket, error } of report.failed) {
+      const verdict = this.#verdicts.get(ticket);
+      this.#verdicts.delete(ticket);
+      this.#failures++;
+      verdict?.reject(fromWire(error));
+    }
+  }
+
+  /** Rejects the verdicts `thread` will never give (it died, or the pool closed around them). */
+  #abandonVerdicts(thread: ShardThread | undefined, error: (verdict: Verdict) => Error): void {
+    for (const [ticket, verdict] of this.#verdicts) {
+      if (thread !== undefined && verdict.shard !== thread) continue;
+      this.#verdicts.delete(ticket);
+      this.#failures++;
+      verdict.reject(error(verdict));
     }
   }
 

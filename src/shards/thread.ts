@@ -12,6 +12,7 @@ import { createPool } from '../node.ts';
 import type { InboxMessage, PoolEvent } from '../types.ts';
 import type { CommandFailure, LogLine, ShardCommand, ShardReport, ThreadInit } from './protocol.ts';
 import { loadShardModule, type LoadedShardModule, type ShardContext } from './shard-module.ts';
+import { toWire } from './wire-error.ts';
 
 /** A logger whose lines are posted to the main thread, one post per turn. */
 function forwardingLogger(post: (report: ShardReport) => void, bindings: Record<string, unknown> = {}): Logger {
@@ -94,9 +95,11 @@ async function runShard(port: MessagePort, init: ThreadInit): Promise<void> {
       case 'send':
         try {
           pool.send(command.id, command.data);
+          if (command.ticket !== undefined) verdicts.ok.push(command.ticket);
         } catch (error) {
           // The main thread saw the peer connected; it dropped in the meantime.
-          refused('send', command.id, error);
+          if (command.ticket === undefined) refused('send', command.id, error);
+          else verdicts.failed.push({ ticket: command.ticket, error: toWire(error) });
         }
         return;
       case 'remove':
@@ -128,8 +131,14 @@ async function runShard(port: MessagePort, init: ThreadInit): Promise<void> {
     // Two turns: the final events' flush (scheduled with setImmediate when they arrived) goes first.
     void removed.then(() => setImmediate(() => setImmediate(() => post({ type: 'removed', id }))));
   };
+  let verdicts: Extract<ShardReport, { type: 'verdicts' }> = { type: 'verdicts', ok: [], failed: [] };
   port.on('message', (commands: ShardCommand[]) => {
     for (const command of commands) apply(command);
+    // Sends are settled synchronously: their verdicts go back in one post per command batch.
+    if (verdicts.ok.length !== 0 || verdicts.failed.length !== 0) {
+      post(verdicts);
+      verdicts = { type: 'verdicts', ok: [], failed: [] };
+    }
   });
 
   const failedBatch = module?.failedBatch ?? 'drop';
