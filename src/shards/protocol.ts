@@ -48,7 +48,9 @@ export interface PackedBatch {
  * after the other in `bytes` (transferred, not copied), frame `i` from
  * `ends[i - 1]` (0 for the first) to `ends[i]`, text unless `binary[i]` is 1.
  * The main thread decodes the text frames, so the thread (the busier side on
- * a firehose) neither decodes nor copies a string per frame.
+ * a firehose) neither decodes nor copies a string per frame, and hands the
+ * buffer back with its `ack` (a fresh buffer of this size per batch costs
+ * more than the copy into it).
  */
 export interface FrameBatch {
   readonly ids: string[];
@@ -74,7 +76,8 @@ export type ShardCommand =
   | { readonly op: 'remove'; readonly id: string }
   | { readonly op: 'reconnect'; readonly id: string }
   /** One inbox batch has been taken in: the thread may post another. */
-  | { readonly op: 'ack' }
+  /** `buffer`: a frame batch's buffer, handed back (transferred) for the thread to pack into again. */
+  | { readonly op: 'ack'; readonly buffer?: ArrayBuffer }
   | { readonly op: 'close' };
 
 /** A command the thread's pool refused (the main thread checked what it could; the race is the rest). */

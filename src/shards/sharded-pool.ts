@@ -339,19 +339,19 @@ class ShardedHoneybeePool<T> implements ShardedPool<T> {
     let start = 0;
     for (let i = 0; i < ends.length; i++) {
       const end = ends[i] as number;
-      // Binary frames stay views of the batch's buffer, as a pool's are views of the socket's reads.
-      const data = binary[i] === 1 ? bytes.subarray(start, end) : bytes.toString('utf8', start, end);
+      // Binary frames are copied out: the buffer goes back to the thread.
+      const data = binary[i] === 1 ? Buffer.from(bytes.subarray(start, end)) : bytes.toString('utf8', start, end);
       if (!inbox.write(ids[peer[i] as number] as string, data, receivedAt[i] as number)) full = true;
       start = end;
     }
-    this.#acknowledge(thread, full);
+    this.#acknowledge(thread, full, batch.bytes);
   }
 
-  #acknowledge(thread: ShardThread, full: boolean): void {
+  #acknowledge(thread: ShardThread, full: boolean, buffer?: ArrayBuffer): void {
     const generation = thread.generation;
     // Under `block`, a full inbox withholds the ack: the thread's own inbox fills and its sockets pause.
-    if (full && this.#closing === undefined) this.#inbox.onDrain(() => thread.ack(generation));
-    else thread.ack(generation);
+    if (full && this.#closing === undefined) this.#inbox.onDrain(() => thread.ack(generation, buffer));
+    else thread.ack(generation, buffer);
   }
 
   #takeEvent(thread: ShardThread, event: PoolEvent): void {

@@ -78,6 +78,25 @@ function packBatch(batch: readonly InboxMessage[]): ShardReport {
   return { type: 'packed', ids, peer, receivedAt, data };
 }
 
+/** Buffers handed back by the main thread, for {@link packFrames} to fill again. */
+const spareBuffers: ArrayBuffer[] = [];
+// Below this a buffer is not worth keeping; above the largest batch seen, it is not needed.
+const MIN_BUFFER = 64 * 1024;
+
+/** A buffer of at least `size` bytes: a spare one if there is one large enough. */
+function bufferFor(size: number): ArrayBuffer {
+  for (let i = spareBuffers.length - 1; i >= 0; i--) {
+    const spare = spareBuffers[i] as ArrayBuffer;
+    if (spare.byteLength >= size) {
+      spareBuffers.splice(i, 1);
+      return spare;
+    }
+  }
+  let capacity = MIN_BUFFER;
+  while (capacity < size) capacity *= 2;
+  return new ArrayBuffer(capacity);
+}
+
 /**
  * Packs frames delivered as bytes (`wsBytesTransport`: text as a Buffer,
  * binary as a plain Uint8Array) into one buffer, to be transferred.
@@ -94,7 +113,8 @@ function packFrames(batch: readonly InboxMessage[]): { report: ShardReport; tran
   let last = -1;
   let size = 0;
   for (let i = 0; i < count; i++) size += (batch[i] as InboxMessage).data.length;
-  const bytes = new Uint8Array(size);
+  const buffer = bufferFor(size);
+  const bytes = new Uint8Array(buffer, 0, size);
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const message = batch[i] as InboxMessage;
@@ -115,7 +135,7 @@ function packFrames(batch: readonly InboxMessage[]): { report: ShardReport; tran
     ends[i] = offset;
     if (!Buffer.isBuffer(data)) binary[i] = 1;
   }
-  return { report: { type: 'frames', ids, peer, receivedAt, ends, binary, bytes: bytes.buffer }, transfer: bytes.buffer };
+  return { report: { type: 'frames', ids, peer, receivedAt, ends, binary, bytes: buffer }, transfer: buffer };
 }
 
 /** Runs one shard on `port` until the main thread sends `close`. */
@@ -185,6 +205,7 @@ async function runShard(port: MessagePort, init: ThreadInit): Promise<void> {
         }
         return;
       case 'ack':
+        if (command.buffer !== undefined && spareBuffers.length < init.window + 1) spareBuffers.push(command.buffer);
         credits++;
         wake?.();
         return;
