@@ -8,7 +8,8 @@ import { redactUrl } from './normalize-url.ts';
 import { PeerLink } from './peer-link.ts';
 import { toPoolEvent, type PoolEvent } from './pool-event.ts';
 import type { Transport } from './transport.ts';
-import type { ConnectionOptions, PoolPlugin, Worker, WorkerFactory, WorkerStats } from './types.ts';
+import type { ConnectionOptions, PoolPlugin, WorkerFactory, WorkerStats } from './types.ts';
+import type { RunFailure, RunnableWorker } from './worker-run.ts';
 
 /**
  * What {@link workerFromMachine} starts every worker machine with.
@@ -139,7 +140,7 @@ class LifecycleTally {
  * `DefaultWorker` is this class with the default machine; most code wants
  * {@link workerFromMachine} instead of constructing it.
  */
-export class MachineWorker implements Worker {
+export class MachineWorker implements RunnableWorker {
   #actor: Actor<AnyStateMachine> | undefined;
   #link: PeerLink | undefined;
   #stopRequested = false;
@@ -148,7 +149,7 @@ export class MachineWorker implements Worker {
   readonly #logic: AnyStateMachine;
   readonly #extra: object;
   #plugin: PoolPlugin | undefined;
-  #onEnd: ((plugin: PoolPlugin) => void) | undefined;
+  #onEnd: ((plugin: PoolPlugin, failure: RunFailure) => void) | undefined;
   readonly #onEmitted = (emitted: { type: string }): void => this.#forward(emitted);
   readonly #transport: Transport | undefined;
 
@@ -167,13 +168,15 @@ export class MachineWorker implements Worker {
   /**
    * What `start()` does, reporting the end to `onEnd(plugin)` instead of
    * through a promise: the pool runs thousands of workers this way, without
-   * a promise chain per peer. Throws if the worker was already started.
+   * a promise chain per peer (see {@link RunnableWorker}). A machine that
+   * fails ends the run too, cleanly: the pool actor reports the failure
+   * itself (`peer.crashed`). Throws if the worker was already started.
    * @internal
    */
-  run<P extends PoolPlugin>(plugin: P, onEnd: (plugin: P) => void): void {
+  run<P extends PoolPlugin>(plugin: P, onEnd: (plugin: P, failure: RunFailure) => void): void {
     if (this.#actor) throw new Error(`Worker for ${this.#label} was already started`);
     if (this.#stopRequested) {
-      onEnd(plugin);
+      onEnd(plugin, undefined);
       return;
     }
     const own = this.#transport;
@@ -188,7 +191,7 @@ export class MachineWorker implements Worker {
     this.#actor = actor;
     actor.on('*', this.#onEmitted);
     this.#plugin = plugin;
-    this.#onEnd = onEnd as (plugin: PoolPlugin) => void;
+    this.#onEnd = onEnd as (plugin: PoolPlugin, failure: RunFailure) => void;
     // However the machine ends, its socket must not outlive it: a failed machine runs
     // no exit action (and stops no child), so the link is released at its end either way.
     // An error in the machine is a bug, but it must still end the run: the pool waits on it.
@@ -208,7 +211,7 @@ export class MachineWorker implements Worker {
     this.#link?.release();
     const onEnd = this.#onEnd;
     this.#onEnd = undefined;
-    onEnd?.(this.#plugin as PoolPlugin);
+    onEnd?.(this.#plugin as PoolPlugin, undefined);
   }
 
   /**
