@@ -122,6 +122,8 @@ export class PeerRegistry {
   constructor(host: RegistryHost) {
     this.#host = host;
     this.#shared = { poolId: host.id, inbox: host.inbox, host: host.actor, registry: this };
+    // A worker machine that fails reaches the pool actor as XState's error event; the worker's run ends here.
+    host.actor.on('peer.crashed', (event) => this.crashed(event.id));
   }
 
   /** Registered peers. */

@@ -1,7 +1,7 @@
-import { createActor, type Actor, type AnyActorRef, type AnyStateMachine, type InputFrom } from 'xstate';
+import { createActor, type Actor, type AnyStateMachine, type InputFrom } from 'xstate';
 import { LIFECYCLE_KINDS, type WorkerEmitted } from '../machines/worker-events.ts';
 import type { WorkerLink } from '../machines/worker-link.ts';
-import { workerMachine, type WorkerTag } from '../machines/worker-machine.ts';
+import { emitWorkerEnded, workerMachine, type WorkerTag } from '../machines/worker-machine.ts';
 import { ConnectionUnavailableError, DialFailedError, ReadLimitError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { redactUrl } from './normalize-url.ts';
@@ -96,11 +96,24 @@ function lifecycleLog(logger: Logger, event: PoolEvent): void {
   else logger.info(event.kind);
 }
 
-type Relay = (source: AnyActorRef | undefined, target: AnyActorRef, event: { type: string }) => void;
-/** Actor systems whose relay reports worker ends (see `MachineWorker.#reportsEnds`). */
-const HOOKED = new WeakSet<object>();
-/** Running worker actors, to their workers, in hooked systems. */
-const WATCHED = new WeakMap<AnyActorRef, MachineWorker>();
+/**
+ * Whether a machine says it has ended by emitting `worker.ended` from every
+ * final state at its top level (the default machine, and any built from it
+ * with `.provide()`): its workers then learn of their end on the `on('*')`
+ * listener they have anyway. Other machines are subscribed to. Computed
+ * once per machine.
+ */
+const ENDS_BY_EMIT = new WeakMap<AnyStateMachine, boolean>();
+
+function endsByEmit(logic: AnyStateMachine): boolean {
+  let known = ENDS_BY_EMIT.get(logic);
+  if (known === undefined) {
+    const finals = Object.values(logic.root.states).filter((node) => node.type === 'final');
+    known = finals.length > 0 && finals.every((node) => node.entry.includes(emitWorkerEnded as never));
+    ENDS_BY_EMIT.set(logic, known);
+  }
+  return known;
+}
 
 // Shared by every worker without extra input.
 const NO_EXTRA: object = Object.freeze({});
@@ -195,8 +208,10 @@ export class MachineWorker implements RunnableWorker {
     // However the machine ends, its socket must not outlive it: a failed machine runs
     // no exit action (and stops no child), so the link is released at its end either way.
     // An error in the machine is a bug, but it must still end the run: the pool waits on it.
-    if (MachineWorker.#reportsEnds(plugin.host)) WATCHED.set(actor, this);
-    else {
+    // The default machine says `worker.ended` on the listener above; a failure of it reaches
+    // the pool actor as `xstate.error.actor.*`, and the pool calls settleCrash(). Any other
+    // machine is subscribed to.
+    if (!endsByEmit(this.#logic)) {
       actor.subscribe({
         complete: () => this.#ended(undefined),
         error: (error) => this.#ended({ error })
@@ -205,8 +220,7 @@ export class MachineWorker implements RunnableWorker {
     actor.start();
   }
 
-  #ended(failure: { error: unknown } | undefined): void {
-    if (this.#actor !== undefined) WATCHED.delete(this.#actor);
+  #ended(failure: RunFailure): void {
     if (failure !== undefined) this.logger.error({ err: failure.error }, 'worker machine failed');
     this.#link?.release();
     const onEnd = this.#onEnd;
@@ -215,38 +229,15 @@ export class MachineWorker implements RunnableWorker {
   }
 
   /**
-   * Hooks the relay of `host`'s actor system (once per system), so a worker
-   * actor's end reaches its worker the way XState tells its parent: the
-   * `xstate.done.actor.*` / `xstate.error.actor.*` event every child sends.
-   * This replaces a subscription per worker (an observer, two bound
-   * functions and a Set entry each). A clean end (`xstate.done.actor.*`)
-   * stops here; a failure goes on to the pool actor, which reports it as
-   * `peer.crashed`. False when the system does not have the expected shape
-   * (another XState version): workers subscribe then.
+   * The pool actor reported that an actor named like this worker's crashed:
+   * if it was this worker's own (it is in error and its run has not ended),
+   * the run ends now. True when it was.
+   * @internal
    */
-  static #reportsEnds(host: AnyActorRef): boolean {
-    const system = host.system as unknown as { _relay?: Relay };
-    if (HOOKED.has(system)) return true;
-    const relay = system._relay;
-    if (typeof relay !== 'function') return false;
-    system._relay = (source, target, event) => {
-      // Only what a watched worker sends another actor (its end, to the pool actor) is looked at.
-      const worker = source !== undefined && source !== target ? WATCHED.get(source) : undefined;
-      if (worker === undefined) {
-        relay(source, target, event);
-        return;
-      }
-      const type = event.type;
-      // A clean end stops here: the pool machine would ignore it, and every peer's own
-      // event type would cost it a lookup and a cache entry. The end reaches the pool as
-      // the worker's report. A failure goes on to the pool actor (`peer.crashed`).
-      if (type.startsWith('xstate.done.actor.')) worker.#ended(undefined);
-      else {
-        relay(source, target, event);
-        if (type.startsWith('xstate.error.actor.')) worker.#ended({ error: (event as { error?: unknown }).error });
-      }
-    };
-    HOOKED.add(system);
+  settleCrash(): boolean {
+    const snapshot = this.#actor?.getSnapshot();
+    if (this.#onEnd === undefined || snapshot?.status !== 'error') return false;
+    this.#ended({ error: snapshot.error });
     return true;
   }
 
@@ -306,6 +297,10 @@ export class MachineWorker implements RunnableWorker {
   }
 
   #forward(emitted: { type: string }): void {
+    if (emitted.type === 'worker.ended') {
+      this.#ended(undefined);
+      return;
+    }
     if (!KINDS.has(emitted.type)) {
       // A machine may emit its own events for its own listeners; the pool only takes the four kinds.
       this.logger.debug({ type: emitted.type }, 'custom worker event not forwarded');
