@@ -12,7 +12,6 @@ import {
 } from './errors.ts';
 import { EventStream } from './event-stream.ts';
 import { Inbox } from './inbox.ts';
-import { indexScheduler } from './indexed-scheduler.ts';
 import type { Logger } from './logger.ts';
 import { normalizeUrl, redactUrl } from './normalize-url.ts';
 import { resolveConnectOptions, resolvePoolOptions, resolveReadyOptions, type Runtime } from './options.ts';
@@ -36,6 +35,7 @@ import type {
   WorkerStats
 } from './types.ts';
 import { factoryTraits } from './worker-from-machine.ts';
+import { indexScheduler } from './xstate-internals.ts';
 import { runnableWorker, type RunnableWorker } from './worker-run.ts';
 import { initialWorkerStats } from './worker-stats.ts';
 
@@ -98,8 +98,8 @@ class HoneybeePool implements Pool {
       options.inspect === undefined
         ? createActor(poolMachine, { input, clock })
         : createActor(poolMachine, { input, clock, inspect: options.inspect });
-    // Stopping a peer must not scan every other peer's timers (see indexScheduler).
-    indexScheduler(this.actor.system);
+    // Stopping a peer must not scan every other peer's timers (see indexScheduler; XState's own if its canary fails).
+    indexScheduler(this.actor.system, this.#logger);
     // A root actor in error with no error observer throws an uncaught exception.
     this.actor.subscribe({ error: (error) => this.#logger.error({ err: error }, 'pool actor failed') });
     this.actor.start();
