@@ -1,16 +1,6 @@
 import type { Actor } from 'xstate';
 import type { poolMachine } from '../machines/pool-machine.ts';
-import type {
-  BroadcastResult,
-  ConnectOptions,
-  InboxMessage,
-  PeerStats,
-  PoolEvent,
-  PoolEvents,
-  PoolInbox,
-  PoolStats,
-  ReadyOptions
-} from './types.ts';
+import type { BroadcastResult, ConnectOptions, InboxMessage, PeerStats, PoolEvent, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from './types.ts';
 
 /**
  * What every pool shape shares: `Pool` (one thread), `ShardedPool` (worker
@@ -56,9 +46,7 @@ export interface PoolShape<TMessage extends InboxMessage = InboxMessage, TEvent 
  *   inside the thread is counted in `stats().commandFailures` and logged;
  * - `ShardedPool.stats()` and `peerStats()` are at most `statsInterval` ms old.
  */
-export interface LocalPool<TConnectOptions = ConnectOptions, TStats extends PoolStats = PoolStats>
-  extends PoolShape<InboxMessage, PoolEvent>,
-    AsyncDisposable {
+export interface LocalPool<TConnectOptions = ConnectOptions, TStats extends PoolStats = PoolStats> extends PoolShape<InboxMessage, PoolEvent>, AsyncDisposable {
   /** The pool id (`options.id`). */
   readonly id: string;
   /** Received messages of every peer, tagged with the peer id: `for await`, or batches for hot consumers. Single consumer. */

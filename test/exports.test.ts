@@ -20,9 +20,7 @@ function mappedSources(): string[] {
     else if (typeof value === 'object' && value !== null) Object.values(value).forEach(walk);
   };
   walk(pkg.exports);
-  return targets
-    .filter((target) => target.startsWith('./dist/'))
-    .map((target) => target.replace(/^\.\/dist\//, '').replace(/\.d\.ts$|\.js$/, '.ts'));
+  return targets.filter((target) => target.startsWith('./dist/')).map((target) => target.replace(/^\.\/dist\//, '').replace(/\.d\.ts$|\.js$/, '.ts'));
 }
 
 /** The source of each subpath entry (`./node`, `./machines`, …): `.` is `./node` or `./web` by condition. */
@@ -31,7 +29,12 @@ const ENTRIES: Record<string, string> = Object.fromEntries(
     .filter(([entry]) => entry !== '.' && entry !== './package.json')
     .map(([entry, target]) => {
       const types = typeof target === 'string' ? target : target['types'];
-      return [entry, String(types).replace(/^\.\/dist\//, '').replace(/\.d\.ts$/, '.ts')];
+      return [
+        entry,
+        String(types)
+          .replace(/^\.\/dist\//, '')
+          .replace(/\.d\.ts$/, '.ts')
+      ];
     })
 );
 

@@ -17,12 +17,16 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
  * the built `.d.ts`, so it needs no build; `tsc` emits the same declarations.
  */
 export function exportedNames(files: readonly string[]): Map<string, ExportedNames> {
-  const config = ts.getParsedCommandLineOfConfigFile(`${root}tsconfig.json`, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    `${root}tsconfig.json`,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      }
     }
-  });
+  );
   if (config === undefined) throw new Error('tsconfig.json could not be read');
   const paths = files.map((file) => `${root}${file}`);
   const program = ts.createProgram(paths, { ...config.options, noEmit: true });
