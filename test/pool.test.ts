@@ -450,7 +450,6 @@ describe('Pool', () => {
     ] as const)('a factory that %s is rejected with FactoryError; nothing is registered', async (_label, mode) => {
       const srv = await server();
       let current: (typeof mode) | 'normal' = mode;
-      let pool!: Pool;
       const factory: WorkerFactory = (ctx, id, logger) => {
         const worker = defaultWorkerFactory(ctx, id, logger);
         switch (current) {
@@ -482,7 +481,7 @@ describe('Pool', () => {
         }
         return worker;
       };
-      pool = newPool({ workerFactory: factory });
+      const pool: Pool = newPool({ workerFactory: factory });
       const events = recordEvents(pool);
       expectHoneybeeError(() => pool.connect(srv.url), FactoryError, ErrorCodes.FACTORY);
       expect(pool.peers()).toEqual([]);

@@ -1,12 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WebSocket as ServerSocket } from 'ws';
 import { BackpressureError, ErrorCodes } from '../src/errors.ts';
 import { createPool } from '../src/node.ts';
 import type { Pool } from '../src/pool.ts';
-import type { InboxMessage, InboxOverflow, PoolEvent, PoolOptions } from '../src/types.ts';
+import type { InboxMessage, InboxOverflow, PoolOptions } from '../src/types.ts';
 import { refusedUrl, startHungServer, startServer, type TestServer } from './helpers/servers.ts';
-import { EventLog, type EventOf } from './helpers/event-log.ts';
+import { EventLog } from './helpers/event-log.ts';
 import { onConnection } from './helpers/on-connection.ts';
 import { rawSocketOf } from './helpers/hostile-servers.ts';
 

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import type { BroadcastResult, PeerStats, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
+import type { LocalPool } from '../pool-api.ts';
+import type { BroadcastResult, PoolEvents, PoolInbox, PoolStats } from '../types.ts';
 import type { ThreadConnectOptions } from './protocol.ts';
 
 /** One shard thread as `stats()` reports it. */
@@ -22,19 +23,17 @@ export interface ShardedPoolStats extends PoolStats {
 
 /**
  * A pool whose peers live on `shards` worker threads, behind the calls of
- * `Pool` (everything but `actor`: each thread has its own pool actor).
- * Peer-to-thread assignment is rendezvous hashing over the shard ids.
- * `stats()` and `peerStats()` are at most `statsInterval` ms old.
+ * `Pool` (the shared `LocalPool`; everything but `actor`: each thread has its
+ * own pool actor). Peer-to-thread assignment is rendezvous hashing over the
+ * shard ids. `stats()` and `peerStats()` are at most `statsInterval` ms old.
  */
-export interface ShardedPool extends AsyncDisposable {
-  readonly id: string;
+export interface ShardedPool extends LocalPool<ThreadConnectOptions, ShardedPoolStats> {
   /** Every thread's inbox, merged; batches cross the thread boundary whole. Single consumer. */
   readonly inbox: PoolInbox;
   /** Every thread's lifecycle events, merged. Single consumer; bounded, drops oldest. */
   readonly events: PoolEvents;
   /** The shard ids, `t0` … `t<n-1>`. */
   readonly shardIds: readonly string[];
-  connect(url: string, options?: ThreadConnectOptions): string;
   /**
    * Sends through the owning thread. Throws what `Pool.send` throws when it can
    * tell here (unknown peer, not connected, bad payload); a refusal inside the
@@ -43,16 +42,8 @@ export interface ShardedPool extends AsyncDisposable {
   send(id: string, data: string | Uint8Array | ArrayBuffer): void;
   /** Sends to every connected peer (or those `filter` accepts); `refused` lists the peers not connected. */
   broadcast(data: string | Uint8Array | ArrayBuffer, filter?: (id: string) => boolean): BroadcastResult;
-  /** As `Pool.ready`: resolves on the peer's `connected`, rejects with `NotReadyError`. */
-  ready(id: string, options?: ReadyOptions): Promise<void>;
-  /** Drops the peer's connection (if any) and redials now. */
-  reconnect(id: string): void;
   /** Stops the peer and forgets it at once; resolves when its thread reports the worker finished. */
   remove(id: string): Promise<void>;
-  close(): Promise<void>;
-  peers(): string[];
-  stats(): ShardedPoolStats;
-  peerStats(id: string): PeerStats;
   /** Resolves once every thread has started. Commands given earlier are queued, not lost. */
   started(): Promise<void>;
   /** The shard that owns a peer id. */

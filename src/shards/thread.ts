@@ -8,7 +8,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { HoneybeeError } from '../errors.ts';
 import { createPool } from '../node.ts';
-import type { Pool } from '../pool.ts';
 import type { PoolEvent } from '../types.ts';
 import type { CommandFailure, ShardCommand, ShardReport, ThreadInit } from './protocol.ts';
 
