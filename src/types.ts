@@ -169,9 +169,18 @@ export interface InboxWriter {
   /**
    * Delivers one message and counts it. Returns `false` when the inbox is full
    * under the `block` policy: the caller should stop reading its socket and
-   * call `onDrain` to learn when to resume. The message is kept either way.
+   * call `onDrain` to learn when to resume. The message is kept either way,
+   * even past `inboxSize`: prefer `offer` from a writer that can hold it.
    */
   write(id: string, data: string | Uint8Array, receivedAt: number): boolean;
+  /**
+   * Delivers one message only if the inbox has room. Returns `false` when the
+   * inbox is full under the `block` policy: the message was NOT taken nor
+   * counted; the caller keeps it, stops reading its socket, and offers it
+   * again (before anything newer) when `onDrain` calls back. Sockets deliver
+   * this way, so `inboxSize` bounds the inbox.
+   */
+  offer(id: string, data: string | Uint8Array, receivedAt: number): boolean;
   /** Calls `resume` once, when the inbox has drained below its low-water mark. */
   onDrain(resume: () => void): void;
 }

@@ -97,7 +97,11 @@ export class WorkerRun {
   start(): void {
     const plugin: PoolPlugin = {
       poolId: 'honeybee-testkit',
-      inbox: { write: (id, data, receivedAt) => this.#write(id, data, receivedAt), onDrain: () => {} },
+      inbox: {
+        write: (id, data, receivedAt) => this.#write(id, data, receivedAt),
+        offer: (id, data, receivedAt) => this.#write(id, data, receivedAt),
+        onDrain: () => {}
+      },
       events: { write: (event) => this.#record(event) },
       transport: this.options.transport,
       options: this.options,
