@@ -4,12 +4,14 @@ import type { WorkerEmitted } from '../machines/worker-events.ts';
 import { defaultWorkerFactoryFor } from './default-worker.ts';
 import {
   FactoryError,
+  HoneybeeError,
   InvalidOptionError,
   InvalidPayloadError,
   PeerExistsError,
   PeerNotFoundError,
   PoolClosedError,
   UnsupportedError,
+  WriteFailedError,
   errorText
 } from './errors.ts';
 import { EventStream } from './event-stream.ts';
@@ -237,7 +239,8 @@ class HoneybeePool implements Pool {
         this.#totalSent += 1;
         result.sent.push(entry.id);
       } catch (error) {
-        result.refused.push({ id: entry.id, error });
+        // A worker that breaks the contract and throws something else is reported as a failed write.
+        result.refused.push({ id: entry.id, error: error instanceof HoneybeeError ? error : new WriteFailedError(entry.label, error) });
       }
     }
     return result;

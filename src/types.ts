@@ -1,5 +1,6 @@
 import type { CloseCause } from '../machines/worker-events.ts';
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
+import type { HoneybeeError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { PoolEvent } from './pool-event.ts';
 import type { TlsOptions, Transport } from './transport.ts';
@@ -146,7 +147,7 @@ export interface BroadcastResult {
   /** The ids of the peers that took the message. */
   sent: string[];
   /** The peers that refused it (not connected, backpressure, a failed write), each with the error `send` would have thrown. */
-  refused: Array<{ id: string; error: unknown }>;
+  refused: Array<{ id: string; error: HoneybeeError }>;
 }
 
 /** Pool options after defaults and validation. */
