@@ -3,12 +3,14 @@ import { poolMachine } from '../machines/pool-machine.ts';
 import { defaultWorkerFactoryFor } from './default-worker.ts';
 import {
   FactoryError,
+  HoneybeeError,
   InvalidOptionError,
   InvalidPayloadError,
   PeerExistsError,
   PeerNotFoundError,
   PoolClosedError,
-  UnsupportedError
+  UnsupportedError,
+  WriteFailedError
 } from './errors.ts';
 import { EventStream } from './event-stream.ts';
 import { Inbox } from './inbox.ts';
@@ -142,7 +144,8 @@ class HoneybeePool implements Pool {
         this.#totalSent += 1;
         result.sent.push(entry.id);
       } catch (error) {
-        result.refused.push({ id: entry.id, error });
+        // A worker that breaks the contract and throws something else is reported as a failed write.
+        result.refused.push({ id: entry.id, error: error instanceof HoneybeeError ? error : new WriteFailedError(entry.label, error) });
       }
     }
     return result;

@@ -396,7 +396,7 @@ describe('Pool', () => {
       expect(pool.peerStats(id).state).toBe('backoff');
       const error = expectHoneybeeError(() => pool.send(id, 'x'), ConnectionUnavailableError, ErrorCodes.CONNECTION_UNAVAILABLE);
       expect(error.state).toBe('backoff');
-      expect(error.message).toContain('backoff');
+      expect(error.message).toContain('it is in backoff, not connected');
       // Why it is down: the last dial's error, as its dial_failed event gave it.
       const reason = (lastDial as Extract<PoolEvent, { kind: 'dial_failed' }>).error;
       expect(reason).toContain('ECONNREFUSED');
