@@ -7,7 +7,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
-import { ShardModuleError } from '../errors.ts';
+import { describeValue, errorText, ShardModuleError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Transport } from '../transport.ts';
 import type { InboxMessage, WorkerFactory } from '../types.ts';
@@ -152,6 +152,38 @@ export async function loadShardModule(url: string): Promise<LoadedShardModule> {
     throw new ShardModuleError(url, `importing it failed: ${error instanceof Error ? error.message : String(error)}`, error);
   }
   return checkShardModule(exports, url);
+}
+
+/**
+ * A shard module given by URL (or absolute path), or as the module object
+ * itself (an in-process shard, such as a NATS shard, can take it as is).
+ *
+ * @throws ShardModuleError when it cannot be loaded or its exports are wrong.
+ */
+export async function resolveShardModule(module: unknown): Promise<LoadedShardModule> {
+  if (module instanceof URL || typeof module === 'string') return loadShardModule(shardModuleHref(module));
+  return checkShardModule(module, 'given as an object');
+}
+
+/** What one `process` call came to: the values to send on, or why it failed. */
+export type ProcessOutcome = { readonly ok: true; readonly values: readonly unknown[] } | { readonly ok: false; readonly reason: string };
+
+/** Runs `process` on one batch, turning a throw, a rejection or a non-array into a failure with its reason. */
+export async function runProcess<TIn extends InboxMessage>(
+  process: NonNullable<LoadedShardModule['process']>,
+  batch: TIn[],
+  context: ShardContext
+): Promise<ProcessOutcome> {
+  let result: unknown;
+  try {
+    result = process(batch, context);
+    // Only a promise is awaited: a synchronous process costs no extra turn.
+    if (typeof (result as { then?: unknown } | undefined)?.then === 'function') result = await result;
+  } catch (error) {
+    return { ok: false, reason: `it threw ${errorText(error)}` };
+  }
+  if (!Array.isArray(result)) return { ok: false, reason: `it returned ${describeValue(result)}, not an array` };
+  return { ok: true, values: result };
 }
 
 /** The module option as the href a thread imports. @throws ShardModuleError on anything but a URL or a `file:` / absolute path string. */

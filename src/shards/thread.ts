@@ -12,7 +12,7 @@ import { createPool } from '../node.ts';
 import { wsBytesTransport } from '../transports/ws.ts';
 import type { InboxMessage, PoolEvent } from '../types.ts';
 import type { CommandFailure, LogLine, ShardCommand, ShardReport, ThreadInit } from './protocol.ts';
-import { loadShardModule, type LoadedShardModule, type ShardContext } from './shard-module.ts';
+import { loadShardModule, runProcess, type LoadedShardModule, type ShardContext } from './shard-module.ts';
 import { toWire } from './wire-error.ts';
 
 /** A logger whose lines are posted to the main thread, one post per turn. */
@@ -243,17 +243,9 @@ async function runShard(port: MessagePort, init: ThreadInit): Promise<void> {
     return fate === 'passed' ? batch : undefined;
   };
   const processed = async (batch: InboxMessage[]): Promise<readonly unknown[] | undefined> => {
-    const process = module?.process;
-    if (process === undefined) return batch;
-    let result: unknown;
-    try {
-      result = process(batch, context);
-      if (typeof (result as { then?: unknown } | undefined)?.then === 'function') result = await result;
-    } catch (error) {
-      return processFailed(batch, `it threw ${errorText(error)}`);
-    }
-    if (!Array.isArray(result)) return processFailed(batch, `it returned ${describeValue(result)}, not an array`);
-    return result;
+    if (module?.process === undefined) return batch;
+    const outcome = await runProcess(module.process, batch, context);
+    return outcome.ok ? outcome.values : processFailed(batch, outcome.reason);
   };
   const cross = (batch: InboxMessage[], values: readonly unknown[]): void => {
     if (values === batch && asBytes) {
