@@ -72,6 +72,8 @@ class NatsShard implements Shard {
   readonly #busy = new Set<string>();
   /** Per peer, the epoch whose connection this process itself closed (its `disconnected` is ours, not a loss). */
   readonly #closedHere = new Map<string, number>();
+  /** When this shard first saw each other member joining (not ready yet), local clock. */
+  readonly #joiningSince = new Map<string, number>();
   readonly #ledger = new EpochLedger();
   readonly #events: EventExport;
   readonly #publisher: ReliablePublisher;
@@ -226,7 +228,8 @@ class NatsShard implements Shard {
    */
   #checkLease(): void {
     if (performance.now() - this.#confirmedAt < this.#fenceAfter) return;
-    if (!this.#announceReady && this.#held.size === 0 && this.#busy.size === 0) return;
+    // Once per incarnation: a joining shard holds nothing, and a claim on its way checks the incarnation itself.
+    if (!this.#announceReady && this.#held.size === 0) return;
     if (this.#closing !== undefined && !this.#leaving) return;
     this.#incarnation++;
     this.#ready = false;
@@ -268,38 +271,63 @@ class NatsShard implements Shard {
     return entry !== undefined && this.#seenAlive(shard) && memberOf(entry.value).ready !== false;
   }
 
-  /** Members that take peers: seen alive, ready and not leaving; this shard once it is ready. */
-  #eligible(): string[] {
-    const eligible: string[] = [];
+  /**
+   * The members peers are shared between, as this shard has seen them (alive
+   * and not leaving; this shard once it is ready). `ready` lists the ready
+   * ones: a held peer is given up only to one of them, so a joining shard
+   * takes its share with a gap of one dial. `claiming` adds the shards still
+   * joining: nobody claims a joining shard's share, so after an outage that
+   * lapsed every lease each shard takes back its own share, not everything
+   * and then half of it again.
+   */
+  #shares(): { ready: string[]; claiming: string[] } {
+    const ready: string[] = [];
+    const claiming: string[] = [];
     for (const [shard, entry] of this.#members.entries) {
-      if (shard === this.id || !this.#seenAlive(shard)) continue;
+      if (shard === this.id) continue;
       const member = memberOf(entry.value);
-      if (!member.leaving && member.ready !== false) eligible.push(shard);
+      if (!this.#seenAlive(shard) || member.leaving) {
+        this.#joiningSince.delete(shard);
+        continue;
+      }
+      if (member.ready !== false) {
+        this.#joiningSince.delete(shard);
+        ready.push(shard);
+        claiming.push(shard);
+        continue;
+      }
+      // A join takes a heartbeat and a renewal; one that takes longer than a lease (its renewals land, their
+      // answers do not) no longer keeps its share waiting.
+      const since = this.#joiningSince.get(shard) ?? Date.now();
+      this.#joiningSince.set(shard, since);
+      if (Date.now() - since < this.#o.leaseTtl) claiming.push(shard);
     }
     // A failed renewal keeps us in until the fence: counting ourselves out would hand every peer over at each blip.
-    if (this.#ready && !this.#leaving) eligible.push(this.id);
-    return eligible;
+    if (this.#ready && !this.#leaving) {
+      ready.push(this.id);
+      claiming.push(this.id);
+    }
+    return { ready, claiming };
   }
 
   #reconcile(): void {
     if (this.#closing !== undefined && !this.#leaving) return;
     this.#checkLease();
     this.#wakeAtNextExpiry();
-    const eligible = this.#eligible();
+    const shares = this.#shares();
     const claiming = this.#mayClaim(this.#incarnation);
     const desired = new Set<string>();
     for (const [key, entry] of this.#peers.entries) {
       const id = peerIdOf(key);
       desired.add(id);
       if (this.#busy.has(id)) continue;
-      const owner = rendezvousOwner(id, eligible);
       const claim = this.#claims.entries.get(key);
       const epoch = this.#held.get(id);
       if (epoch !== undefined) {
         // The claim is gone or is no longer the one we wrote: close the connection at once, release nothing.
         if (claim === undefined || claim.value !== this.id || claim.revision !== epoch) void this.#drop(id, false);
-        else if (owner !== this.id) void this.#drop(id, true);
-      } else if (owner === this.id && claiming) {
+        else if (rendezvousOwner(id, shares.ready) !== this.id) void this.#drop(id, true);
+      } else if (claiming && rendezvousOwner(id, shares.claiming) === this.id) {
         // A holder still seen alive and ready is waited for: it releases the peer when it sees us as its owner.
         if (claim === undefined || claim.value === this.id || !this.#seenHolding(claim.value)) {
           void this.#claim(id, key, claim, JSON.parse(entry.value) as Desired);
