@@ -419,12 +419,16 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     }
     const healed = span.healed ?? span.heal ?? span.start;
     const budget = leaseTtl + heartbeat + dial;
-    if (settledAt === undefined) {
+    // A window that ends (the next fault starts) before the budget is over is not judged; the last one always is.
+    const judged = i === spans.length - 1 || windowEnd - healed > budget + step;
+    if (settledAt === undefined && !judged) {
+      perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: undefined, settle: undefined });
+    } else if (settledAt === undefined) {
       violate('after a fault, every peer owned and connected within leaseTtl + heartbeat + a dial', `fault ${span.index} (${span.kind}${span.target ? ` on ${span.target}` : ''}) never settled before ${spans[i + 1] ? 'the next fault' : 'the end'}: ${reason}`, windowEnd, reason?.split(':')[0], windowEnd - 3000, windowEnd);
     } else if (settledAt - healed > budget && windowEnd - healed > budget) {
       violate('after a fault, every peer owned and connected within leaseTtl + heartbeat + a dial', `fault ${span.index} (${span.kind}) settled ${settledAt - healed} ms after it healed (budget ${budget} ms): last ${reason}`, settledAt, reason?.split(':')[0], settledAt - 3000, settledAt + 500);
     }
-    perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: settledAt === undefined ? undefined : settledAt - span.start, settle: settledAt === undefined ? undefined : Math.max(0, settledAt - healed) });
+    if (settledAt !== undefined || judged) perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: settledAt === undefined ? undefined : settledAt - span.start, settle: settledAt === undefined ? undefined : Math.max(0, settledAt - healed) });
 
     // Movement: a fault that removes or returns one shard moves only that shard's share.
     const target = span.target;
@@ -490,7 +494,7 @@ export function formatReport(report: Report, options: { maxViolations?: number; 
   for (const v of report.violations) byInvariant.set(v.invariant, (byInvariant.get(v.invariant) ?? 0) + 1);
   lines.push(`seed ${report.seed}: ${report.violations.length} violation(s); ${report.moments} moments checked; doubles ${report.doubles} (+${report.pausedDoubles} during a pause, outside the assumptions)`);
   lines.push(`  faults: ${Object.entries(report.faults).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  for (const f of report.perFault) lines.push(`  fault ${f.index} ${f.kind}${f.target ? ` (${f.target})` : ''}: re-owned ${f.reown ?? 'never'} ms after its start, settled ${f.settle ?? 'never'} ms after its heal`);
+  for (const f of report.perFault) lines.push(`  fault ${f.index} ${f.kind}${f.target ? ` (${f.target})` : ''}: ${f.reown === undefined ? 'not settled before the next fault (not judged)' : `re-owned ${f.reown} ms after its start, settled ${f.settle} ms after its heal`}`);
   lines.push(`  frames: ${report.frames.sent} sent, ${report.frames.owed} owed, ${report.frames.delivered} delivered, ${report.redelivered} redelivered; rejoin gaps (ms): ${report.rejoinGaps.length === 0 ? 'none' : `median ${report.rejoinGaps[report.rejoinGaps.length >> 1]}, max ${report.rejoinGaps.at(-1)}`}`);
   for (const [invariant, n] of byInvariant) lines.push(`  VIOLATED ${n}×: ${invariant}`);
   for (const v of report.violations.slice(0, options.maxViolations ?? 10)) {
