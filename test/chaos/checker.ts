@@ -433,6 +433,8 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     // Movement: a fault that removes or returns one shard moves only that shard's share.
     const target = span.target;
     if (target === undefined || !(ONE_SHARD_KINDS.has(span.kind) || span.kind === 'shard-join')) continue;
+    // Judged only from a settled start: moves left over from an earlier fault are that fault's.
+    if (unsettled(span.start - 1, span.start - 1 - step) !== undefined) continue;
     const until = settledAt ?? windowEnd;
     for (const [p, list] of claims) {
       let lastHolder: string | undefined;
