@@ -8,8 +8,8 @@ import { rendezvousOwner } from '../shards/rendezvous.ts';
 import type { ConnectOptions } from '../types.ts';
 import { BucketMirror, openCluster, openMembers, type ClusterBuckets } from './buckets.ts';
 import type { KV } from '@nats-io/kv';
-import { decodeJson, encodeJson, type SendReply, type SendRequest } from './envelope.ts';
-import { exportEvents, exportInbox, type EpochStamp } from './exporter.ts';
+import { decodeJson, encodeJson, LAST_SEQ, type SendReply, type SendRequest } from './envelope.ts';
+import { EpochLedger, exportEvents, exportInbox, type EventExport } from './exporter.ts';
 import { clusterNames, peerIdOf, peerKey, type ClusterNames } from './names.ts';
 import { ReliablePublisher } from './publisher.ts';
 import { checkShardOptions, type CheckedShardOptions, type ShardOptions } from './shard-options.ts';
@@ -36,9 +36,25 @@ interface Desired {
   readonly options?: ConnectOptions;
 }
 
-/** What a shard writes under its membership key. */
+/**
+ * What a shard writes under its membership key. A shard that is `ready`
+ * claims peers and counts in every member's rendezvous; one that has just
+ * (re)joined writes `ready: false` for a heartbeat first, holds nothing, and
+ * its old claims are free to take. An absent `ready` (an older shard) is ready.
+ */
 interface MemberValue {
   readonly leaving: boolean;
+  readonly ready?: boolean;
+}
+
+function memberOf(value: string): MemberValue {
+  return JSON.parse(value) as MemberValue;
+}
+
+/** Resolves after `ms`, or at once when `promise` settles first; never rejects. */
+function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).then(() => clearTimeout(timer));
 }
 
 class NatsShard implements Shard {
@@ -51,21 +67,45 @@ class NatsShard implements Shard {
   readonly #members: BucketMirror;
   readonly #peers: BucketMirror;
   readonly #claims: BucketMirror;
+  /** The peers whose claim we hold (by our own write) and whose worker runs, with the claim's revision. */
   readonly #held = new Map<string, number>();
   readonly #busy = new Set<string>();
-  readonly #stamps = new Map<string, EpochStamp>();
+  /** Per peer, the epoch whose connection this process itself closed (its `disconnected` is ours, not a loss). */
+  readonly #closedHere = new Map<string, number>();
+  /** When this shard first saw each other member joining (not ready yet), local clock. */
+  readonly #joiningSince = new Map<string, number>();
+  readonly #ledger = new EpochLedger();
+  readonly #events: EventExport;
   readonly #publisher: ReliablePublisher;
   readonly #exported: Promise<unknown>;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #sendSub: Subscription;
-  #joined = false;
+  /**
+   * The fence is `leaseTtl − heartbeat` after the last confirmed renewal was
+   * sent, on this process's monotonic clock; the server expires the key no
+   * earlier than `leaseTtl` after it stored it.
+   */
+  readonly #fenceAfter: number;
+  /** Bumped at every lapse: answers to renewals sent before it do not count for the fresh join. */
+  #incarnation = 0;
+  /** What we write under our key: `ready` once we waited a heartbeat after the incarnation's first confirmed renewal. */
+  #announceReady = false;
+  /** A renewal saying `ready` was confirmed in this incarnation: we count ourselves and may claim. */
+  #ready = false;
+  /** Monotonic time (performance.now()) at which the last confirmed renewal of this incarnation was sent. */
+  #confirmedAt = -Infinity;
+  /** The last renewal failed: no new claims until one is confirmed. */
+  #renewFailed = false;
   #leaving = false;
-  #lastRenewal = 0;
   #renewing = false;
+  #renewAgain = false;
   #reconcileQueued = false;
   #expiryAt = 0;
   #expiryTimer: NodeJS.Timeout | undefined;
+  #fenceTimer: NodeJS.Timeout | undefined;
+  #readyTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
+  #written: number | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(o: CheckedShardOptions, buckets: ClusterBuckets & { readonly members: KV }) {
@@ -74,6 +114,7 @@ class NatsShard implements Shard {
     this.#names = clusterNames(o.cluster);
     this.#log = o.logger.child({ module: 'honeybee-nats', shard: o.shardId });
     this.#buckets = buckets;
+    this.#fenceAfter = o.leaseTtl - o.heartbeat;
     this.pool = createPool({ ...o.pool, id: o.pool.id ?? `${o.cluster}/${o.shardId}` });
     const changed = (): void => this.#reconcileSoon();
     this.#members = new BucketMirror(buckets.members, changed);
@@ -83,9 +124,10 @@ class NatsShard implements Shard {
       this.#log.warn({ err: error }, 'publish failed; retrying')
     );
     const limits = { maxBatch: o.maxBatch, maxBatchBytes: o.maxBatchBytes };
+    this.#events = exportEvents(this.pool, this.id, this.#names.eventsSubject(this.id), this.#publisher, this.#ledger, limits);
     this.#exported = Promise.all([
-      exportInbox(this.pool, this.id, this.#names.inboxSubject(this.id), this.#publisher, this.#stamps, limits),
-      exportEvents(this.pool, this.id, this.#names.eventsSubject(this.id), this.#publisher, this.#stamps, limits)
+      exportInbox(this.pool, this.id, this.#names.inboxSubject(this.id), this.#publisher, this.#ledger, limits),
+      this.#events.done
     ]);
     this.#sendSub = o.nats.subscribe(this.#names.sendSubject(this.id), {
       callback: (error, msg) => {
@@ -94,19 +136,12 @@ class NatsShard implements Shard {
     });
   }
 
-  /** Renews at once, then every heartbeat; joins (starts claiming) one heartbeat after the first renewal. */
+  /** Renews at once, then every heartbeat; becomes ready (starts claiming) a heartbeat after the first confirmed renewal. */
   start(): void {
     this.#renew();
     this.#timers.push(setInterval(() => this.#renew(), this.#o.heartbeat));
     // Expiry sends no watch event on nats-server < 2.11: look again each heartbeat.
     this.#timers.push(setInterval(() => this.#reconcileSoon(), this.#o.heartbeat));
-    // A fresh shard waits one heartbeat, so it sees the other members before claiming anything.
-    this.#timers.push(
-      setTimeout(() => {
-        this.#joined = true;
-        this.#reconcileSoon();
-      }, this.#o.heartbeat)
-    );
   }
 
   held(): Map<string, number> {
@@ -118,35 +153,91 @@ class NatsShard implements Shard {
     return this.#closing;
   }
 
+  /** Our lease is confirmed current: the last renewal did not fail and the last confirmed one is younger than the fence. */
+  #leaseCurrent(): boolean {
+    return !this.#renewFailed && performance.now() - this.#confirmedAt < this.#fenceAfter;
+  }
+
+  /** We may claim and dial now (checked again after every await). */
+  #mayClaim(incarnation: number): boolean {
+    return incarnation === this.#incarnation && this.#ready && !this.#leaving && this.#closing === undefined && this.#leaseCurrent();
+  }
+
   // Renewal never waits on anything else: its own timer, one put in flight at most.
   #renew(): void {
-    if (this.#renewing) return this.#fenceIfLapsed();
+    if (this.#renewing) {
+      this.#renewAgain = true;
+      return this.#checkLease();
+    }
     this.#renewing = true;
-    const sentAt = Date.now();
-    const value: MemberValue = { leaving: this.#leaving };
+    const incarnation = this.#incarnation;
+    const sentAt = performance.now();
+    const value: MemberValue = { leaving: this.#leaving, ready: this.#announceReady };
     this.#buckets.members
       .put(this.id, encodeJson(value))
-      .then((revision) => {
-        this.#lastRenewal = sentAt;
-        this.#members.note(this.id, { value: JSON.stringify(value), revision });
-      })
-      .catch((error: unknown) => this.#log.warn({ err: error }, 'lease renewal failed'))
+      .then(
+        (revision) => {
+          this.#members.note(this.id, { value: JSON.stringify(value), revision });
+          if (incarnation !== this.#incarnation) return;
+          this.#confirmedAt = Math.max(this.#confirmedAt, sentAt);
+          this.#renewFailed = false;
+          this.#armFence();
+          if (value.ready === true && !this.#ready) {
+            this.#ready = true;
+            this.#reconcileSoon();
+          } else if (!this.#announceReady) this.#readySoon(incarnation);
+        },
+        (error: unknown) => {
+          this.#renewFailed = true;
+          this.#log.warn({ err: error }, 'lease renewal failed: no new claims until one succeeds');
+        }
+      )
       .finally(() => {
         this.#renewing = false;
-        this.#fenceIfLapsed();
+        this.#checkLease();
+        if (this.#renewAgain) {
+          this.#renewAgain = false;
+          this.#renew();
+        }
       });
   }
 
+  /** A heartbeat after the first confirmed renewal of an incarnation (we have seen the others by then), say ready. */
+  #readySoon(incarnation: number): void {
+    if (this.#readyTimer !== undefined) return;
+    this.#readyTimer = setTimeout(() => {
+      this.#readyTimer = undefined;
+      if (incarnation !== this.#incarnation || this.#leaving || this.#closing !== undefined) return;
+      // Not current now: the next confirmed renewal starts the wait again.
+      if (!this.#leaseCurrent()) return;
+      this.#announceReady = true;
+      this.#renew();
+    }, this.#o.heartbeat);
+  }
+
+  #armFence(): void {
+    clearTimeout(this.#fenceTimer);
+    const due = this.#confirmedAt + this.#fenceAfter - performance.now();
+    this.#fenceTimer = setTimeout(() => this.#checkLease(), Math.max(0, due) + 1);
+  }
+
   /**
-   * The server expires our key `leaseTtl` after the last renewal it stored,
-   * which is no earlier than when we sent it. If renewals keep failing, drop
-   * every peer a heartbeat before that, so no other shard can dial a peer we
-   * still hold (a partition makes this shard let go first).
+   * Lapses (closes every connection, then joins afresh) once the fence is
+   * due: a renewal we cannot confirm may already have let the server expire
+   * our key, and then another shard may claim what we hold.
    */
-  #fenceIfLapsed(): void {
-    if (this.#held.size === 0 || Date.now() - this.#lastRenewal < this.#o.leaseTtl - this.#o.heartbeat) return;
-    this.#log.warn({ peers: this.#held.size }, 'lease lapsed: dropping every peer');
-    for (const id of [...this.#held.keys()]) void this.#drop(id, false);
+  #checkLease(): void {
+    if (performance.now() - this.#confirmedAt < this.#fenceAfter) return;
+    // Once per incarnation: a joining shard holds nothing, and a claim on its way checks the incarnation itself.
+    if (!this.#announceReady && this.#held.size === 0) return;
+    if (this.#closing !== undefined && !this.#leaving) return;
+    this.#incarnation++;
+    this.#ready = false;
+    this.#announceReady = false;
+    clearTimeout(this.#readyTimer);
+    this.#readyTimer = undefined;
+    this.#log.warn({ peers: this.#held.size }, 'lease may have lapsed: closing every connection and joining afresh');
+    for (const id of [...this.#held.keys()]) void this.#drop(id, true);
   }
 
   #reconcileSoon(): void {
@@ -158,7 +249,6 @@ class NatsShard implements Shard {
     });
   }
 
-  /** Whether a member renewed within the lease, as far as this process has seen. */
   /** Looks again the moment the next silent member's lease would run out, not up to a heartbeat later. */
   #wakeAtNextExpiry(): void {
     let next = Infinity;
@@ -169,41 +259,77 @@ class NatsShard implements Shard {
     this.#expiryTimer = setTimeout(() => this.#reconcileSoon(), Math.max(0, next - Date.now()) + 1);
   }
 
+  /** Whether a member renewed within the lease, as far as this process has seen. */
   #seenAlive(shard: string): boolean {
     const entry = this.#members.entries.get(shard);
     return entry !== undefined && Date.now() - entry.seenAt < this.#o.leaseTtl;
   }
 
-  /** Members that take new peers: seen alive and not leaving (this shard counts once it has joined). */
-  #eligible(): string[] {
-    const eligible: string[] = [];
+  /** Whether `shard` may hold claims as far as we have seen: alive and ready (a leaving one releases its own). */
+  #seenHolding(shard: string): boolean {
+    const entry = this.#members.entries.get(shard);
+    return entry !== undefined && this.#seenAlive(shard) && memberOf(entry.value).ready !== false;
+  }
+
+  /**
+   * The members peers are shared between, as this shard has seen them (alive
+   * and not leaving; this shard once it is ready). `ready` lists the ready
+   * ones: a held peer is given up only to one of them, so a joining shard
+   * takes its share with a gap of one dial. `claiming` adds the shards still
+   * joining: nobody claims a joining shard's share, so after an outage that
+   * lapsed every lease each shard takes back its own share, not everything
+   * and then half of it again.
+   */
+  #shares(): { ready: string[]; claiming: string[] } {
+    const ready: string[] = [];
+    const claiming: string[] = [];
     for (const [shard, entry] of this.#members.entries) {
-      if (shard === this.id || !this.#seenAlive(shard)) continue;
-      if (!(JSON.parse(entry.value) as MemberValue).leaving) eligible.push(shard);
+      if (shard === this.id) continue;
+      const member = memberOf(entry.value);
+      if (!this.#seenAlive(shard) || member.leaving) {
+        this.#joiningSince.delete(shard);
+        continue;
+      }
+      if (member.ready !== false) {
+        this.#joiningSince.delete(shard);
+        ready.push(shard);
+        claiming.push(shard);
+        continue;
+      }
+      // A join takes a heartbeat and a renewal; one that takes longer than a lease (its renewals land, their
+      // answers do not) no longer keeps its share waiting.
+      const since = this.#joiningSince.get(shard) ?? Date.now();
+      this.#joiningSince.set(shard, since);
+      if (Date.now() - since < this.#o.leaseTtl) claiming.push(shard);
     }
-    // A lapsed lease is handled by #fenceIfLapsed; counting ourselves out here would hand every peer over.
-    if (this.#joined && !this.#leaving) eligible.push(this.id);
-    return eligible;
+    // A failed renewal keeps us in until the fence: counting ourselves out would hand every peer over at each blip.
+    if (this.#ready && !this.#leaving) {
+      ready.push(this.id);
+      claiming.push(this.id);
+    }
+    return { ready, claiming };
   }
 
   #reconcile(): void {
     if (this.#closing !== undefined && !this.#leaving) return;
+    this.#checkLease();
     this.#wakeAtNextExpiry();
-    const eligible = this.#eligible();
+    const shares = this.#shares();
+    const claiming = this.#mayClaim(this.#incarnation);
     const desired = new Set<string>();
     for (const [key, entry] of this.#peers.entries) {
       const id = peerIdOf(key);
       desired.add(id);
       if (this.#busy.has(id)) continue;
-      const owner = rendezvousOwner(id, eligible);
       const claim = this.#claims.entries.get(key);
-      if (this.#held.has(id)) {
-        // Someone else holds a newer claim: our lease lapsed and the peer moved on. Let go, keep theirs.
-        if (claim !== undefined && claim.value !== this.id) void this.#drop(id, false);
-        else if (owner !== this.id) void this.#drop(id, true);
-      } else if (owner === this.id && this.#joined && !this.#leaving) {
-        // A claim of a member still seen alive (or leaving, releasing one by one) is waited for.
-        if (claim === undefined || claim.value === this.id || !this.#seenAlive(claim.value)) {
+      const epoch = this.#held.get(id);
+      if (epoch !== undefined) {
+        // The claim is gone or is no longer the one we wrote: close the connection at once, release nothing.
+        if (claim === undefined || claim.value !== this.id || claim.revision !== epoch) void this.#drop(id, false);
+        else if (rendezvousOwner(id, shares.ready) !== this.id) void this.#drop(id, true);
+      } else if (claiming && rendezvousOwner(id, shares.claiming) === this.id) {
+        // A holder still seen alive and ready is waited for: it releases the peer when it sees us as its owner.
+        if (claim === undefined || claim.value === this.id || !this.#seenHolding(claim.value)) {
           void this.#claim(id, key, claim, JSON.parse(entry.value) as Desired);
         }
       }
@@ -212,16 +338,19 @@ class NatsShard implements Shard {
   }
 
   /**
-   * Takes the claim (create, or compare-and-set over a dead holder's
-   * revision), then dials. A holder is dead only once the server itself has
-   * expired its membership key: our view of it may lag.
+   * Takes the claim (create, or compare-and-set over a dead or rejoining
+   * holder's revision), then dials, only while our own lease is confirmed
+   * current. A holder is dead only once the server itself has no ready key
+   * for it: our view of it may lag.
    */
   async #claim(id: string, key: string, claim: { value: string; revision: number } | undefined, desired: Desired): Promise<void> {
     this.#busy.add(id);
+    const incarnation = this.#incarnation;
     try {
       if (claim !== undefined && claim.value !== this.id) {
-        // Our view says its lease ran out; the server may expire it a moment later: ask again soon.
-        if (await this.#members.confirmed(claim.value)) {
+        const holder = await this.#members.current(claim.value);
+        if (holder !== undefined && memberOf(holder).ready !== false) {
+          // Our view says it is gone; the server may expire it a moment later: ask again soon.
           this.#retryTimer ??= setTimeout(() => {
             this.#retryTimer = undefined;
             this.#reconcileSoon();
@@ -229,11 +358,18 @@ class NatsShard implements Shard {
           return;
         }
       }
+      if (!this.#mayClaim(incarnation)) return;
       const value = new TextEncoder().encode(this.id);
       const epoch = claim === undefined ? await this.#buckets.claims.create(key, value) : await this.#buckets.claims.update(key, value, claim.revision);
       this.#claims.note(key, { value: this.id, revision: epoch });
+      if (!this.#mayClaim(incarnation)) {
+        // The lease lapsed while the claim was on its way: give it straight back, dial nothing.
+        await this.#buckets.claims.delete(key, { previousSeq: epoch }).catch(() => {});
+        return;
+      }
+      if (claim !== undefined && this.#closedHere.get(id) !== claim.revision) this.#reportLost(id, claim.value, claim.revision);
+      this.#ledger.open(id, epoch, this.#writtenNow());
       this.#held.set(id, epoch);
-      this.#stamps.set(id, { epoch, seq: 0, eventSeq: 0 });
       this.pool.connect(desired.url, desired.options);
       this.#log.debug({ peer: id, epoch }, 'claimed');
     } catch (error) {
@@ -245,9 +381,29 @@ class NatsShard implements Shard {
   }
 
   /**
+   * The previous holder's connection ended without its `disconnected` (it
+   * was killed, or lost its lease): report it, under its epoch, before our
+   * own `connected` of the new one.
+   */
+  #reportLost(id: string, holder: string, epoch: number): void {
+    const reason = holder === this.id ? 'this shard restarted' : `shard ${holder} lost its lease`;
+    this.#events.report({ kind: 'disconnected', id, at: Date.now(), code: 1006, reason, cause: 'owner_lost', shard: holder, epoch, seq: LAST_SEQ });
+  }
+
+  /** Frames the pool's inbox has kept so far; read once per turn of the event loop (stats() walks every peer). */
+  #writtenNow(): number {
+    if (this.#written === undefined) {
+      this.#written = this.pool.stats().totalReceived;
+      setImmediate(() => (this.#written = undefined));
+    }
+    return this.#written;
+  }
+
+  /**
    * Stops our worker for the peer and waits for its final `disconnected`;
-   * then, if `release`, deletes our claim (only if it is still ours) so the
-   * new owner can take it.
+   * then, if `release`, waits (a heartbeat at most) for that event to be
+   * published and deletes our claim (only if it is still ours), so the next
+   * owner's `connected` follows it on the stream.
    */
   async #drop(id: string, release: boolean): Promise<void> {
     const epoch = this.#held.get(id);
@@ -256,7 +412,13 @@ class NatsShard implements Shard {
     this.#held.delete(id);
     try {
       await this.pool.remove(id).catch(() => {});
-      if (release) await this.#buckets.claims.delete(peerKey(id), { previousSeq: epoch });
+      this.#closedHere.set(id, epoch);
+      if (release) {
+        // The events reader takes the final event on a later microtask: let it run, then wait for the publish.
+        await new Promise((resolve) => setImmediate(resolve));
+        await within(this.#events.flushed(), this.#o.heartbeat);
+        await this.#buckets.claims.delete(peerKey(id), { previousSeq: epoch });
+      }
     } catch (error) {
       this.#log.debug({ peer: id, err: error }, 'release refused (the claim moved on)');
     } finally {
@@ -286,7 +448,7 @@ class NatsShard implements Shard {
     // Tell the others first: they stop counting us for new peers, and take each of ours as we release it.
     this.#renew();
     await Promise.all([...this.#held.keys()].map((id) => this.#drop(id, true)));
-    for (const timer of [...this.#timers, this.#expiryTimer, this.#retryTimer]) clearTimeout(timer);
+    for (const timer of [...this.#timers, this.#expiryTimer, this.#retryTimer, this.#fenceTimer, this.#readyTimer]) clearTimeout(timer);
     await this.#buckets.members.delete(this.id).catch(() => {});
     this.#sendSub.unsubscribe();
     await this.pool.close();
