@@ -237,7 +237,9 @@ class NatsShard implements Shard {
     clearTimeout(this.#readyTimer);
     this.#readyTimer = undefined;
     this.#log.warn({ peers: this.#held.size }, 'lease may have lapsed: closing every connection and joining afresh');
-    for (const id of [...this.#held.keys()]) void this.#drop(id, true);
+    // Nothing is released: NATS is likely out of reach (a delete would hold the peer busy until it times out),
+    // and a claim we no longer hold is fair game to the others once our key is gone or says we are joining.
+    for (const id of [...this.#held.keys()]) void this.#drop(id, false);
   }
 
   #reconcileSoon(): void {
