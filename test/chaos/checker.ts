@@ -433,15 +433,15 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     // Movement: a fault that removes or returns one shard moves only that shard's share.
     const target = span.target;
     if (target === undefined || !(ONE_SHARD_KINDS.has(span.kind) || span.kind === 'shard-join')) continue;
-    // Judged only from a settled start: moves left over from an earlier fault are that fault's.
-    if (unsettled(span.start - 1, span.start - 1 - step) !== undefined) continue;
+    // Movement is judged only from a settled start: moves left over from an earlier fault are that fault's.
+    const judgeMoves = unsettled(span.start - 1, span.start - 1 - step) === undefined;
     const until = settledAt ?? windowEnd;
     for (const [p, list] of claims) {
       let lastHolder: string | undefined;
       for (const claim of list) {
         if (claim.holder === undefined) continue;
         if (claim.t > until) break;
-        if (claim.t >= span.start && lastHolder !== undefined && claim.holder !== lastHolder && lastHolder !== target && claim.holder !== target && !touched(p, claim.t, claim.t)) {
+        if (judgeMoves && claim.t >= span.start && lastHolder !== undefined && claim.holder !== lastHolder && lastHolder !== target && claim.holder !== target && !touched(p, claim.t, claim.t)) {
           moments++;
           violate('a fault of one shard moves only its share', `fault ${span.index} (${span.kind} on ${target}): ${p} moved from ${lastHolder} to ${claim.holder} (rev ${claim.rev})`, claim.t, p);
         }
