@@ -12,8 +12,9 @@
  * - a shard paused (SIGSTOP) cannot close its sockets: a double or a
  *   claimless connection during a pause is outside the assumptions (a bound
  *   on pauses) and counted apart, not as a violation;
- * - frames sent less than `closeWindow` ms before their connection closed
- *   may die with it, and frames a shard read in the `killWindow` ms before
+ * - frames sent after the shard's close frame reached the peer server
+ *   (less 100 ms), or without one less than `closeWindow` ms before the
+ *   connection closed, may die with it, and frames a shard read in the `killWindow` ms before
  *   it was `kill -9`'d may die with its process; every other frame is owed.
  */
 import type { Rec } from './history.ts';
@@ -28,7 +29,7 @@ export interface CheckOptions {
   dial?: number;
   /** Longest gap when a rejoining shard takes a peer back, ms. @default 0.6 × heartbeat */
   rejoinGap?: number;
-  /** Frames sent this close to their connection's close may be lost with it, ms. @default 500 */
+  /** Frames sent this close to a connection's close (when no close frame from the shard was seen) may be lost with it, ms. @default 500 */
   closeWindow?: number;
   /** Frames read this long before their shard was killed -9 may be lost with it, ms. @default 5000 */
   killWindow?: number;
@@ -83,6 +84,8 @@ interface Conn {
   readonly inc: number;
   readonly open: number;
   close: number | undefined;
+  /** When the shard's close frame reached the peer server (if it sent one). */
+  closing?: number;
   code?: number;
   readonly frames: number[];
 }
@@ -146,6 +149,9 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
           conn.close = r.t;
           conn.code = r.code;
         }
+      } else if (r.k === 'closing') {
+        const conn = conns.get(r.c);
+        if (conn !== undefined && r.t <= end) conn.closing = r.t;
       } else if (r.k === 'frame') {
         const conn = conns.get(r.c);
         if (conn !== undefined) conn.frames[r.s] = r.t;
@@ -356,7 +362,9 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     const missing: number[] = [];
     conn.frames.forEach((t, s) => {
       sent++;
-      if (t > Math.min(connEnd(conn), quiet) - closeWindow) return;
+      // Owed up to the shard's close frame (frames crossing it may be dropped), else up to the close.
+      const ended = conn.closing === undefined ? connEnd(conn) - closeWindow : conn.closing - 100;
+      if (t > Math.min(ended, quiet - closeWindow)) return;
       if (killed !== undefined && t >= killed - killWindow && t <= killed) return;
       owed++;
       if (!got.has(s)) missing.push(s);
@@ -472,6 +480,20 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
         violate('connected and disconnected alternate per peer', `${p}: ${event.kind} (${event.sh}, epoch ${event.e}, seq ${event.q}) follows ${previous.kind} (${previous.sh}, epoch ${previous.e}, seq ${previous.q}) with nothing between`, event.t, p, previous.t - 500, event.t + 500);
       }
       previous = event;
+    }
+  }
+
+  // --- Events: a silent death (kill -9) still ends each of its peers with a disconnected, code 1006 ---
+  for (const conn of conns.values()) {
+    const killed = incs.get(conn.inc)?.killed;
+    if (killed === undefined || conn.open > killed || connEnd(conn) < killed) continue;
+    const epoch = connEpoch.get(conn.c) ?? holderAt(conn.p, conn.open)?.rev;
+    moments++;
+    const found = (events.get(conn.p) ?? []).filter((event) => event.kind === 'disconnected' && event.e === epoch && event.t <= end);
+    if (found.length === 0) {
+      violate('a silent death still reports disconnected', `${conn.p}: ${conn.shard} was killed -9 holding it (epoch ${epoch}); no disconnected for that epoch was ever published`, killed, conn.p, killed - 500, killed + leaseTtl + heartbeat + dial);
+    } else if (!found.some((event) => event.code === 1006)) {
+      violate('a silent death still reports disconnected', `${conn.p}: after ${conn.shard} was killed -9, its disconnected (epoch ${epoch}) has code ${found[0]?.code}, not 1006`, found[0]?.t ?? killed, conn.p);
     }
   }
 
