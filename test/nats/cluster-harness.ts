@@ -23,8 +23,9 @@ export interface LocalShard {
   stop(): Promise<void>;
 }
 
-export async function startLocalShard(natsUrl: string, cluster: string, id: string, lease: Lease): Promise<LocalShard> {
-  const nc = await connect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+/** `reconnectTimeWait` staggers shards' returns after a server restart, as NATS's default 2 s wait with jitter does. */
+export async function startLocalShard(natsUrl: string, cluster: string, id: string, lease: Lease, reconnectTimeWait = 100): Promise<LocalShard> {
+  const nc = await connect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait });
   const shard = await createShard({
     nats: nc,
     cluster,
