@@ -4,12 +4,13 @@
  * `--check history.jsonl` re-checks a recorded history. A failing run prints
  * its seed and the slices of history that break an invariant, and the
  * process exits 1. Options: --peers 200 --shards 3 --lease 3000
- * --heartbeat 1000 --out chaos-runs --parallel 1 --json summary.json.
+ * --heartbeat 1000 --out chaos-runs --parallel 1 --json summary.json; with
+ * --check, --all lists every violation without its slice.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { check, formatReport, type Report } from './checker.ts';
+import { check, formatReport, summarize, type Report } from './checker.ts';
 import { readHistory } from './history.ts';
 import { runChaos } from './runner.ts';
 
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'chaos-runs' },
     parallel: { type: 'string', default: '1' },
     check: { type: 'string' },
+    all: { type: 'boolean', default: false },
     json: { type: 'string' }
   }
 });
@@ -41,7 +43,7 @@ function seedsOf(): number[] {
 
 if (values.check !== undefined) {
   const report = check(readHistory(values.check));
-  console.log(formatReport(report));
+  console.log(formatReport(report, values.all ? { maxViolations: Infinity, maxSlice: 0 } : {}));
   process.exit(report.violations.length === 0 ? 0 : 1);
 }
 
@@ -71,6 +73,7 @@ await Promise.all(
   })
 );
 if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(reports.map(({ violations, ...rest }) => ({ ...rest, violations: violations.map(({ slice: _slice, ...v }) => v) })), null, 2));
+console.log(`\n${summarize(reports)}`);
 const failed = reports.filter((report) => report.violations.length > 0);
 console.log(`\n${reports.length} run(s), ${failed.length} with violations${failed.length > 0 ? `: seeds ${failed.map((r) => r.seed).join(', ')}` : ''}`);
 process.exit(failed.length === 0 ? 0 : 1);

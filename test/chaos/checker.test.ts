@@ -160,7 +160,9 @@ describe('the chaos checker', () => {
 
   it('finds a peer whose connected follows connected: no disconnected after a silent death', () => {
     const silent = edit(good(), (h) => h.filter((r) => !(r.src === 'event' && r.kind === 'disconnected' && r.e === 3)));
-    expect(invariants(silent)).toEqual(['connected and disconnected alternate per peer']);
+    expect(invariants(silent)).toEqual(['connected and disconnected alternate per peer', 'a silent death still reports disconnected']);
+    const wrongCode = edit(good(), (h) => h.map((r) => (r.src === 'event' && r.kind === 'disconnected' && r.e === 3 ? { ...r, code: 1000 } : r)));
+    expect(invariants(wrongCode)).toEqual(['a silent death still reports disconnected']);
   });
 
   it('finds a rejoining shard that leaves a peer without a connection for longer than a dial', () => {

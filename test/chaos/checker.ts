@@ -12,8 +12,9 @@
  * - a shard paused (SIGSTOP) cannot close its sockets: a double or a
  *   claimless connection during a pause is outside the assumptions (a bound
  *   on pauses) and counted apart, not as a violation;
- * - frames sent less than `closeWindow` ms before their connection closed
- *   may die with it, and frames a shard read in the `killWindow` ms before
+ * - frames sent after the shard's close frame reached the peer server
+ *   (less 100 ms), or without one less than `closeWindow` ms before the
+ *   connection closed, may die with it, and frames a shard read in the `killWindow` ms before
  *   it was `kill -9`'d may die with its process; every other frame is owed.
  */
 import type { Rec } from './history.ts';
@@ -28,10 +29,16 @@ export interface CheckOptions {
   dial?: number;
   /** Longest gap when a rejoining shard takes a peer back, ms. @default 0.6 × heartbeat */
   rejoinGap?: number;
-  /** Frames sent this close to their connection's close may be lost with it, ms. @default 500 */
+  /** Frames sent this close to a connection's close (when no close frame from the shard was seen) may be lost with it, ms. @default 500 */
   closeWindow?: number;
   /** Frames read this long before their shard was killed -9 may be lost with it, ms. @default 5000 */
   killWindow?: number;
+  /**
+   * After a nats-server restart, the shards' NATS clients come back only after their own reconnect wait
+   * (nats.js: `reconnectTimeWait`, 2 s by default, as in the docs' example): added to the settle budget
+   * of server restarts, ms. @default 2000
+   */
+  reconnectWait?: number;
   /** Grid of the recovery check, ms. @default 100 */
   step?: number;
   /** Workload changes (register/remove) exempt a peer from the settle and movement checks for this long, ms. @default heartbeat + dial */
@@ -83,6 +90,8 @@ interface Conn {
   readonly inc: number;
   readonly open: number;
   close: number | undefined;
+  /** When the shard's close frame reached the peer server (if it sent one). */
+  closing?: number;
   code?: number;
   readonly frames: number[];
 }
@@ -104,6 +113,8 @@ interface FaultSpan {
 
 type Of<S extends Rec['src'], K = unknown> = Extract<Rec, { src: S } & (K extends string ? { k: K } : unknown)>;
 
+const RECOVERY = 'after a fault, every peer owned and connected within leaseTtl + heartbeat + a dial';
+
 /** Checks a history (sorted by time); see the module comment for what is judged. */
 export function check(history: readonly Rec[], options: CheckOptions = {}): Report {
   const config = history.find((r): r is Of<'nemesis', 'config'> => r.src === 'nemesis' && r.k === 'config');
@@ -116,6 +127,7 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
   const closeWindow = options.closeWindow ?? 500;
   const killWindow = options.killWindow ?? 5000;
   const step = options.step ?? 100;
+  const reconnectWait = options.reconnectWait ?? 2000;
   const touchWindow = options.touchWindow ?? heartbeat + dial;
   const end = history.find((r) => r.src === 'nemesis' && r.k === 'end')?.t ?? history.at(-1)?.t ?? 0;
   const quiet = history.find((r) => r.src === 'peer' && r.k === 'quiet')?.t ?? end;
@@ -146,6 +158,9 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
           conn.close = r.t;
           conn.code = r.code;
         }
+      } else if (r.k === 'closing') {
+        const conn = conns.get(r.c);
+        if (conn !== undefined && r.t <= end) conn.closing = r.t;
       } else if (r.k === 'frame') {
         const conn = conns.get(r.c);
         if (conn !== undefined) conn.frames[r.s] = r.t;
@@ -286,7 +301,8 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     // The claim current when it opened (the shard writes it before it dials; 50 ms of slack for the two clocks' order).
     let claim = holderAt(conn.p, conn.open);
     if (claim?.holder !== conn.shard) claim = (claims.get(conn.p) ?? []).find((c) => c.t > conn.open && c.t <= conn.open + 50 && c.holder === conn.shard) ?? claim;
-    if (claim?.holder !== conn.shard) {
+    // A dial abandoned as it completed (closed at once, nothing read) is no connection to speak of.
+    if (claim?.holder !== conn.shard && (messages.length > 0 || connEnd(conn) - conn.open > overlapTolerance)) {
       violate('dial only under a claim', `${conn.p}: connection ${conn.c} opened by ${conn.shard} while the current claim was ${claim?.holder ?? 'absent'} (rev ${claim?.rev ?? '-'})`, conn.open, conn.p);
     }
     // Inside a connection: 0, 1, 2 … in arrival order; an unchanged copy is a redelivery.
@@ -356,7 +372,9 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     const missing: number[] = [];
     conn.frames.forEach((t, s) => {
       sent++;
-      if (t > Math.min(connEnd(conn), quiet) - closeWindow) return;
+      // Owed up to the shard's close frame (frames crossing it may be dropped), else up to the close.
+      const ended = conn.closing === undefined ? connEnd(conn) - closeWindow : conn.closing - 100;
+      if (t > Math.min(ended, quiet - closeWindow)) return;
       if (killed !== undefined && t >= killed - killWindow && t <= killed) return;
       owed++;
       if (!got.has(s)) missing.push(s);
@@ -418,30 +436,30 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
       }
     }
     const healed = span.healed ?? span.heal ?? span.start;
-    const budget = leaseTtl + heartbeat + dial;
+    const budget = leaseTtl + heartbeat + dial + (span.kind.startsWith('nats-term') || span.kind.startsWith('nats-kill') ? reconnectWait : 0);
     // A window that ends (the next fault starts) before the budget is over is not judged; the last one always is.
     const judged = i === spans.length - 1 || windowEnd - healed > budget + step;
     if (settledAt === undefined && !judged) {
       perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: undefined, settle: undefined });
     } else if (settledAt === undefined) {
-      violate('after a fault, every peer owned and connected within leaseTtl + heartbeat + a dial', `fault ${span.index} (${span.kind}${span.target ? ` on ${span.target}` : ''}) never settled before ${spans[i + 1] ? 'the next fault' : 'the end'}: ${reason}`, windowEnd, reason?.split(':')[0], windowEnd - 3000, windowEnd);
+      violate(RECOVERY, `fault ${span.index} (${span.kind}${span.target ? ` on ${span.target}` : ''}) never settled before ${spans[i + 1] ? 'the next fault' : 'the end'}: ${reason}`, windowEnd, reason?.split(':')[0], windowEnd - 3000, windowEnd);
     } else if (settledAt - healed > budget && windowEnd - healed > budget) {
-      violate('after a fault, every peer owned and connected within leaseTtl + heartbeat + a dial', `fault ${span.index} (${span.kind}) settled ${settledAt - healed} ms after it healed (budget ${budget} ms): last ${reason}`, settledAt, reason?.split(':')[0], settledAt - 3000, settledAt + 500);
+      violate(RECOVERY, `fault ${span.index} (${span.kind}) settled ${settledAt - healed} ms after it healed (budget ${budget} ms): last ${reason}`, settledAt, reason?.split(':')[0], settledAt - 3000, settledAt + 500);
     }
     if (settledAt !== undefined || judged) perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: settledAt === undefined ? undefined : settledAt - span.start, settle: settledAt === undefined ? undefined : Math.max(0, settledAt - healed) });
 
     // Movement: a fault that removes or returns one shard moves only that shard's share.
     const target = span.target;
     if (target === undefined || !(ONE_SHARD_KINDS.has(span.kind) || span.kind === 'shard-join')) continue;
-    // Judged only from a settled start: moves left over from an earlier fault are that fault's.
-    if (unsettled(span.start - 1, span.start - 1 - step) !== undefined) continue;
+    // Movement is judged only from a settled start: moves left over from an earlier fault are that fault's.
+    const judgeMoves = unsettled(span.start - 1, span.start - 1 - step) === undefined;
     const until = settledAt ?? windowEnd;
     for (const [p, list] of claims) {
       let lastHolder: string | undefined;
       for (const claim of list) {
         if (claim.holder === undefined) continue;
         if (claim.t > until) break;
-        if (claim.t >= span.start && lastHolder !== undefined && claim.holder !== lastHolder && lastHolder !== target && claim.holder !== target && !touched(p, claim.t, claim.t)) {
+        if (judgeMoves && claim.t >= span.start && lastHolder !== undefined && claim.holder !== lastHolder && lastHolder !== target && claim.holder !== target && !touched(p, claim.t, claim.t)) {
           moments++;
           violate('a fault of one shard moves only its share', `fault ${span.index} (${span.kind} on ${target}): ${p} moved from ${lastHolder} to ${claim.holder} (rev ${claim.rev})`, claim.t, p);
         }
@@ -475,6 +493,20 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     }
   }
 
+  // --- Events: a silent death (kill -9) still ends each of its peers with a disconnected, code 1006 ---
+  for (const conn of conns.values()) {
+    const killed = incs.get(conn.inc)?.killed;
+    if (killed === undefined || conn.open > killed || connEnd(conn) < killed) continue;
+    const epoch = connEpoch.get(conn.c) ?? holderAt(conn.p, conn.open)?.rev;
+    moments++;
+    const found = (events.get(conn.p) ?? []).filter((event) => event.kind === 'disconnected' && event.e === epoch && event.t <= end);
+    if (found.length === 0) {
+      violate('a silent death still reports disconnected', `${conn.p}: ${conn.shard} was killed -9 holding it (epoch ${epoch}); no disconnected for that epoch was ever published`, killed, conn.p, killed - 500, killed + leaseTtl + heartbeat + dial);
+    } else if (!found.some((event) => event.code === 1006)) {
+      violate('a silent death still reports disconnected', `${conn.p}: after ${conn.shard} was killed -9, its disconnected (epoch ${epoch}) has code ${found[0]?.code}, not 1006`, found[0]?.t ?? killed, conn.p);
+    }
+  }
+
   return {
     seed: config?.seed,
     violations,
@@ -504,5 +536,42 @@ export function formatReport(report: Report, options: { maxViolations?: number; 
     for (const r of v.slice.slice(0, options.maxSlice ?? 30)) lines.push(`      ${JSON.stringify(r)}`);
   }
   if (report.violations.length > (options.maxViolations ?? 10)) lines.push(`\n  … ${report.violations.length - (options.maxViolations ?? 10)} more violation(s) in the history file`);
+  return lines.join('\n');
+}
+
+/** Figures over several runs: faults by kind, moments, doubles, the longest settle and the re-own time per kind, violations by invariant. */
+export function summarize(reports: readonly Report[]): string {
+  const faults: Record<string, number> = {};
+  const reown = new Map<string, number[]>();
+  const settle = new Map<string, number[]>();
+  const violations = new Map<string, Set<number | undefined>>();
+  let moments = 0;
+  let doubles = 0;
+  let pausedDoubles = 0;
+  let count = 0;
+  const gaps: number[] = [];
+  for (const report of reports) {
+    for (const [kind, n] of Object.entries(report.faults)) faults[kind] = (faults[kind] ?? 0) + n;
+    for (const f of report.perFault) {
+      if (f.reown !== undefined) reown.set(f.kind, [...(reown.get(f.kind) ?? []), f.reown]);
+      if (f.settle !== undefined) settle.set(f.kind, [...(settle.get(f.kind) ?? []), f.settle]);
+    }
+    for (const v of report.violations) violations.set(v.invariant, (violations.get(v.invariant) ?? new Set()).add(report.seed));
+    moments += report.moments;
+    doubles += report.doubles;
+    pausedDoubles += report.pausedDoubles;
+    count += report.violations.length;
+    gaps.push(...report.rejoinGaps);
+  }
+  const stats = (values: number[] | undefined): string => {
+    if (values === undefined || values.length === 0) return 'not judged';
+    const sorted = [...values].sort((a, b) => a - b);
+    return `median ${sorted[sorted.length >> 1]} ms, max ${sorted.at(-1)} ms (${sorted.length} judged)`;
+  };
+  const lines = [`${reports.length} run(s): ${Object.values(faults).reduce((a, b) => a + b, 0)} faults, ${moments} moments checked, doubles ${doubles} (+${pausedDoubles} during a pause), ${count} violation(s)`];
+  const allSettle = [...settle.values()].flat();
+  lines.push(`longest time to settle after a heal: ${allSettle.length === 0 ? 'not judged' : `${Math.max(...allSettle)} ms`}; rejoin gaps: ${stats(gaps)}`);
+  for (const kind of Object.keys(faults).sort()) lines.push(`  ${kind}: ${faults[kind]} injected; re-owned ${stats(reown.get(kind))}; settled after heal ${stats(settle.get(kind))}`);
+  for (const [invariant, seeds] of violations) lines.push(`  VIOLATED: ${invariant} (seeds ${[...seeds].join(', ')})`);
   return lines.join('\n');
 }

@@ -3,7 +3,8 @@
  * JSON object per line, each with its source `src` and a time `t` (epoch ms,
  * the clock of the process that saw it; every process runs on one host).
  *
- * - `peer`: the peer server (its own process) — `open`, `frame`, `recv`, `close`, `quiet`;
+ * - `peer`: the peer server (its own process) — `open`, `frame`, `recv`, `closing` (the shard's close
+ *   frame arrived), `close`, `quiet`;
  * - `inbox`, `event`: what the cluster client read from the cluster's inbox and events;
  * - `kv`: every update the runner's watchers saw on the claims, members and peers buckets
  *   (`t` is the server's time of the write);
@@ -18,6 +19,7 @@ export type Rec =
   | { src: 'peer'; t: number; k: 'frame'; c: number; s: number; echo?: string }
   | { src: 'peer'; t: number; k: 'recv'; c: number; text: string }
   | { src: 'peer'; t: number; k: 'close'; c: number; code: number; sent: number }
+  | { src: 'peer'; t: number; k: 'closing'; c: number }
   | { src: 'peer'; t: number; k: 'quiet' }
   | { src: 'inbox'; t: number; p: string; c: number; s: number; e: number; q: number; sh: string }
   | { src: 'event'; t: number; p: string; kind: string; e: number; q: number; sh: string; code?: number; cause?: string }

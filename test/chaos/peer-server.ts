@@ -40,6 +40,9 @@ wss.on('connection', (socket, request) => {
   };
   write({ k: 'open', c: state.c, p: request.url ?? '/', shard: header('x-shard'), inc: Number(header('x-incarnation') ?? 0), port: request.socket.remotePort });
   live.set(socket, state);
+  // When the shard's close frame arrives (ws has no public event for it: its receiver's 'conclude'),
+  // the connection is closing: frames sent from then on cross that close frame and may be dropped.
+  (socket as unknown as { _receiver?: { on(event: string, listener: () => void): void } })._receiver?.on('conclude', () => write({ k: 'closing', c: state.c }));
   socket.on('error', () => {});
   socket.on('message', (data) => {
     const text = data.toString();

@@ -54,7 +54,7 @@ export interface ScheduleOptions {
   readonly heartbeat: number;
   /** Only these kinds, each once, in a seeded order (the CI slices); otherwise a seeded deck of every kind. */
   readonly kinds?: readonly FaultKind[] | undefined;
-  /** Gap between faults: from `settleGap` (lets each fault settle before the next) to that + 1 s. @default leaseTtl + heartbeat + 1000 */
+  /** Gap between faults: from `settleGap` (lets each fault settle, and be judged, before the next) to that + 1 s. @default leaseTtl + heartbeat + 4000 */
   readonly settleGap?: number | undefined;
 }
 
@@ -78,7 +78,7 @@ export function makeSchedule(options: ScheduleOptions): Fault[] {
     }
     return out;
   };
-  const settleGap = options.settleGap ?? lease + beat + 1000;
+  const settleGap = options.settleGap ?? lease + beat + 4000;
   const fault = (kind: FaultKind): Fault => {
     let ms = 0;
     if (kind.endsWith('-short')) ms = between(200, Math.max(300, lease - beat - 300));
