@@ -99,8 +99,9 @@ class NatsShard implements Shard {
   /** The last renewal failed: no new claims until one is confirmed. */
   #renewFailed = false;
   #leaving = false;
-  #renewing = false;
-  #renewAgain = false;
+  /** Renewals sent so far, and the newest of them whose outcome is known. */
+  #renewalsSent = 0;
+  #renewalSettled = 0;
   #reconcileQueued = false;
   #expiryAt = 0;
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -181,16 +182,18 @@ class NatsShard implements Shard {
     return incarnation === this.#incarnation && this.#ready && !this.#leaving && this.#closing === undefined && this.#leaseCurrent();
   }
 
-  // Renewal never waits on anything else: its own timer, one put in flight at most.
+  /**
+   * Sends a renewal. Renewal never waits on anything else, not even an
+   * earlier renewal: a put sent just before the connection dropped may never
+   * be answered, and waiting for it to time out would let the fence fall due
+   * after a short server restart. Only the outcome of the newest put sent so
+   * far decides whether renewals are failing.
+   */
   #renew(): void {
     // A renewal timer that fires late (the process was paused) must not say `ready` for a lease that lapsed.
     this.#checkLease();
-    if (this.#renewing) {
-      this.#renewAgain = true;
-      return this.#checkLease();
-    }
-    this.#renewing = true;
     const incarnation = this.#incarnation;
+    const sent = ++this.#renewalsSent;
     const sentAt = performance.now();
     const value: MemberValue = { leaving: this.#leaving, ready: this.#announceReady };
     this.#buckets.members
@@ -198,9 +201,12 @@ class NatsShard implements Shard {
       .then(
         (revision) => {
           this.#members.note(this.id, { value: JSON.stringify(value), revision });
+          if (sent > this.#renewalSettled) {
+            this.#renewalSettled = sent;
+            this.#renewFailed = false;
+          }
           if (incarnation !== this.#incarnation) return;
           this.#confirmedAt = Math.max(this.#confirmedAt, sentAt);
-          this.#renewFailed = false;
           this.#armFence();
           if (value.ready === true && !this.#ready) {
             this.#ready = true;
@@ -208,18 +214,14 @@ class NatsShard implements Shard {
           } else if (!this.#announceReady) this.#readySoon(incarnation);
         },
         (error: unknown) => {
-          this.#renewFailed = true;
+          if (sent > this.#renewalSettled) {
+            this.#renewalSettled = sent;
+            this.#renewFailed = true;
+          }
           this.#log.warn({ err: error }, 'lease renewal failed: no new claims until one succeeds');
         }
       )
-      .finally(() => {
-        this.#renewing = false;
-        this.#checkLease();
-        if (this.#renewAgain) {
-          this.#renewAgain = false;
-          this.#renew();
-        }
-      });
+      .finally(() => this.#checkLease());
   }
 
   /**

@@ -98,7 +98,22 @@ describe.skipIf(binary === undefined)('NATS shard leases: three shards, one behi
     expect(server.overlaps).toBe(0);
   }, 30_000);
 
-  it('after a nats-server restart, with the shards back one by one after their leases ran out, each takes back only its share, each peer closed at most twice', async () => {
+  it('a server restart shorter than the fence closes nothing on a shard whose client is back in time', async () => {
+    const since = Date.now();
+    const mine = server.urls.filter((url) => holderOf(url) === 's1').map((url) => new URL(url).pathname);
+    await nats.stop();
+    await sleep(300);
+    await nats.start();
+    // s1 reconnects 100 ms after a try, well within its fence; s3 (2 s) lapses and rejoins. Wait out every fence first.
+    await sleep(LEASE.leaseTtl);
+    await settle(LEASE.leaseTtl * 4, 'the cluster to settle after a short restart');
+    const closes = closesSince(server, since);
+    expect(mine.length).toBeGreaterThan(0);
+    for (const path of mine) expect(closes.get(path), path).toBe(0);
+    expect(server.overlaps).toBe(0);
+  }, 20_000);
+
+  it('after a nats-server restart, with the shards back one by one after their leases ran out, claims settle with no double, each peer closed at most once per shard coming back', async () => {
     const since = Date.now();
     await nats.stop();
     await sleep(LEASE.leaseTtl - LEASE.heartbeat);
@@ -109,7 +124,10 @@ describe.skipIf(binary === undefined)('NATS shard leases: three shards, one behi
     const total = [...closes.values()].reduce((sum, n) => sum + n, 0);
     console.log(`nats: server restart (shards back 0.1–2 s later) closed ${total} connections for ${PEERS} peers (at most ${most} per peer)`);
     expect(server.overlaps).toBe(0);
-    expect(most).toBeLessThanOrEqual(2);
+    // s1 may survive the restart and keep the others' peers until each is back and ready: a peer can move at most
+    // once per shard that returns (its own fence, then each handover), never back and forth.
+    expect(most).toBeLessThanOrEqual(ids.length);
+    expect(total).toBeLessThanOrEqual(PEERS * 2);
     // Nothing keeps moving once settled.
     const held = new Map([...shards.values()].map((local) => [local.id, local.shard.held()]));
     await sleep(LEASE.heartbeat * 3);
