@@ -106,8 +106,12 @@ export async function exportInbox(
 export interface EventExport {
   /** Queues an event the shard itself reports (an `owner_lost`), after every pool event read so far. */
   report(event: ClusterEvent): void;
-  /** Resolves when every event queued so far has been published (or the publisher gave up). */
-  flushed(): Promise<void>;
+  /**
+   * Resolves when every event queued so far has been handed to NATS, on the
+   * shard's one connection, so that anything the shard sends after it (the
+   * delete of a claim) reaches the server after it.
+   */
+  sent(): Promise<void>;
   /** Resolves when the pool's events have ended and all are published. */
   readonly done: Promise<void>;
 }
@@ -127,7 +131,7 @@ export function exportEvents(
 ): EventExport {
   const pending: ClusterEvent[] = [];
   let queued = 0;
-  let published = 0;
+  let handed = 0;
   let ended = false;
   let wake: (() => void) | undefined;
   const flushWaiters: Array<{ upTo: number; resolve: () => void }> = [];
@@ -153,22 +157,23 @@ export function exportEvents(
         continue;
       }
       const batch = pending.splice(0, limits.maxBatch);
-      await publisher.publish(subject, encodeEvents(shard, batch));
-      published += batch.length;
+      const publishing = publisher.publish(subject, encodeEvents(shard, batch));
+      handed += batch.length;
       for (let i = flushWaiters.length - 1; i >= 0; i--) {
         const waiter = flushWaiters[i];
-        if (waiter !== undefined && waiter.upTo <= published) {
+        if (waiter !== undefined && waiter.upTo <= handed) {
           flushWaiters.splice(i, 1);
           waiter.resolve();
         }
       }
+      await publishing;
     }
     await reading;
     for (const waiter of flushWaiters.splice(0)) waiter.resolve();
   })();
   return {
     report: push,
-    flushed: () => (published >= queued || ended ? Promise.resolve() : new Promise((resolve) => flushWaiters.push({ upTo: queued, resolve }))),
+    sent: () => (handed >= queued ? Promise.resolve() : new Promise((resolve) => flushWaiters.push({ upTo: queued, resolve }))),
     done
   };
 }

@@ -10,6 +10,7 @@ import { BucketMirror, openCluster, openMembers, type ClusterBuckets } from './b
 import type { KV } from '@nats-io/kv';
 import { decodeJson, encodeJson, LAST_SEQ, type SendReply, type SendRequest } from './envelope.ts';
 import { EpochLedger, exportEvents, exportInbox, type EventExport } from './exporter.ts';
+import { memberOf, MemberLease } from './lease.ts';
 import { clusterNames, peerIdOf, peerKey, type ClusterNames } from './names.ts';
 import { ReliablePublisher } from './publisher.ts';
 import { checkShardOptions, type CheckedShardOptions, type ShardOptions } from './shard-options.ts';
@@ -34,21 +35,6 @@ export interface Shard {
 interface Desired {
   readonly url: string;
   readonly options?: ConnectOptions;
-}
-
-/**
- * What a shard writes under its membership key. A shard that is `ready`
- * claims peers and counts in every member's rendezvous; one that has just
- * (re)joined writes `ready: false` for a heartbeat first, holds nothing, and
- * its old claims are free to take. An absent `ready` (an older shard) is ready.
- */
-interface MemberValue {
-  readonly leaving: boolean;
-  readonly ready?: boolean;
-}
-
-function memberOf(value: string): MemberValue {
-  return JSON.parse(value) as MemberValue;
 }
 
 /** Resolves after `ms`, or at once when `promise` settles first; never rejects. */
@@ -82,31 +68,11 @@ class NatsShard implements Shard {
   readonly #exported: Promise<unknown>;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #sendSub: Subscription;
-  /**
-   * The fence is `leaseTtl − heartbeat` after the last confirmed renewal was
-   * sent, on this process's monotonic clock; the server expires the key no
-   * earlier than `leaseTtl` after it stored it.
-   */
-  readonly #fenceAfter: number;
-  /** Bumped at every lapse: answers to renewals sent before it do not count for the fresh join. */
-  #incarnation = 0;
-  /** What we write under our key: `ready` once we waited a heartbeat after the incarnation's first confirmed renewal. */
-  #announceReady = false;
-  /** A renewal saying `ready` was confirmed in this incarnation: we count ourselves and may claim. */
-  #ready = false;
-  /** Monotonic time (performance.now()) at which the last confirmed renewal of this incarnation was sent. */
-  #confirmedAt = -Infinity;
-  /** The last renewal failed: no new claims until one is confirmed. */
-  #renewFailed = false;
+  readonly #lease: MemberLease;
   #leaving = false;
-  /** Renewals sent so far, and the newest of them whose outcome is known. */
-  #renewalsSent = 0;
-  #renewalSettled = 0;
   #reconcileQueued = false;
   #expiryAt = 0;
   #expiryTimer: NodeJS.Timeout | undefined;
-  #fenceTimer: NodeJS.Timeout | undefined;
-  #readyTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #written: number | undefined;
   #closing: Promise<void> | undefined;
@@ -117,10 +83,18 @@ class NatsShard implements Shard {
     this.#names = clusterNames(o.cluster);
     this.#log = o.logger.child({ module: 'honeybee-nats', shard: o.shardId });
     this.#buckets = buckets;
-    this.#fenceAfter = o.leaseTtl - o.heartbeat;
     this.pool = createPool({ ...o.pool, id: o.pool.id ?? `${o.cluster}/${o.shardId}` });
     const changed = (): void => this.#reconcileSoon();
     this.#members = new BucketMirror(buckets.members, changed);
+    this.#lease = new MemberLease(buckets.members, this.#members, o.shardId, o, this.#log, {
+      holding: () => this.#held.size > 0,
+      // Nothing is released: NATS is likely out of reach (a delete would hold the peer busy until it times
+      // out), and a claim we no longer hold is fair game to the others once our key is gone or says joining.
+      lapsed: () => {
+        for (const id of [...this.#held.keys()]) void this.#drop(id, false);
+      },
+      changed
+    });
     this.#peers = new BucketMirror(buckets.peers, changed);
     this.#claims = new BucketMirror(buckets.claims, changed);
     this.#publisher = new ReliablePublisher(jetstream(o.nats), `${o.shardId}.${Date.now()}`, (error) =>
@@ -145,8 +119,8 @@ class NatsShard implements Shard {
 
   /** Renews at once, then every heartbeat; becomes ready (starts claiming) a heartbeat after the first confirmed renewal. */
   start(): void {
-    this.#renew();
-    this.#timers.push(setInterval(() => this.#renew(), this.#o.heartbeat));
+    this.#lease.renew();
+    this.#timers.push(setInterval(() => this.#lease.renew(), this.#o.heartbeat));
     void this.#onReconnect();
     // Expiry sends no watch event on nats-server < 2.11: look again each heartbeat.
     this.#timers.push(setInterval(() => this.#reconcileSoon(), this.#o.heartbeat));
@@ -166,109 +140,10 @@ class NatsShard implements Shard {
     for await (const status of this.#o.nats.status()) {
       if (this.#closing !== undefined) return;
       if (status.type === 'reconnect') {
-        this.#renew();
+        this.#lease.renew();
         this.#reconcileSoon();
       }
     }
-  }
-
-  /** Our lease is confirmed current: the last renewal did not fail and the last confirmed one is younger than the fence. */
-  #leaseCurrent(): boolean {
-    return !this.#renewFailed && performance.now() - this.#confirmedAt < this.#fenceAfter;
-  }
-
-  /** We may claim and dial now (checked again after every await). */
-  #mayClaim(incarnation: number): boolean {
-    return incarnation === this.#incarnation && this.#ready && !this.#leaving && this.#closing === undefined && this.#leaseCurrent();
-  }
-
-  /**
-   * Sends a renewal. Renewal never waits on anything else, not even an
-   * earlier renewal: a put sent just before the connection dropped may never
-   * be answered, and waiting for it to time out would let the fence fall due
-   * after a short server restart. Only the outcome of the newest put sent so
-   * far decides whether renewals are failing.
-   */
-  #renew(): void {
-    // A renewal timer that fires late (the process was paused) must not say `ready` for a lease that lapsed.
-    this.#checkLease();
-    const incarnation = this.#incarnation;
-    const sent = ++this.#renewalsSent;
-    const sentAt = performance.now();
-    const value: MemberValue = { leaving: this.#leaving, ready: this.#announceReady };
-    this.#buckets.members
-      .put(this.id, encodeJson(value))
-      .then(
-        (revision) => {
-          this.#members.note(this.id, { value: JSON.stringify(value), revision });
-          if (sent > this.#renewalSettled) {
-            this.#renewalSettled = sent;
-            this.#renewFailed = false;
-          }
-          if (incarnation !== this.#incarnation) return;
-          this.#confirmedAt = Math.max(this.#confirmedAt, sentAt);
-          this.#armFence();
-          if (value.ready === true && !this.#ready) {
-            this.#ready = true;
-            this.#reconcileSoon();
-          } else if (!this.#announceReady) this.#readySoon(incarnation);
-        },
-        (error: unknown) => {
-          if (sent > this.#renewalSettled) {
-            this.#renewalSettled = sent;
-            this.#renewFailed = true;
-          }
-          this.#log.warn({ err: error }, 'lease renewal failed: no new claims until one succeeds');
-        }
-      )
-      .finally(() => this.#checkLease());
-  }
-
-  /**
-   * A while after the first confirmed renewal of an incarnation (we have seen
-   * the others by then), say ready: a heartbeat when the process starts; after
-   * a lapse a quarter of one (at most 250 ms), as the others that lost NATS
-   * with us come back with us, and a rejoin should not add a heartbeat.
-   */
-  #readySoon(incarnation: number): void {
-    if (this.#readyTimer !== undefined) return;
-    this.#readyTimer = setTimeout(() => {
-      this.#readyTimer = undefined;
-      if (incarnation !== this.#incarnation || this.#leaving || this.#closing !== undefined) return;
-      // Not current now: the next confirmed renewal starts the wait again.
-      if (!this.#leaseCurrent()) return;
-      this.#announceReady = true;
-      this.#renew();
-    }, incarnation === 0 ? this.#o.heartbeat : Math.min(250, this.#o.heartbeat / 4));
-  }
-
-  #armFence(): void {
-    clearTimeout(this.#fenceTimer);
-    const due = this.#confirmedAt + this.#fenceAfter - performance.now();
-    this.#fenceTimer = setTimeout(() => this.#checkLease(), Math.max(0, due) + 1);
-  }
-
-  /**
-   * Lapses (closes every connection, then joins afresh) once the fence is
-   * due: a renewal we cannot confirm may already have let the server expire
-   * our key, and then another shard may claim what we hold.
-   */
-  #checkLease(): void {
-    if (performance.now() - this.#confirmedAt < this.#fenceAfter) return;
-    // Once per incarnation: a joining shard holds nothing, and a claim on its way checks the incarnation itself.
-    if (!this.#announceReady && this.#held.size === 0) return;
-    if (this.#closing !== undefined && !this.#leaving) return;
-    this.#incarnation++;
-    this.#ready = false;
-    this.#announceReady = false;
-    clearTimeout(this.#readyTimer);
-    this.#readyTimer = undefined;
-    this.#log.warn({ peers: this.#held.size }, 'lease may have lapsed: closing every connection and joining afresh');
-    // Nothing is released: NATS is likely out of reach (a delete would hold the peer busy until it times out),
-    // and a claim we no longer hold is fair game to the others once our key is gone or says we are joining.
-    for (const id of [...this.#held.keys()]) void this.#drop(id, false);
-    // Join afresh at once, not at the next heartbeat.
-    this.#renew();
   }
 
   #reconcileSoon(): void {
@@ -334,7 +209,7 @@ class NatsShard implements Shard {
       if (Date.now() - since < this.#o.leaseTtl) claiming.push(shard);
     }
     // A failed renewal keeps us in until the fence: counting ourselves out would hand every peer over at each blip.
-    if (this.#ready && !this.#leaving) {
+    if (this.#lease.ready) {
       ready.push(this.id);
       claiming.push(this.id);
     }
@@ -343,10 +218,10 @@ class NatsShard implements Shard {
 
   #reconcile(): void {
     if (this.#closing !== undefined && !this.#leaving) return;
-    this.#checkLease();
+    this.#lease.check();
     this.#wakeAtNextExpiry();
     const shares = this.#shares();
-    const claiming = this.#mayClaim(this.#incarnation);
+    const claiming = this.#lease.mayClaim(this.#lease.incarnation);
     const desired = new Set<string>();
     for (const [key, entry] of this.#peers.entries) {
       const id = peerIdOf(key);
@@ -390,7 +265,7 @@ class NatsShard implements Shard {
    */
   async #claim(id: string, key: string, claim: { value: string; revision: number } | undefined, desired: Desired): Promise<void> {
     this.#busy.add(id);
-    const incarnation = this.#incarnation;
+    const incarnation = this.#lease.incarnation;
     try {
       if (claim !== undefined && claim.value !== this.id) {
         const holder = await this.#members.current(claim.value);
@@ -403,11 +278,11 @@ class NatsShard implements Shard {
           return;
         }
       }
-      if (!this.#mayClaim(incarnation)) return;
+      if (!this.#lease.mayClaim(incarnation)) return;
       const value = new TextEncoder().encode(this.id);
       const epoch = claim === undefined ? await this.#buckets.claims.create(key, value) : await this.#buckets.claims.update(key, value, claim.revision);
       this.#claims.note(key, { value: this.id, revision: epoch });
-      if (!this.#mayClaim(incarnation)) {
+      if (!this.#lease.mayClaim(incarnation)) {
         // The lease lapsed while the claim was on its way: give it straight back, dial nothing.
         await this.#buckets.claims.delete(key, { previousSeq: epoch }).catch(() => {});
         return;
@@ -446,9 +321,9 @@ class NatsShard implements Shard {
 
   /**
    * Stops our worker for the peer and waits for its final `disconnected`;
-   * then, if `release`, waits (a heartbeat at most) for that event to be
-   * published and deletes our claim (only if it is still ours), so the next
-   * owner's `connected` follows it on the stream.
+   * then, if `release`, waits (a heartbeat at most) for that event to be sent
+   * and deletes our claim (only if it is still ours), so the next owner's
+   * `connected` follows it on the stream.
    */
   async #drop(id: string, release: boolean): Promise<void> {
     const epoch = this.#held.get(id);
@@ -459,9 +334,10 @@ class NatsShard implements Shard {
       await this.pool.remove(id).catch(() => {});
       this.#closedHere.set(id, epoch);
       if (release) {
-        // The events reader takes the final event on a later microtask: let it run, then wait for the publish.
+        // The events reader takes the final event on a later microtask: let it run, then wait until that event
+        // is on its way to the server, ahead of the delete (a heartbeat at most, if earlier publishes are stuck).
         await new Promise((resolve) => setImmediate(resolve));
-        await within(this.#events.flushed(), this.#o.heartbeat);
+        await within(this.#events.sent(), this.#o.heartbeat);
         await this.#buckets.claims.delete(peerKey(id), { previousSeq: epoch });
       }
     } catch (error) {
@@ -491,9 +367,10 @@ class NatsShard implements Shard {
   async #leave(): Promise<void> {
     this.#leaving = true;
     // Tell the others first: they stop counting us for new peers, and take each of ours as we release it.
-    this.#renew();
+    this.#lease.leave();
     await Promise.all([...this.#held.keys()].map((id) => this.#drop(id, true)));
-    for (const timer of [...this.#timers, this.#expiryTimer, this.#retryTimer, this.#fenceTimer, this.#readyTimer]) clearTimeout(timer);
+    this.#lease.stop();
+    for (const timer of [...this.#timers, this.#expiryTimer, this.#retryTimer]) clearTimeout(timer);
     await this.#buckets.members.delete(this.id).catch(() => {});
     this.#sendSub.unsubscribe();
     await this.pool.close();
