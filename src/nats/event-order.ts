@@ -18,7 +18,8 @@ interface PeerState {
  *   (an `owner_lost` after the holder's own `disconnected`, or the reverse);
  * - an event of a newer epoch while an older epoch's connection is still
  *   open is preceded by that connection's `disconnected` (`owner_lost`,
- *   code 1006), made here.
+ *   code 1006), made here; a newer epoch's own `disconnected` closes it
+ *   instead (that epoch's `connected` was lost with its shard).
  */
 export class EventOrder {
   readonly #peers = new Map<string, PeerState>();
@@ -33,6 +34,11 @@ export class EventOrder {
     if (event.epoch < state.epoch) return [];
     const out: ClusterEvent[] = [];
     if (event.epoch > state.epoch) {
+      // A newer epoch's disconnected closes what was open itself (its connected died with its shard).
+      if (state.open && event.kind === 'disconnected') {
+        Object.assign(state, { epoch: event.epoch, shard: event.shard, open: false });
+        return [event];
+      }
       if (state.open) out.push(lost(event, state));
       state.epoch = event.epoch;
       state.open = false;
