@@ -238,11 +238,17 @@ class NatsShard implements Shard {
           if (this.#dialing(id)) this.#handoverWaiting.add(id);
           else void this.#drop(id, true);
         }
-      } else if (claiming && rendezvousOwner(id, shares.claiming) === this.id) {
+        continue;
+      }
+      const mine = rendezvousOwner(id, shares.claiming) === this.id;
+      if (claiming && mine) {
         // A holder still seen alive and ready is waited for: it releases the peer when it sees us as its owner.
         if (claim === undefined || claim.value === this.id || !this.#seenHolding(claim.value)) {
           void this.#claim(id, key, claim, JSON.parse(entry.value) as Desired);
         }
+      } else if (!mine && claim?.value === this.id && this.#lease.ready) {
+        // A claim of ours we do not hold (a release that failed, a lapse): its owner waits for us to let go.
+        void this.#releaseStale(id, key, claim.revision);
       }
     }
     for (const id of this.#held.keys()) if (!desired.has(id) && !this.#busy.has(id)) void this.#drop(id, true);
@@ -342,6 +348,19 @@ class NatsShard implements Shard {
       }
     } catch (error) {
       this.#log.debug({ peer: id, err: error }, 'release refused (the claim moved on)');
+    } finally {
+      this.#busy.delete(id);
+      this.#reconcileSoon();
+    }
+  }
+
+  /** Deletes a claim of ours that we do not hold, by its revision (a newer claim stays). */
+  async #releaseStale(id: string, key: string, revision: number): Promise<void> {
+    this.#busy.add(id);
+    try {
+      await this.#buckets.claims.delete(key, { previousSeq: revision });
+    } catch (error) {
+      this.#log.debug({ peer: id, err: error }, 'stale claim not released (it moved on)');
     } finally {
       this.#busy.delete(id);
       this.#reconcileSoon();

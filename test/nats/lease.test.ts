@@ -77,6 +77,17 @@ describe.skipIf(binary === undefined)('NATS shard leases: three shards, one behi
     expect(server.overlaps).toBe(0);
   }, 10_000);
 
+  it('a claim naming a live shard that does not hold the peer (a release that failed) is let go, and the owner takes the peer', async () => {
+    const url = server.urls[1] as string;
+    const holder = holderOf(url) as string;
+    const other = ids.find((id) => id !== holder) as string;
+    const kv = await new Kvm(recorder.nc).open(clusterNames(CLUSTER).claims);
+    // As if `other` had held it and its delete had been lost: the holder sees the claim move and closes.
+    await kv.put(peerKey(url), new TextEncoder().encode(other));
+    await settle(LEASE.heartbeat * 4, 'the stale claim released and the peer back on its owner');
+    expect(server.overlaps).toBe(0);
+  }, 10_000);
+
   it('a shard cut off from NATS closes its connections before its lease can run out, and comes back by joining afresh', async () => {
     const s1 = shards.get('s1') as LocalShard;
     const mine = server.urls.filter((url) => holderOf(url) === 's1').map((url) => new URL(url).pathname);
