@@ -389,7 +389,7 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
     // The end: no more churn, one settle window, then the peer server goes quiet and the inbox drains.
     churn = false;
     nemesis({ k: 'settle-start' });
-    await sleep(leaseTtl + heartbeat + 3000);
+    await sleep(leaseTtl + heartbeat + 2000);
     working = false;
     await workload;
     ps.send('quiet');
