@@ -114,7 +114,7 @@ export interface EventExport {
 
 /**
  * Moves a shard's lifecycle events to the stream in batches, each stamped
- * with the peer's epoch when it is read.
+ * with the peer's epoch when it is read; `onEvent` sees each one as it is read.
  */
 export function exportEvents(
   pool: Pool,
@@ -122,7 +122,8 @@ export function exportEvents(
   subject: string,
   publisher: ReliablePublisher,
   ledger: EpochLedger,
-  limits: BatchLimits
+  limits: BatchLimits,
+  onEvent: (event: PoolEvent) => void = () => {}
 ): EventExport {
   const pending: ClusterEvent[] = [];
   let queued = 0;
@@ -137,7 +138,10 @@ export function exportEvents(
   };
   const stamp = (event: PoolEvent): ClusterEvent => ({ ...event, shard, ...ledger.event(event.id) });
   const reading = (async () => {
-    for await (const event of pool.events) push(stamp(event));
+    for await (const event of pool.events) {
+      push(stamp(event));
+      onEvent(event);
+    }
     ended = true;
     wake?.();
   })();

@@ -5,7 +5,7 @@ import { HoneybeeError } from '../errors.ts';
 import { createPool } from '../node.ts';
 import type { Pool } from '../pool.ts';
 import { rendezvousOwner } from '../shards/rendezvous.ts';
-import type { ConnectOptions } from '../types.ts';
+import type { ConnectOptions, PoolEvent } from '../types.ts';
 import { BucketMirror, openCluster, openMembers, type ClusterBuckets } from './buckets.ts';
 import type { KV } from '@nats-io/kv';
 import { decodeJson, encodeJson, LAST_SEQ, type SendReply, type SendRequest } from './envelope.ts';
@@ -72,6 +72,8 @@ class NatsShard implements Shard {
   readonly #busy = new Set<string>();
   /** Per peer, the epoch whose connection this process itself closed (its `disconnected` is ours, not a loss). */
   readonly #closedHere = new Map<string, number>();
+  /** Held peers to hand over once their dial in flight has ended. */
+  readonly #handoverWaiting = new Set<string>();
   /** When this shard first saw each other member joining (not ready yet), local clock. */
   readonly #joiningSince = new Map<string, number>();
   readonly #ledger = new EpochLedger();
@@ -124,7 +126,11 @@ class NatsShard implements Shard {
       this.#log.warn({ err: error }, 'publish failed; retrying')
     );
     const limits = { maxBatch: o.maxBatch, maxBatchBytes: o.maxBatchBytes };
-    this.#events = exportEvents(this.pool, this.id, this.#names.eventsSubject(this.id), this.#publisher, this.#ledger, limits);
+    // A handover waiting for a dial to finish goes on when the dial's outcome is in.
+    const dialEnded = (event: PoolEvent): void => {
+      if (this.#handoverWaiting.delete(event.id)) this.#reconcileSoon();
+    };
+    this.#events = exportEvents(this.pool, this.id, this.#names.eventsSubject(this.id), this.#publisher, this.#ledger, limits, dialEnded);
     this.#exported = Promise.all([
       exportInbox(this.pool, this.id, this.#names.inboxSubject(this.id), this.#publisher, this.#ledger, limits),
       this.#events.done
@@ -140,6 +146,7 @@ class NatsShard implements Shard {
   start(): void {
     this.#renew();
     this.#timers.push(setInterval(() => this.#renew(), this.#o.heartbeat));
+    void this.#onReconnect();
     // Expiry sends no watch event on nats-server < 2.11: look again each heartbeat.
     this.#timers.push(setInterval(() => this.#reconcileSoon(), this.#o.heartbeat));
   }
@@ -151,6 +158,17 @@ class NatsShard implements Shard {
   close(): Promise<void> {
     this.#closing ??= this.#leave();
     return this.#closing;
+  }
+
+  /** Renews the moment the NATS connection is back, not up to a heartbeat later: a lapsed shard rejoins sooner. */
+  async #onReconnect(): Promise<void> {
+    for await (const status of this.#o.nats.status()) {
+      if (this.#closing !== undefined) return;
+      if (status.type === 'reconnect') {
+        this.#renew();
+        this.#reconcileSoon();
+      }
+    }
   }
 
   /** Our lease is confirmed current: the last renewal did not fail and the last confirmed one is younger than the fence. */
@@ -202,7 +220,12 @@ class NatsShard implements Shard {
       });
   }
 
-  /** A heartbeat after the first confirmed renewal of an incarnation (we have seen the others by then), say ready. */
+  /**
+   * A while after the first confirmed renewal of an incarnation (we have seen
+   * the others by then), say ready: a heartbeat when the process starts; after
+   * a lapse a quarter of one (at most 250 ms), as the others that lost NATS
+   * with us come back with us, and a rejoin should not add a heartbeat.
+   */
   #readySoon(incarnation: number): void {
     if (this.#readyTimer !== undefined) return;
     this.#readyTimer = setTimeout(() => {
@@ -212,7 +235,7 @@ class NatsShard implements Shard {
       if (!this.#leaseCurrent()) return;
       this.#announceReady = true;
       this.#renew();
-    }, this.#o.heartbeat);
+    }, incarnation === 0 ? this.#o.heartbeat : Math.min(250, this.#o.heartbeat / 4));
   }
 
   #armFence(): void {
@@ -237,7 +260,9 @@ class NatsShard implements Shard {
     clearTimeout(this.#readyTimer);
     this.#readyTimer = undefined;
     this.#log.warn({ peers: this.#held.size }, 'lease may have lapsed: closing every connection and joining afresh');
-    for (const id of [...this.#held.keys()]) void this.#drop(id, true);
+    // Nothing is released: NATS is likely out of reach (a delete would hold the peer busy until it times out),
+    // and a claim we no longer hold is fair game to the others once our key is gone or says we are joining.
+    for (const id of [...this.#held.keys()]) void this.#drop(id, false);
   }
 
   #reconcileSoon(): void {
@@ -326,7 +351,12 @@ class NatsShard implements Shard {
       if (epoch !== undefined) {
         // The claim is gone or is no longer the one we wrote: close the connection at once, release nothing.
         if (claim === undefined || claim.value !== this.id || claim.revision !== epoch) void this.#drop(id, false);
-        else if (rendezvousOwner(id, shares.ready) !== this.id) void this.#drop(id, true);
+        // A dial in flight is let finish (handshakeTimeout at most), then closed: an aborted dial can still
+        // reach the peer as an open socket after our claim is gone.
+        else if (rendezvousOwner(id, shares.ready) !== this.id) {
+          if (this.#dialing(id)) this.#handoverWaiting.add(id);
+          else void this.#drop(id, true);
+        }
       } else if (claiming && rendezvousOwner(id, shares.claiming) === this.id) {
         // A holder still seen alive and ready is waited for: it releases the peer when it sees us as its owner.
         if (claim === undefined || claim.value === this.id || !this.#seenHolding(claim.value)) {
@@ -335,6 +365,15 @@ class NatsShard implements Shard {
       }
     }
     for (const id of this.#held.keys()) if (!desired.has(id) && !this.#busy.has(id)) void this.#drop(id, true);
+  }
+
+  /** Whether our worker for `id` is opening its socket now; the next reconcile (its `connected`, a heartbeat) looks again. */
+  #dialing(id: string): boolean {
+    try {
+      return this.pool.peerStats(id).state === 'dialing';
+    } catch {
+      return false;
+    }
   }
 
   /**
