@@ -442,7 +442,7 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     if (settledAt === undefined && !judged) {
       perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: undefined, settle: undefined });
     } else if (settledAt === undefined) {
-      violate(RECOVERY, `fault ${span.index} (${span.kind}${span.target ? ` on ${span.target}` : ''}) never settled before ${spans[i + 1] ? 'the next fault' : 'the end'}: ${reason}`, windowEnd, reason?.split(':')[0], windowEnd - 3000, windowEnd);
+      violate(RECOVERY, `fault ${span.index} (${span.kind}${span.target ? ` on ${span.target}` : ''}) never settled before ${spans[i + 1] ? 'the next fault' : 'the end'}: ${reason}`, windowEnd, reason?.split(':')[0], healed - 1000, windowEnd);
     } else if (settledAt - healed > budget && windowEnd - healed > budget) {
       violate(RECOVERY, `fault ${span.index} (${span.kind}) settled ${settledAt - healed} ms after it healed (budget ${budget} ms): last ${reason}`, settledAt, reason?.split(':')[0], settledAt - 3000, settledAt + 500);
     }
