@@ -6,6 +6,9 @@
  * Assumptions and tolerances (each one a named option):
  * - every process shares one clock (one host); the KV's times are the
  *   server's, the peer server's its own;
+ * - the claims history is what a watcher saw: the bucket keeps one revision
+ *   per key, so a claim written and overwritten while the watcher was
+ *   reconnecting (right after a server restart) can be missing from it;
  * - two connections of one peer count as a double when both are open at
  *   the peer server for more than `overlapTolerance` ms (a close and an
  *   open crossing on the wire);
