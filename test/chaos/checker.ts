@@ -30,7 +30,7 @@ export interface CheckOptions {
   claimSlack?: number;
   /** One dial, ms (the settle budget is leaseTtl + heartbeat + this). @default 1000 */
   dial?: number;
-  /** Longest gap when a rejoining shard takes a peer back, ms. @default 0.6 × heartbeat */
+  /** Longest gap when a rejoining shard takes a peer back ("about one dial, not a heartbeat"), ms. @default heartbeat */
   rejoinGap?: number;
   /** Frames sent this close to a connection's close (when no close frame from the shard was seen) may be lost with it, ms. @default 500 */
   closeWindow?: number;
@@ -126,7 +126,7 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
   const overlapTolerance = options.overlapTolerance ?? 100;
   const claimSlack = options.claimSlack ?? 250;
   const dial = options.dial ?? 1000;
-  const rejoinGap = options.rejoinGap ?? 0.6 * heartbeat;
+  const rejoinGap = options.rejoinGap ?? heartbeat;
   const closeWindow = options.closeWindow ?? 500;
   const killWindow = options.killWindow ?? 5000;
   const step = options.step ?? 100;
