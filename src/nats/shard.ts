@@ -183,6 +183,8 @@ class NatsShard implements Shard {
 
   // Renewal never waits on anything else: its own timer, one put in flight at most.
   #renew(): void {
+    // A renewal timer that fires late (the process was paused) must not say `ready` for a lease that lapsed.
+    this.#checkLease();
     if (this.#renewing) {
       this.#renewAgain = true;
       return this.#checkLease();
@@ -263,6 +265,8 @@ class NatsShard implements Shard {
     // Nothing is released: NATS is likely out of reach (a delete would hold the peer busy until it times out),
     // and a claim we no longer hold is fair game to the others once our key is gone or says we are joining.
     for (const id of [...this.#held.keys()]) void this.#drop(id, false);
+    // Join afresh at once, not at the next heartbeat.
+    this.#renew();
   }
 
   #reconcileSoon(): void {
