@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { check, formatReport, summarize, type Report } from './checker.ts';
 import { readHistory } from './history.ts';
-import { runChaos } from './runner.ts';
+import { killChaosProcesses, runChaos } from './runner.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +47,13 @@ if (values.check !== undefined) {
   process.exit(report.violations.length === 0 ? 0 : 1);
 }
 
+// Ctrl-C (or a CI's SIGTERM) ends every process a run started: nats-server does not follow its parent.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killChaosProcesses();
+    process.exit(130);
+  });
+}
 mkdirSync(values.out, { recursive: true });
 const reports: Report[] = [];
 const queue = seedsOf();

@@ -166,7 +166,7 @@ describe('the chaos checker', () => {
   });
 
   it('finds a rejoining shard that leaves a peer without a connection for longer than a dial', () => {
-    const late = edit(good(), (h) => h.map((r) => (r.src === 'peer' && r.k === 'open' && r.c === 3 ? { ...r, t: r.t + 900 } : r)));
+    const late = edit(good(), (h) => h.map((r) => (r.src === 'peer' && r.k === 'open' && r.c === 3 ? { ...r, t: r.t + 1100 } : r)));
     expect(invariants(late)).toContain('a rejoining shard takes its peers back within about one dial');
   });
 });

@@ -6,6 +6,13 @@
  * Assumptions and tolerances (each one a named option):
  * - every process shares one clock (one host); the KV's times are the
  *   server's, the peer server's its own;
+ * - the claims history is what a watcher saw: the bucket keeps one revision
+ *   per key, so a claim written and overwritten while the watcher was
+ *   reconnecting (right after a server restart) can be missing from it;
+ * - a fault of the shards' link to NATS (server restart, cut) heals, for the
+ *   recovery budget, when the shards' NATS clients are back (their first
+ *   renewal after it, less a heartbeat): the clients' own reconnect wait
+ *   (2 s and more with nats.js defaults) is theirs, reported apart;
  * - two connections of one peer count as a double when both are open at
  *   the peer server for more than `overlapTolerance` ms (a close and an
  *   open crossing on the wire);
@@ -27,18 +34,12 @@ export interface CheckOptions {
   claimSlack?: number;
   /** One dial, ms (the settle budget is leaseTtl + heartbeat + this). @default 1000 */
   dial?: number;
-  /** Longest gap when a rejoining shard takes a peer back, ms. @default 0.6 × heartbeat */
+  /** Longest gap when a rejoining shard takes a peer back ("about one dial, not a heartbeat"), ms. @default heartbeat */
   rejoinGap?: number;
   /** Frames sent this close to a connection's close (when no close frame from the shard was seen) may be lost with it, ms. @default 500 */
   closeWindow?: number;
   /** Frames read this long before their shard was killed -9 may be lost with it, ms. @default 5000 */
   killWindow?: number;
-  /**
-   * After a nats-server restart, the shards' NATS clients come back only after their own reconnect wait
-   * (nats.js: `reconnectTimeWait`, 2 s by default, as in the docs' example): added to the settle budget
-   * of server restarts, ms. @default 2000
-   */
-  reconnectWait?: number;
   /** Grid of the recovery check, ms. @default 100 */
   step?: number;
   /** Workload changes (register/remove) exempt a peer from the settle and movement checks for this long, ms. @default heartbeat + dial */
@@ -60,8 +61,10 @@ export interface FaultFigures {
   readonly target?: string | undefined;
   /** From the fault's start until every peer was owned and connected for good, ms. */
   readonly reown: number | undefined;
-  /** From the heal until then, ms. */
+  /** From the heal (for a fault of the link to NATS: from the shards' NATS clients being back) until then, ms. */
   readonly settle: number | undefined;
+  /** For a fault of the link to NATS: how long after the heal the shards' NATS clients were back (their first renewal − a heartbeat), ms. */
+  readonly natsBack?: number | undefined;
 }
 
 export interface Report {
@@ -123,11 +126,10 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
   const overlapTolerance = options.overlapTolerance ?? 100;
   const claimSlack = options.claimSlack ?? 250;
   const dial = options.dial ?? 1000;
-  const rejoinGap = options.rejoinGap ?? 0.6 * heartbeat;
+  const rejoinGap = options.rejoinGap ?? heartbeat;
   const closeWindow = options.closeWindow ?? 500;
   const killWindow = options.killWindow ?? 5000;
   const step = options.step ?? 100;
-  const reconnectWait = options.reconnectWait ?? 2000;
   const touchWindow = options.touchWindow ?? heartbeat + dial;
   const end = history.find((r) => r.src === 'nemesis' && r.k === 'end')?.t ?? history.at(-1)?.t ?? 0;
   const quiet = history.find((r) => r.src === 'peer' && r.k === 'quiet')?.t ?? end;
@@ -141,6 +143,7 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
   const claims = new Map<string, Claim[]>();
   const seenRev = new Set<string>();
   const desired = new Map<string, Array<{ t: number; on: boolean }>>();
+  const renewals = new Map<string, number[]>();
   const inbox = new Map<number, Array<Of<'inbox'>>>();
   const events = new Map<string, Array<Of<'event'>>>();
   const incs = new Map<number, { shard: string; spawn: number; end?: number; killed?: number; pauses: Array<[number, number]> }>();
@@ -169,6 +172,7 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
       if (seenRev.has(`${r.b}/${r.rev}`)) continue;
       seenRev.add(`${r.b}/${r.rev}`);
       if (r.b === 'claims') claims.set(r.key, [...(claims.get(r.key) ?? []), { t: r.t, rev: r.rev, holder: r.op === 'PUT' ? r.v : undefined }]);
+      else if (r.b === 'members' && r.op === 'PUT') renewals.set(r.key, [...(renewals.get(r.key) ?? []), r.t]);
       else if (r.b === 'peers') desired.set(r.key, [...(desired.get(r.key) ?? []), { t: r.t, on: r.op === 'PUT' }]);
     } else if (r.src === 'inbox') {
       inbox.set(r.c, [...(inbox.get(r.c) ?? []), r]);
@@ -435,18 +439,31 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
         break;
       }
     }
-    const healed = span.healed ?? span.heal ?? span.start;
-    const budget = leaseTtl + heartbeat + dial + (span.kind.startsWith('nats-term') || span.kind.startsWith('nats-kill') ? reconnectWait : 0);
+    // A fault of the shards' link to NATS (a server restart, a cut) heals for a shard when its NATS client is
+    // back, after that client's own reconnect wait (nats.js: 2 s and more): seen as its first renewal after
+    // the heal, which comes at most a heartbeat after the reconnect. The budget runs from there.
+    let healed = span.healed ?? span.heal ?? span.start;
+    const natsLink = span.kind.startsWith('nats-term') || span.kind.startsWith('nats-kill') || span.kind === 'shard-cut';
+    if (natsLink) {
+      const affected = span.kind === 'shard-cut' ? [span.target] : [...new Set([...incs.values()].filter((inc) => inc.spawn <= healed && (inc.end ?? Infinity) > healed).map((inc) => inc.shard))];
+      let back = healed;
+      for (const shard of affected) {
+        const renewal = (renewals.get(shard ?? '') ?? []).find((t) => t > healed);
+        if (renewal !== undefined) back = Math.max(back, renewal - heartbeat);
+      }
+      healed = back;
+    }
+    const budget = leaseTtl + heartbeat + dial;
     // A window that ends (the next fault starts) before the budget is over is not judged; the last one always is.
     const judged = i === spans.length - 1 || windowEnd - healed > budget + step;
     if (settledAt === undefined && !judged) {
       perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: undefined, settle: undefined });
     } else if (settledAt === undefined) {
-      violate(RECOVERY, `fault ${span.index} (${span.kind}${span.target ? ` on ${span.target}` : ''}) never settled before ${spans[i + 1] ? 'the next fault' : 'the end'}: ${reason}`, windowEnd, reason?.split(':')[0], windowEnd - 3000, windowEnd);
+      violate(RECOVERY, `fault ${span.index} (${span.kind}${span.target ? ` on ${span.target}` : ''}) never settled before ${spans[i + 1] ? 'the next fault' : 'the end'}: ${reason}`, windowEnd, reason?.split(':')[0], healed - 1000, windowEnd);
     } else if (settledAt - healed > budget && windowEnd - healed > budget) {
       violate(RECOVERY, `fault ${span.index} (${span.kind}) settled ${settledAt - healed} ms after it healed (budget ${budget} ms): last ${reason}`, settledAt, reason?.split(':')[0], settledAt - 3000, settledAt + 500);
     }
-    if (settledAt !== undefined || judged) perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: settledAt === undefined ? undefined : settledAt - span.start, settle: settledAt === undefined ? undefined : Math.max(0, settledAt - healed) });
+    if (settledAt !== undefined || judged) perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: settledAt === undefined ? undefined : settledAt - span.start, settle: settledAt === undefined ? undefined : Math.max(0, settledAt - healed), natsBack: natsLink ? healed - (span.healed ?? span.heal ?? span.start) : undefined });
 
     // Movement: a fault that removes or returns one shard moves only that shard's share.
     const target = span.target;
@@ -528,7 +545,7 @@ export function formatReport(report: Report, options: { maxViolations?: number; 
   for (const v of report.violations) byInvariant.set(v.invariant, (byInvariant.get(v.invariant) ?? 0) + 1);
   lines.push(`seed ${report.seed}: ${report.violations.length} violation(s); ${report.moments} moments checked; doubles ${report.doubles} (+${report.pausedDoubles} during a pause, outside the assumptions)`);
   lines.push(`  faults: ${Object.entries(report.faults).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  for (const f of report.perFault) lines.push(`  fault ${f.index} ${f.kind}${f.target ? ` (${f.target})` : ''}: ${f.reown === undefined ? 'not settled before the next fault (not judged)' : `re-owned ${f.reown} ms after its start, settled ${f.settle} ms after its heal`}`);
+  for (const f of report.perFault) lines.push(`  fault ${f.index} ${f.kind}${f.target ? ` (${f.target})` : ''}: ${f.reown === undefined ? 'not settled before the next fault (not judged)' : `re-owned ${f.reown} ms after its start, settled ${f.settle} ms after its heal${f.natsBack === undefined ? '' : ` (NATS clients back ${f.natsBack} ms after it)`}`}`);
   lines.push(`  frames: ${report.frames.sent} sent, ${report.frames.owed} owed, ${report.frames.delivered} delivered, ${report.redelivered} redelivered; rejoin gaps (ms): ${report.rejoinGaps.length === 0 ? 'none' : `median ${report.rejoinGaps[report.rejoinGaps.length >> 1]}, max ${report.rejoinGaps.at(-1)}`}`);
   for (const [invariant, n] of byInvariant) lines.push(`  VIOLATED ${n}×: ${invariant}`);
   for (const v of report.violations.slice(0, options.maxViolations ?? 10)) {

@@ -389,7 +389,8 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
     // The end: no more churn, one settle window, then the peer server goes quiet and the inbox drains.
     churn = false;
     nemesis({ k: 'settle-start' });
-    await sleep(leaseTtl + heartbeat + 3000);
+    // Long enough to judge the last fault: after a server restart or a cut the NATS clients take 2–6 s to come back, then leaseTtl + heartbeat + a dial.
+    await sleep(leaseTtl + heartbeat + 6000);
     working = false;
     await workload;
     ps.send('quiet');
