@@ -103,7 +103,9 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
     if (pid !== undefined) {
       try {
         process.kill(pid, 'SIGKILL');
-      } catch {}
+      } catch {
+        // Already gone.
+      }
     }
   };
   process.once('exit', killAll);
@@ -218,7 +220,9 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
               const key = bucket === 'members' ? entry.key : pathOf(peerIdOf(entry.key));
               record({ src: 'kv', t: entry.created.getTime(), b: bucket, key, op: entry.operation === 'PUT' ? 'PUT' : 'DEL', v: entry.operation === 'PUT' ? entry.string() : '', rev: entry.revision });
             }
-          } catch {}
+          } catch {
+            // The watch ended (a server restart, say): start it again below.
+          }
           if (!stopping) await sleep(100);
         }
       })();
