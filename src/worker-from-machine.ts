@@ -333,7 +333,7 @@ export class MachineWorker implements RunnableWorker {
  *
  * @example
  * ```ts
- * import { probeWorkerMachine } from 'honeybee-pool/machines';
+ * import { probeWorkerMachine } from 'honeybee-pool/examples';
  * import { createPool, workerFromMachine } from 'honeybee-pool';
  *
  * const pool = createPool({ pingInterval: 10_000, keepaliveTimeout: 15_000, workerFactory: workerFromMachine(probeWorkerMachine) });
