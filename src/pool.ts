@@ -69,8 +69,10 @@ function isWorker(value: unknown): value is Worker {
  */
 const poolLogic: typeof poolMachine = Object.create(poolMachine, {
   transition: {
-    value: (...[snapshot, event, scope]: Parameters<typeof poolMachine.transition>) =>
-      event.type.startsWith('xstate.done.actor.') ? snapshot : poolMachine.transition(snapshot, event, scope)
+    // Called on poolLogic, so the snapshots it makes name it as their machine, as the first one does.
+    value(this: typeof poolMachine, ...[snapshot, event, scope]: Parameters<typeof poolMachine.transition>) {
+      return event.type.startsWith('xstate.done.actor.') ? snapshot : poolMachine.transition.call(this, snapshot, event, scope);
+    }
   }
 });
 
