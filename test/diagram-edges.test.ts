@@ -98,7 +98,9 @@ describe.each([
     for (const { source, target, trigger: text } of drawn) {
       const id = `transition:${source.id}-&gt;${target.id}`;
       const at = svg.indexOf(`id="${id}"`);
-      expect(at, `${source.id} → ${target.id} in ${name}.svg`).toBeGreaterThan(-1);
+      // A self-transition is read inside its state, never as a bare (unlabelled) loop beside it.
+      if (source === target) expect(at, `${source.id} ↻ has no loop drawn in ${name}.svg`).toBe(-1);
+      else expect(at, `${source.id} → ${target.id} in ${name}.svg`).toBeGreaterThan(-1);
       const labelled = source === target ? svg.slice(svg.indexOf(`id="state:${source.id}"`)) : svg.slice(at);
       const group = labelled.slice(0, labelled.indexOf('</g>'));
       expect(group, `${source.id} → ${target.id} is labelled ${text}`).toContain(text.replaceAll('>', '&gt;'));
@@ -118,6 +120,11 @@ describe('the public view of the worker (worker-public)', () => {
     return undefined;
   };
   const entered = (node: AnyStateNode): AnyStateNode => (node.type === 'compound' ? entered(node.initial.target[0] ?? node) : node);
+
+  it('shows a restart within a public state: dialing → dialing on worker.reconnect (a fresh dial)', () => {
+    expect(mermaid).toContain('dialing --> dialing: worker.reconnect');
+    expect(svg).toMatch(/id="state:dialing"[\s\S]*?↻ worker\.reconnect/);
+  });
 
   it('has exactly the public states, hook states folded in and named', () => {
     const ids = mermaidIds(mermaid);

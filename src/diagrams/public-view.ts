@@ -20,6 +20,12 @@ function publicStateOf(node: AnyStateNode, names: readonly string[]): string | u
 }
 
 /** The atomic state a transition into `target` ends in: compound states are entered at their initial child. */
+/** Whether `outer` is a state around `leaf` (one of its ancestors). */
+function encloses(outer: AnyStateNode, leaf: AnyStateNode): boolean {
+  for (let at = leaf.parent; at !== undefined; at = at.parent) if (at === outer) return true;
+  return false;
+}
+
 function entered(target: AnyStateNode): AnyStateNode {
   let at = target;
   while (at.type === 'compound') at = at.initial.target[0] ?? at;
@@ -132,7 +138,9 @@ export function publicView(machine: AnyStateMachine, name: string, names: readon
       for (const transition of transitions) {
         for (const target of transition.targets ?? []) {
           const to = publicStateOf(entered(target), names);
-          if (to === undefined || to === from) continue;
+          // A move within one public state is not drawn, except a restart: a transition to a state
+          // around the leaf leaves and enters it again (worker.reconnect while dialing: a fresh dial).
+          if (to === undefined || (to === from && !encloses(target, leaf))) continue;
           const edge = edges.get(`${from}->${to}`) ?? { from, to, labels: [], scope: undefined };
           const text = publicLabel(raisedBy.get(transition.trigger) ?? transition, transitions);
           if (!edge.labels.includes(text)) edge.labels.push(text);
