@@ -131,6 +131,7 @@ export function publicView(machine: AnyStateMachine, name: string, names: readon
   }
   if (classes.size === 0) return undefined;
   const edges = new Map<string, DiagramEdge & { labels: string[] }>();
+  const restarts = new Map<string, string[]>();
   for (const [from, members] of classes) {
     for (const leaf of members) {
       const transitions = reachable(leaf);
@@ -141,8 +142,14 @@ export function publicView(machine: AnyStateMachine, name: string, names: readon
           // A move within one public state is not drawn, except a restart: a transition to a state
           // around the leaf leaves and enters it again (worker.reconnect while dialing: a fresh dial).
           if (to === undefined || (to === from && !encloses(target, leaf))) continue;
-          const edge = edges.get(`${from}->${to}`) ?? { from, to, labels: [], scope: undefined };
           const text = publicLabel(raisedBy.get(transition.trigger) ?? transition, transitions);
+          if (to === from) {
+            // Drawn inside the state (↻), as the full chart does: a loop's label would sit on the edges below it.
+            const own = restarts.get(from) ?? [];
+            if (!own.includes(text)) restarts.set(from, [...own, text]);
+            continue;
+          }
+          const edge = edges.get(`${from}->${to}`) ?? { from, to, labels: [], scope: undefined };
           if (!edge.labels.includes(text)) edge.labels.push(text);
           edges.set(`${from}->${to}`, edge);
         }
@@ -160,7 +167,7 @@ export function publicView(machine: AnyStateMachine, name: string, names: readon
       kind: members.some((leaf) => leaf.type === 'final') ? 'final' : 'atomic',
       children: [],
       initial: undefined,
-      notes: folded.length > 0 ? [`incl. ${folded.join(', ')}`] : []
+      notes: [...(folded.length > 0 ? [`incl. ${folded.join(', ')}`] : []), ...(restarts.get(state) ?? []).map((text) => `↻ ${text}`)]
     };
   });
   const initial = publicStateOf(entered(machine.root), names);
