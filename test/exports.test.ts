@@ -288,6 +288,12 @@ describe('package exports', () => {
     `);
   });
 
+  it('honeybee-pool/react (React an optional peer)', async () => {
+    // Through a variable: type-checking the entry here would pull React's global DOM stubs into the test project.
+    const entry = '../src/react/index.ts';
+    expect(names((await import(entry)) as object)).toEqual(['usePeer', 'usePeers', 'usePoolStats']);
+  });
+
   it('honeybee-pool/testkit/vitest', async () => {
     const names = await entry('./testkit/vitest');
     expect(names).toMatchInlineSnapshot(`
