@@ -84,7 +84,7 @@ export class BucketMirror {
   readonly entries = new Map<string, MirroredEntry>();
   readonly #kv: KV;
   readonly #onChange: (key: string) => void;
-  readonly #confirmations = new Map<string, { at: number; answer: Promise<boolean> }>();
+  readonly #confirmations = new Map<string, { at: number; answer: Promise<string | undefined> }>();
   #stopped = false;
   #stop: (() => void) | undefined;
   #initial: Promise<void>;
@@ -110,13 +110,14 @@ export class BucketMirror {
   }
 
   /**
-   * Asks the server whether `key` exists now (a read, not the mirror). Answers
-   * are shared for 100 ms, so many claims of one dead holder cost one read.
+   * Asks the server for `key`'s value now (a read, not the mirror): `undefined`
+   * when it is gone. Answers are shared for 100 ms, so many claims of one dead
+   * holder cost one read.
    */
-  confirmed(key: string): Promise<boolean> {
+  current(key: string): Promise<string | undefined> {
     const cached = this.#confirmations.get(key);
     if (cached !== undefined && Date.now() - cached.at < 100) return cached.answer;
-    const answer = this.#kv.get(key).then((entry) => entry !== null && entry.operation === 'PUT');
+    const answer = this.#kv.get(key).then((entry) => (entry !== null && entry.operation === 'PUT' ? entry.string() : undefined));
     this.#confirmations.set(key, { at: Date.now(), answer });
     return answer;
   }
@@ -129,18 +130,41 @@ export class BucketMirror {
   async #run(): Promise<void> {
     while (!this.#stopped) {
       try {
+        const since = Date.now();
+        const seen = new Set<string>();
+        let swept = false;
+        const sweep = (): void => {
+          if (swept) return;
+          swept = true;
+          this.#sweep(seen, since);
+          this.#markInitial();
+        };
         const watch = await this.#kv.watch();
         this.#stop = () => watch.stop();
         // An empty bucket sends nothing: count it as read at once.
-        if ((await this.#kv.status()).values === 0) this.#markInitial();
+        if ((await this.#kv.status()).values === 0) sweep();
         for await (const entry of watch) {
+          seen.add(entry.key);
           this.#apply(entry);
-          if (entry.delta === 0) this.#markInitial();
+          if (entry.delta === 0) sweep();
         }
       } catch {
         // The connection dropped or the consumer went away: watch again.
       }
       if (!this.#stopped) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /**
+   * After a (re)watch has replayed the bucket: a key we knew that it did not
+   * replay is gone (purged, expired, or deleted while we were not watching),
+   * unless we learnt of it after the watch began.
+   */
+  #sweep(seen: ReadonlySet<string>, since: number): void {
+    for (const [key, entry] of [...this.entries]) {
+      if (seen.has(key) || entry.seenAt >= since) continue;
+      this.entries.delete(key);
+      this.#onChange(key);
     }
   }
 

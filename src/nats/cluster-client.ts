@@ -18,6 +18,7 @@ import { wsTransport } from '../transports/ws.ts';
 import { pino } from 'pino';
 import { BucketMirror, openCluster, type ClusterBuckets } from './buckets.ts';
 import { decodeEvents, decodeInbox, decodeJson, encodeJson, type ClusterEvent, type ClusterMessage, type SendReply } from './envelope.ts';
+import { EventOrder } from './event-order.ts';
 import { checkName, clusterNames, peerKey, type ClusterNames } from './names.ts';
 
 /** What `createClusterClient(options)` accepts. */
@@ -55,6 +56,14 @@ export interface ClusterClient extends PoolShape<ClusterMessage, ClusterEvent> {
   /** The registered peer ids. */
   peers(): string[];
   readonly inbox: ClusterInbox;
+  /**
+   * Lifecycle events of every shard. Per peer, as this reader sees them,
+   * epochs never go back and `connected` and `disconnected` alternate: the
+   * end of a connection whose shard died or lost its lease comes as a
+   * `disconnected` with cause `owner_lost` (code 1006), before the next
+   * owner's `connected`; a late or repeated event of an ended epoch is left
+   * out. Readers sharing one `consumer` name split the events between them.
+   */
   readonly events: AsyncIterable<ClusterEvent>;
   /** Stops reading (un-acked batches are redelivered to the next reader); the NATS connection stays open. */
   close(): Promise<void>;
@@ -146,7 +155,8 @@ class NatsClusterClient implements ClusterClient {
     const read = (): AsyncIterable<ClusterEvent[]> => this.#read('events', this.#names.eventsFilter, decodeEvents, Number.POSITIVE_INFINITY);
     return {
       [Symbol.asyncIterator]: async function* () {
-        for await (const batch of read()) yield* batch;
+        const order = new EventOrder();
+        for await (const batch of read()) for (const event of batch) yield* order.take(event);
       }
     };
   }

@@ -5,7 +5,7 @@
  * the epoch, so a consumer can order and de-duplicate across handovers:
  * `(epoch, seq)` increases along one peer's history.
  */
-import type { PoolEvent } from '../types.ts';
+import type { DisconnectCause, PoolEvent } from '../types.ts';
 
 /** One received message, as a cluster consumer reads it. */
 export interface ClusterMessage {
@@ -19,8 +19,28 @@ export interface ClusterMessage {
   readonly seq: number;
 }
 
-/** One lifecycle event, as a cluster consumer reads it. */
-export type ClusterEvent = PoolEvent & { readonly shard: string; readonly epoch: number; readonly seq: number };
+/**
+ * Why a cluster connection ended: the pool's causes, and `owner_lost` when
+ * the shard that held it stopped renewing its lease (killed, paused, cut off)
+ * and whoever noticed reports the end for it (code 1006).
+ */
+export type ClusterDisconnectCause = DisconnectCause | 'owner_lost';
+
+type Disconnected = Extract<PoolEvent, { kind: 'disconnected' }>;
+
+/**
+ * One lifecycle event, as a cluster consumer reads it: `shard` is the shard
+ * whose connection it is about, `epoch` the claim it happened under, `seq`
+ * its place among that peer's events of the epoch (an `owner_lost` closes its
+ * epoch, with `seq` `Number.MAX_SAFE_INTEGER`).
+ */
+export type ClusterEvent = (
+  | Exclude<PoolEvent, Disconnected>
+  | { readonly [K in keyof Disconnected]: K extends 'cause' ? ClusterDisconnectCause : Disconnected[K] }
+) & { readonly shard: string; readonly epoch: number; readonly seq: number };
+
+/** The `seq` of an `owner_lost` event: after every event of its epoch. */
+export const LAST_SEQ = Number.MAX_SAFE_INTEGER;
 
 /** A row of an inbox batch on the wire: id, epoch, seq, receivedAt, data (base64 when binary), binary flag. */
 type WireMessage = [string, number, number, number, string, 0 | 1];

@@ -3,17 +3,71 @@ import type { PoolEvent } from '../types.ts';
 import { encodeEvents, encodeInbox, type ClusterEvent, type ClusterMessage } from './envelope.ts';
 import type { ReliablePublisher } from './publisher.ts';
 
-/** Per-peer epoch and counters: the epoch is the revision of this shard's claim. */
-export interface EpochStamp {
-  epoch: number;
-  seq: number;
-  eventSeq: number;
-}
-
 /** Limits of one stream message. */
 export interface BatchLimits {
   readonly maxBatch: number;
   readonly maxBatchBytes: number;
+}
+
+/** One peer's stamps: the epoch its frames and events are read under, and the counters within it. */
+interface PeerEpochs {
+  /** The epoch of the frames the exporter is taking now, and the last seq it gave. */
+  epoch: number;
+  seq: number;
+  /** Epochs opened but not reached yet by the exporter: `from` is the inbox write index of their first frame. */
+  readonly next: Array<{ readonly from: number; readonly epoch: number }>;
+  eventEpoch: number;
+  eventSeq: number;
+}
+
+/**
+ * Which claim each frame and event was read under. The shard opens an epoch
+ * when it claims a peer, after the peer's previous connection has ended and
+ * before it dials again, giving the count of frames the pool's inbox has
+ * taken in so far: every frame of the peer written before that point belongs
+ * to the earlier epoch, every later one to the new epoch. The exporter, the
+ * inbox's only reader, counts the frames it takes (under `block` and
+ * `drop-newest` the n-th frame taken is the n-th kept), so a frame carries
+ * the epoch it was read under however long it waits in the inbox or for a
+ * publish, and `seq` restarts only with a new epoch.
+ */
+export class EpochLedger {
+  readonly #peers = new Map<string, PeerEpochs>();
+  #taken = 0;
+
+  #of(id: string): PeerEpochs {
+    let peer = this.#peers.get(id);
+    if (peer === undefined) {
+      peer = { epoch: 0, seq: 0, next: [], eventEpoch: 0, eventSeq: 0 };
+      this.#peers.set(id, peer);
+    }
+    return peer;
+  }
+
+  /** Starts epoch `epoch` for `id` at inbox write index `written` (frames kept so far); events switch at once. */
+  open(id: string, epoch: number, written: number): void {
+    const peer = this.#of(id);
+    peer.next.push({ from: written, epoch });
+    peer.eventEpoch = epoch;
+    peer.eventSeq = 0;
+  }
+
+  /** The stamp of the next frame the exporter takes, which is `id`'s. */
+  frame(id: string): { epoch: number; seq: number } {
+    const index = this.#taken++;
+    const peer = this.#of(id);
+    while (peer.next.length > 0 && (peer.next[0]?.from ?? Infinity) <= index) {
+      peer.epoch = peer.next.shift()?.epoch ?? peer.epoch;
+      peer.seq = 0;
+    }
+    return { epoch: peer.epoch, seq: ++peer.seq };
+  }
+
+  /** The stamp of `id`'s next event (events are read as they are written: no queue to wait through). */
+  event(id: string): { epoch: number; seq: number } {
+    const peer = this.#of(id);
+    return { epoch: peer.eventEpoch, seq: ++peer.eventSeq };
+  }
 }
 
 /**
@@ -26,64 +80,100 @@ export async function exportInbox(
   shard: string,
   subject: string,
   publisher: ReliablePublisher,
-  stamps: Map<string, EpochStamp>,
+  ledger: EpochLedger,
   limits: BatchLimits
 ): Promise<void> {
   for await (const batch of pool.inbox.batches(limits.maxBatch)) {
+    // Stamp the whole batch as it is taken, before any await: the ledger counts frames in inbox order.
+    const stamped = batch.map(({ id, data, receivedAt }) => ({ id, data, receivedAt, ...ledger.frame(id) }));
     let rows: Array<Omit<ClusterMessage, 'shard'>> = [];
     let bytes = 0;
-    for (const { id, data, receivedAt } of batch) {
-      const stamp = stamps.get(id) ?? { epoch: 0, seq: 0, eventSeq: 0 };
-      stamps.set(id, stamp);
-      const size = (typeof data === 'string' ? data.length : (data.byteLength * 4) / 3) + id.length + 48;
+    for (const row of stamped) {
+      const size = (typeof row.data === 'string' ? row.data.length : (row.data.byteLength * 4) / 3) + row.id.length + 48;
       if (rows.length > 0 && bytes + size > limits.maxBatchBytes) {
         await publisher.publish(subject, encodeInbox(shard, rows));
         rows = [];
         bytes = 0;
       }
-      rows.push({ id, data, receivedAt, epoch: stamp.epoch, seq: ++stamp.seq });
+      rows.push(row);
       bytes += size;
     }
     if (rows.length > 0) await publisher.publish(subject, encodeInbox(shard, rows));
   }
 }
 
+/** The events side of a shard's export: the pool's lifecycle events, and the shard's own. */
+export interface EventExport {
+  /** Queues an event the shard itself reports (an `owner_lost`), after every pool event read so far. */
+  report(event: ClusterEvent): void;
+  /**
+   * Resolves when every event queued so far has been handed to NATS, on the
+   * shard's one connection, so that anything the shard sends after it (the
+   * delete of a claim) reaches the server after it.
+   */
+  sent(): Promise<void>;
+  /** Resolves when the pool's events have ended and all are published. */
+  readonly done: Promise<void>;
+}
+
 /**
- * Moves a shard's lifecycle events to the stream in batches, stamped with the
- * peer's epoch. `extra` lets the shard add events of its own (none yet).
- * Resolves when the pool's events have ended and all are published.
+ * Moves a shard's lifecycle events to the stream in batches, each stamped
+ * with the peer's epoch when it is read; `onEvent` sees each one as it is read.
  */
-export async function exportEvents(
+export function exportEvents(
   pool: Pool,
   shard: string,
   subject: string,
   publisher: ReliablePublisher,
-  stamps: Map<string, EpochStamp>,
-  limits: BatchLimits
-): Promise<void> {
+  ledger: EpochLedger,
+  limits: BatchLimits,
+  onEvent: (event: PoolEvent) => void = () => {}
+): EventExport {
   const pending: ClusterEvent[] = [];
+  let queued = 0;
+  let handed = 0;
   let ended = false;
   let wake: (() => void) | undefined;
-  const stamp = (event: PoolEvent): ClusterEvent => {
-    const entry = stamps.get(event.id) ?? { epoch: 0, seq: 0, eventSeq: 0 };
-    stamps.set(event.id, entry);
-    return { ...event, shard, epoch: entry.epoch, seq: ++entry.eventSeq };
+  const flushWaiters: Array<{ upTo: number; resolve: () => void }> = [];
+  const push = (event: ClusterEvent): void => {
+    pending.push(event);
+    queued++;
+    wake?.();
   };
+  const stamp = (event: PoolEvent): ClusterEvent => ({ ...event, shard, ...ledger.event(event.id) });
   const reading = (async () => {
     for await (const event of pool.events) {
-      pending.push(stamp(event));
-      wake?.();
+      push(stamp(event));
+      onEvent(event);
     }
     ended = true;
     wake?.();
   })();
-  for (;;) {
-    if (pending.length === 0) {
-      if (ended) break;
-      await new Promise<void>((resolve) => (wake = resolve));
-      continue;
+  const done = (async () => {
+    for (;;) {
+      if (pending.length === 0) {
+        if (ended) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      const batch = pending.splice(0, limits.maxBatch);
+      const publishing = publisher.publish(subject, encodeEvents(shard, batch));
+      handed += batch.length;
+      for (let i = flushWaiters.length - 1; i >= 0; i--) {
+        const waiter = flushWaiters[i];
+        if (waiter !== undefined && waiter.upTo <= handed) {
+          flushWaiters.splice(i, 1);
+          waiter.resolve();
+        }
+      }
+      await publishing;
     }
-    await publisher.publish(subject, encodeEvents(shard, pending.splice(0, limits.maxBatch)));
-  }
-  await reading;
+    await reading;
+    for (const waiter of flushWaiters.splice(0)) waiter.resolve();
+  })();
+  return {
+    report: push,
+    sent: () => (handed >= queued ? Promise.resolve() : new Promise((resolve) => flushWaiters.push({ upTo: queued, resolve }))),
+    done
+  };
 }

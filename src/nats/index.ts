@@ -17,5 +17,5 @@ export type { Shard } from './shard.ts';
 export type { ShardOptions } from './shard-options.ts';
 export { createClusterClient } from './cluster-client.ts';
 export type { ClusterClient, ClusterClientOptions, ClusterInbox } from './cluster-client.ts';
-export type { ClusterEvent, ClusterMessage } from './envelope.ts';
+export type { ClusterDisconnectCause, ClusterEvent, ClusterMessage } from './envelope.ts';
 export { NoOwnerError, OwnerUnavailableError } from '../errors.ts';

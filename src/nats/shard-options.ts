@@ -18,7 +18,7 @@ export interface ShardOptions {
   leaseTtl?: number;
   /** How often the lease is renewed and membership polled, ms; below `leaseTtl / 2`. @default 3000 */
   heartbeat?: number;
-  /** Options of the shard's local pool (`inboxOverflow` defaults to `'block'`, which keeps the inbox lossless). */
+  /** Options of the shard's local pool (`inboxOverflow` defaults to `'block'`, which keeps the inbox lossless; `'drop-oldest'` is refused). */
   pool?: Omit<PoolOptions, 'signal'>;
   /** Most messages in one stream message. @default 256 */
   maxBatch?: number;
@@ -58,6 +58,10 @@ export function checkShardOptions(options: ShardOptions): CheckedShardOptions {
   const leaseTtl = positive('leaseTtl', options.leaseTtl, 10_000);
   const heartbeat = positive('heartbeat', options.heartbeat, Math.min(3000, Math.floor(leaseTtl / 3)));
   if (heartbeat * 2 >= leaseTtl) throw new InvalidOptionError('heartbeat', `below half of leaseTtl (${leaseTtl} ms)`, heartbeat);
+  // Frames are stamped with their epoch by their place in the inbox; evicting the oldest would shift every place.
+  if (options.pool?.inboxOverflow === 'drop-oldest') {
+    throw new InvalidOptionError('pool.inboxOverflow', "'block' or 'drop-newest' on a shard (drop-oldest would mislabel epochs)", 'drop-oldest');
+  }
   return {
     nats: options.nats,
     cluster: checkName('cluster', options.cluster),

@@ -5,11 +5,12 @@ import { HoneybeeError } from '../errors.ts';
 import { createPool } from '../node.ts';
 import type { Pool } from '../pool.ts';
 import { rendezvousOwner } from '../shards/rendezvous.ts';
-import type { ConnectOptions } from '../types.ts';
+import type { ConnectOptions, PoolEvent } from '../types.ts';
 import { BucketMirror, openCluster, openMembers, type ClusterBuckets } from './buckets.ts';
 import type { KV } from '@nats-io/kv';
-import { decodeJson, encodeJson, type SendReply, type SendRequest } from './envelope.ts';
-import { exportEvents, exportInbox, type EpochStamp } from './exporter.ts';
+import { decodeJson, encodeJson, LAST_SEQ, type SendReply, type SendRequest } from './envelope.ts';
+import { EpochLedger, exportEvents, exportInbox, type EventExport } from './exporter.ts';
+import { memberOf, MemberLease } from './lease.ts';
 import { clusterNames, peerIdOf, peerKey, type ClusterNames } from './names.ts';
 import { ReliablePublisher } from './publisher.ts';
 import { checkShardOptions, type CheckedShardOptions, type ShardOptions } from './shard-options.ts';
@@ -36,9 +37,10 @@ interface Desired {
   readonly options?: ConnectOptions;
 }
 
-/** What a shard writes under its membership key. */
-interface MemberValue {
-  readonly leaving: boolean;
+/** Resolves after `ms`, or at once when `promise` settles first; never rejects. */
+function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).then(() => clearTimeout(timer));
 }
 
 class NatsShard implements Shard {
@@ -51,21 +53,28 @@ class NatsShard implements Shard {
   readonly #members: BucketMirror;
   readonly #peers: BucketMirror;
   readonly #claims: BucketMirror;
+  /** The peers whose claim we hold (by our own write) and whose worker runs, with the claim's revision. */
   readonly #held = new Map<string, number>();
   readonly #busy = new Set<string>();
-  readonly #stamps = new Map<string, EpochStamp>();
+  /** Per peer, the epoch whose connection this process itself closed (its `disconnected` is ours, not a loss). */
+  readonly #closedHere = new Map<string, number>();
+  /** Held peers to hand over once their dial in flight has ended. */
+  readonly #handoverWaiting = new Set<string>();
+  /** When this shard first saw each other member joining (not ready yet), local clock. */
+  readonly #joiningSince = new Map<string, number>();
+  readonly #ledger = new EpochLedger();
+  readonly #events: EventExport;
   readonly #publisher: ReliablePublisher;
   readonly #exported: Promise<unknown>;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #sendSub: Subscription;
-  #joined = false;
+  readonly #lease: MemberLease;
   #leaving = false;
-  #lastRenewal = 0;
-  #renewing = false;
   #reconcileQueued = false;
   #expiryAt = 0;
   #expiryTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
+  #written: number | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(o: CheckedShardOptions, buckets: ClusterBuckets & { readonly members: KV }) {
@@ -77,15 +86,29 @@ class NatsShard implements Shard {
     this.pool = createPool({ ...o.pool, id: o.pool.id ?? `${o.cluster}/${o.shardId}` });
     const changed = (): void => this.#reconcileSoon();
     this.#members = new BucketMirror(buckets.members, changed);
+    this.#lease = new MemberLease(buckets.members, this.#members, o.shardId, o, this.#log, {
+      holding: () => this.#held.size > 0,
+      // Nothing is released: NATS is likely out of reach (a delete would hold the peer busy until it times
+      // out), and a claim we no longer hold is fair game to the others once our key is gone or says joining.
+      lapsed: () => {
+        for (const id of [...this.#held.keys()]) void this.#drop(id, false);
+      },
+      changed
+    });
     this.#peers = new BucketMirror(buckets.peers, changed);
     this.#claims = new BucketMirror(buckets.claims, changed);
     this.#publisher = new ReliablePublisher(jetstream(o.nats), `${o.shardId}.${Date.now()}`, (error) =>
       this.#log.warn({ err: error }, 'publish failed; retrying')
     );
     const limits = { maxBatch: o.maxBatch, maxBatchBytes: o.maxBatchBytes };
+    // A handover waiting for a dial to finish goes on when the dial's outcome is in.
+    const dialEnded = (event: PoolEvent): void => {
+      if (this.#handoverWaiting.delete(event.id)) this.#reconcileSoon();
+    };
+    this.#events = exportEvents(this.pool, this.id, this.#names.eventsSubject(this.id), this.#publisher, this.#ledger, limits, dialEnded);
     this.#exported = Promise.all([
-      exportInbox(this.pool, this.id, this.#names.inboxSubject(this.id), this.#publisher, this.#stamps, limits),
-      exportEvents(this.pool, this.id, this.#names.eventsSubject(this.id), this.#publisher, this.#stamps, limits)
+      exportInbox(this.pool, this.id, this.#names.inboxSubject(this.id), this.#publisher, this.#ledger, limits),
+      this.#events.done
     ]);
     this.#sendSub = o.nats.subscribe(this.#names.sendSubject(this.id), {
       callback: (error, msg) => {
@@ -94,19 +117,13 @@ class NatsShard implements Shard {
     });
   }
 
-  /** Renews at once, then every heartbeat; joins (starts claiming) one heartbeat after the first renewal. */
+  /** Renews at once, then every heartbeat; becomes ready (starts claiming) a heartbeat after the first confirmed renewal. */
   start(): void {
-    this.#renew();
-    this.#timers.push(setInterval(() => this.#renew(), this.#o.heartbeat));
+    this.#lease.renew();
+    this.#timers.push(setInterval(() => this.#lease.renew(), this.#o.heartbeat));
+    void this.#onReconnect();
     // Expiry sends no watch event on nats-server < 2.11: look again each heartbeat.
     this.#timers.push(setInterval(() => this.#reconcileSoon(), this.#o.heartbeat));
-    // A fresh shard waits one heartbeat, so it sees the other members before claiming anything.
-    this.#timers.push(
-      setTimeout(() => {
-        this.#joined = true;
-        this.#reconcileSoon();
-      }, this.#o.heartbeat)
-    );
   }
 
   held(): Map<string, number> {
@@ -118,35 +135,15 @@ class NatsShard implements Shard {
     return this.#closing;
   }
 
-  // Renewal never waits on anything else: its own timer, one put in flight at most.
-  #renew(): void {
-    if (this.#renewing) return this.#fenceIfLapsed();
-    this.#renewing = true;
-    const sentAt = Date.now();
-    const value: MemberValue = { leaving: this.#leaving };
-    this.#buckets.members
-      .put(this.id, encodeJson(value))
-      .then((revision) => {
-        this.#lastRenewal = sentAt;
-        this.#members.note(this.id, { value: JSON.stringify(value), revision });
-      })
-      .catch((error: unknown) => this.#log.warn({ err: error }, 'lease renewal failed'))
-      .finally(() => {
-        this.#renewing = false;
-        this.#fenceIfLapsed();
-      });
-  }
-
-  /**
-   * The server expires our key `leaseTtl` after the last renewal it stored,
-   * which is no earlier than when we sent it. If renewals keep failing, drop
-   * every peer a heartbeat before that, so no other shard can dial a peer we
-   * still hold (a partition makes this shard let go first).
-   */
-  #fenceIfLapsed(): void {
-    if (this.#held.size === 0 || Date.now() - this.#lastRenewal < this.#o.leaseTtl - this.#o.heartbeat) return;
-    this.#log.warn({ peers: this.#held.size }, 'lease lapsed: dropping every peer');
-    for (const id of [...this.#held.keys()]) void this.#drop(id, false);
+  /** Renews the moment the NATS connection is back, not up to a heartbeat later: a lapsed shard rejoins sooner. */
+  async #onReconnect(): Promise<void> {
+    for await (const status of this.#o.nats.status()) {
+      if (this.#closing !== undefined) return;
+      if (status.type === 'reconnect') {
+        this.#lease.renew();
+        this.#reconcileSoon();
+      }
+    }
   }
 
   #reconcileSoon(): void {
@@ -158,7 +155,6 @@ class NatsShard implements Shard {
     });
   }
 
-  /** Whether a member renewed within the lease, as far as this process has seen. */
   /** Looks again the moment the next silent member's lease would run out, not up to a heartbeat later. */
   #wakeAtNextExpiry(): void {
     let next = Infinity;
@@ -169,59 +165,118 @@ class NatsShard implements Shard {
     this.#expiryTimer = setTimeout(() => this.#reconcileSoon(), Math.max(0, next - Date.now()) + 1);
   }
 
+  /** Whether a member renewed within the lease, as far as this process has seen. */
   #seenAlive(shard: string): boolean {
     const entry = this.#members.entries.get(shard);
     return entry !== undefined && Date.now() - entry.seenAt < this.#o.leaseTtl;
   }
 
-  /** Members that take new peers: seen alive and not leaving (this shard counts once it has joined). */
-  #eligible(): string[] {
-    const eligible: string[] = [];
+  /** Whether `shard` may hold claims as far as we have seen: alive and ready (a leaving one releases its own). */
+  #seenHolding(shard: string): boolean {
+    const entry = this.#members.entries.get(shard);
+    return entry !== undefined && this.#seenAlive(shard) && memberOf(entry.value).ready !== false;
+  }
+
+  /**
+   * The members peers are shared between, as this shard has seen them (alive
+   * and not leaving; this shard once it is ready). `ready` lists the ready
+   * ones: a held peer is given up only to one of them, so a joining shard
+   * takes its share with a gap of one dial. `claiming` adds the shards still
+   * joining: nobody claims a joining shard's share, so after an outage that
+   * lapsed every lease each shard takes back its own share, not everything
+   * and then half of it again.
+   */
+  #shares(): { ready: string[]; claiming: string[] } {
+    const ready: string[] = [];
+    const claiming: string[] = [];
     for (const [shard, entry] of this.#members.entries) {
-      if (shard === this.id || !this.#seenAlive(shard)) continue;
-      if (!(JSON.parse(entry.value) as MemberValue).leaving) eligible.push(shard);
+      if (shard === this.id) continue;
+      const member = memberOf(entry.value);
+      if (!this.#seenAlive(shard) || member.leaving) {
+        this.#joiningSince.delete(shard);
+        continue;
+      }
+      if (member.ready !== false) {
+        this.#joiningSince.delete(shard);
+        ready.push(shard);
+        claiming.push(shard);
+        continue;
+      }
+      // A join takes a heartbeat and a renewal; one that takes longer than a lease (its renewals land, their
+      // answers do not) no longer keeps its share waiting.
+      const since = this.#joiningSince.get(shard) ?? Date.now();
+      this.#joiningSince.set(shard, since);
+      if (Date.now() - since < this.#o.leaseTtl) claiming.push(shard);
     }
-    // A lapsed lease is handled by #fenceIfLapsed; counting ourselves out here would hand every peer over.
-    if (this.#joined && !this.#leaving) eligible.push(this.id);
-    return eligible;
+    // A failed renewal keeps us in until the fence: counting ourselves out would hand every peer over at each blip.
+    if (this.#lease.ready) {
+      ready.push(this.id);
+      claiming.push(this.id);
+    }
+    return { ready, claiming };
   }
 
   #reconcile(): void {
     if (this.#closing !== undefined && !this.#leaving) return;
+    this.#lease.check();
     this.#wakeAtNextExpiry();
-    const eligible = this.#eligible();
+    const shares = this.#shares();
+    const claiming = this.#lease.mayClaim(this.#lease.incarnation);
     const desired = new Set<string>();
     for (const [key, entry] of this.#peers.entries) {
       const id = peerIdOf(key);
       desired.add(id);
       if (this.#busy.has(id)) continue;
-      const owner = rendezvousOwner(id, eligible);
       const claim = this.#claims.entries.get(key);
-      if (this.#held.has(id)) {
-        // Someone else holds a newer claim: our lease lapsed and the peer moved on. Let go, keep theirs.
-        if (claim !== undefined && claim.value !== this.id) void this.#drop(id, false);
-        else if (owner !== this.id) void this.#drop(id, true);
-      } else if (owner === this.id && this.#joined && !this.#leaving) {
-        // A claim of a member still seen alive (or leaving, releasing one by one) is waited for.
-        if (claim === undefined || claim.value === this.id || !this.#seenAlive(claim.value)) {
+      const epoch = this.#held.get(id);
+      if (epoch !== undefined) {
+        // The claim is gone or is no longer the one we wrote: close the connection at once, release nothing.
+        if (claim === undefined || claim.value !== this.id || claim.revision !== epoch) void this.#drop(id, false);
+        // A dial in flight is let finish (handshakeTimeout at most), then closed: an aborted dial can still
+        // reach the peer as an open socket after our claim is gone.
+        else if (rendezvousOwner(id, shares.ready) !== this.id) {
+          if (this.#dialing(id)) this.#handoverWaiting.add(id);
+          else void this.#drop(id, true);
+        }
+        continue;
+      }
+      const mine = rendezvousOwner(id, shares.claiming) === this.id;
+      if (claiming && mine) {
+        // A holder still seen alive and ready is waited for: it releases the peer when it sees us as its owner.
+        if (claim === undefined || claim.value === this.id || !this.#seenHolding(claim.value)) {
           void this.#claim(id, key, claim, JSON.parse(entry.value) as Desired);
         }
+      } else if (!mine && claim?.value === this.id && this.#lease.ready) {
+        // A claim of ours we do not hold (a release that failed, a lapse): its owner waits for us to let go.
+        void this.#releaseStale(id, key, claim.revision);
       }
     }
     for (const id of this.#held.keys()) if (!desired.has(id) && !this.#busy.has(id)) void this.#drop(id, true);
   }
 
+  /** Whether our worker for `id` is opening its socket now; the next reconcile (its `connected`, a heartbeat) looks again. */
+  #dialing(id: string): boolean {
+    try {
+      return this.pool.peerStats(id).state === 'dialing';
+    } catch {
+      return false;
+    }
+  }
+
   /**
-   * Takes the claim (create, or compare-and-set over a dead holder's
-   * revision), then dials. A holder is dead only once the server itself has
-   * expired its membership key: our view of it may lag.
+   * Takes the claim (create, or compare-and-set over a dead or rejoining
+   * holder's revision), then dials, only while our own lease is confirmed
+   * current. A holder is dead only once the server itself has no ready key
+   * for it: our view of it may lag.
    */
   async #claim(id: string, key: string, claim: { value: string; revision: number } | undefined, desired: Desired): Promise<void> {
     this.#busy.add(id);
+    const incarnation = this.#lease.incarnation;
     try {
       if (claim !== undefined && claim.value !== this.id) {
-        // Our view says its lease ran out; the server may expire it a moment later: ask again soon.
-        if (await this.#members.confirmed(claim.value)) {
+        const holder = await this.#members.current(claim.value);
+        if (holder !== undefined && memberOf(holder).ready !== false) {
+          // Our view says it is gone; the server may expire it a moment later: ask again soon.
           this.#retryTimer ??= setTimeout(() => {
             this.#retryTimer = undefined;
             this.#reconcileSoon();
@@ -229,11 +284,18 @@ class NatsShard implements Shard {
           return;
         }
       }
+      if (!this.#lease.mayClaim(incarnation)) return;
       const value = new TextEncoder().encode(this.id);
       const epoch = claim === undefined ? await this.#buckets.claims.create(key, value) : await this.#buckets.claims.update(key, value, claim.revision);
       this.#claims.note(key, { value: this.id, revision: epoch });
+      if (!this.#lease.mayClaim(incarnation)) {
+        // The lease lapsed while the claim was on its way: give it straight back, dial nothing.
+        await this.#buckets.claims.delete(key, { previousSeq: epoch }).catch(() => {});
+        return;
+      }
+      if (claim !== undefined && this.#closedHere.get(id) !== claim.revision) this.#reportLost(id, claim.value, claim.revision);
+      this.#ledger.open(id, epoch, this.#writtenNow());
       this.#held.set(id, epoch);
-      this.#stamps.set(id, { epoch, seq: 0, eventSeq: 0 });
       this.pool.connect(desired.url, desired.options);
       this.#log.debug({ peer: id, epoch }, 'claimed');
     } catch (error) {
@@ -245,9 +307,29 @@ class NatsShard implements Shard {
   }
 
   /**
+   * The previous holder's connection ended without its `disconnected` (it
+   * was killed, or lost its lease): report it, under its epoch, before our
+   * own `connected` of the new one.
+   */
+  #reportLost(id: string, holder: string, epoch: number): void {
+    const reason = holder === this.id ? 'this shard restarted' : `shard ${holder} lost its lease`;
+    this.#events.report({ kind: 'disconnected', id, at: Date.now(), code: 1006, reason, cause: 'owner_lost', shard: holder, epoch, seq: LAST_SEQ });
+  }
+
+  /** Frames the pool's inbox has kept so far; read once per turn of the event loop (stats() walks every peer). */
+  #writtenNow(): number {
+    if (this.#written === undefined) {
+      this.#written = this.pool.stats().totalReceived;
+      setImmediate(() => (this.#written = undefined));
+    }
+    return this.#written;
+  }
+
+  /**
    * Stops our worker for the peer and waits for its final `disconnected`;
-   * then, if `release`, deletes our claim (only if it is still ours) so the
-   * new owner can take it.
+   * then, if `release`, waits (a heartbeat at most) for that event to be sent
+   * and deletes our claim (only if it is still ours), so the next owner's
+   * `connected` follows it on the stream.
    */
   async #drop(id: string, release: boolean): Promise<void> {
     const epoch = this.#held.get(id);
@@ -256,9 +338,29 @@ class NatsShard implements Shard {
     this.#held.delete(id);
     try {
       await this.pool.remove(id).catch(() => {});
-      if (release) await this.#buckets.claims.delete(peerKey(id), { previousSeq: epoch });
+      this.#closedHere.set(id, epoch);
+      if (release) {
+        // The events reader takes the final event on a later microtask: let it run, then wait until that event
+        // is on its way to the server, ahead of the delete (a heartbeat at most, if earlier publishes are stuck).
+        await new Promise((resolve) => setImmediate(resolve));
+        await within(this.#events.sent(), this.#o.heartbeat);
+        await this.#buckets.claims.delete(peerKey(id), { previousSeq: epoch });
+      }
     } catch (error) {
       this.#log.debug({ peer: id, err: error }, 'release refused (the claim moved on)');
+    } finally {
+      this.#busy.delete(id);
+      this.#reconcileSoon();
+    }
+  }
+
+  /** Deletes a claim of ours that we do not hold, by its revision (a newer claim stays). */
+  async #releaseStale(id: string, key: string, revision: number): Promise<void> {
+    this.#busy.add(id);
+    try {
+      await this.#buckets.claims.delete(key, { previousSeq: revision });
+    } catch (error) {
+      this.#log.debug({ peer: id, err: error }, 'stale claim not released (it moved on)');
     } finally {
       this.#busy.delete(id);
       this.#reconcileSoon();
@@ -284,8 +386,9 @@ class NatsShard implements Shard {
   async #leave(): Promise<void> {
     this.#leaving = true;
     // Tell the others first: they stop counting us for new peers, and take each of ours as we release it.
-    this.#renew();
+    this.#lease.leave();
     await Promise.all([...this.#held.keys()].map((id) => this.#drop(id, true)));
+    this.#lease.stop();
     for (const timer of [...this.#timers, this.#expiryTimer, this.#retryTimer]) clearTimeout(timer);
     await this.#buckets.members.delete(this.id).catch(() => {});
     this.#sendSub.unsubscribe();

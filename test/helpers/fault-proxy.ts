@@ -149,6 +149,8 @@ export interface FaultProxy {
   reset(): void;
   /** Sends a FIN in one direction of every live connection and drops what that direction carries from then on. */
   halfClose(direction: Direction): void;
+  /** While on, every new connection is reset as soon as it is accepted (a host that cannot be reached). */
+  refuse(on: boolean): void;
   /** Destroys every connection and stops listening. */
   close(): Promise<void>;
 }
@@ -169,11 +171,17 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   const targetPort = Number(target.port);
   let mode: FaultMode = { kind: 'pass' };
   let accepted = 0;
+  let refusing = false;
   const connections = new Set<ProxiedConnection>();
   const current = (): FaultMode => mode;
 
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
     accepted += 1;
+    if (refusing) {
+      client.on('error', () => {});
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = net.connect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true, noDelay: true });
     const connection: ProxiedConnection = {
       client,
@@ -228,6 +236,9 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
         if (!connection.client.destroyed) connection.client.resetAndDestroy();
         if (!connection.server.destroyed) connection.server.resetAndDestroy();
       }
+    },
+    refuse(on) {
+      refusing = on;
     },
     halfClose(direction) {
       for (const connection of connections) connection[direction].cut();

@@ -24,10 +24,12 @@ async function freePort(): Promise<number> {
 /** A nats-server with JetStream on 127.0.0.1, storing in a temp dir, that a test starts and stops. */
 export interface TestNatsServer {
   readonly url: string;
-  /** Stops the server (SIGTERM, then SIGKILL) and keeps its storage. */
-  stop(): Promise<void>;
+  /** Stops the server (`signal`, SIGTERM by default, then SIGKILL after 3 s) and keeps its storage. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and storage. */
   start(): Promise<void>;
+  /** The server's process id while it runs (to kill it if the test process dies first). */
+  readonly pid: number | undefined;
   /** Stops it and deletes its storage. */
   dispose(): Promise<void>;
 }
@@ -55,12 +57,12 @@ export async function startNatsServer(binary: string): Promise<TestNatsServer> {
         reject(new Error(`nats-server exited with ${String(code)}:\n${log}`));
       });
     });
-  const stop = async (): Promise<void> => {
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
     const proc = child;
     child = undefined;
     if (proc === undefined || proc.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
+    proc.kill(signal);
     const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
     await exited;
     clearTimeout(timer);
@@ -70,6 +72,9 @@ export async function startNatsServer(binary: string): Promise<TestNatsServer> {
     url: `nats://127.0.0.1:${port}`,
     stop,
     start,
+    get pid() {
+      return child?.pid;
+    },
     dispose: async () => {
       await stop();
       rmSync(storage, { recursive: true, force: true });
