@@ -2,6 +2,9 @@ import type { Actor } from 'xstate';
 import type { poolMachine } from '../machines/pool-machine.ts';
 import type { BroadcastResult, ConnectOptions, InboxMessage, PeerStats, PoolEvent, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from './types.ts';
 
+// An event of any pool shape: a `PoolEvent`, or a cluster's (whose `disconnected` may also say `owner_lost`).
+type AnyPoolEvent = Pick<PoolEvent, 'kind' | 'id' | 'at'>;
+
 /**
  * What every pool shape shares: `Pool` (one thread), `ShardedPool` (worker
  * threads of one process, `honeybee-pool/shards`) and `ClusterClient`
@@ -18,7 +21,7 @@ import type { BroadcastResult, ConnectOptions, InboxMessage, PeerStats, PoolEven
  * - `close` stops every peer on `Pool` and `ShardedPool`; on `ClusterClient`
  *   it stops reading, and the peers run on in their shards.
  */
-export interface PoolShape<TMessage extends InboxMessage = InboxMessage, TEvent extends PoolEvent = PoolEvent> {
+export interface PoolShape<TMessage extends InboxMessage = InboxMessage, TEvent extends AnyPoolEvent = PoolEvent> {
   /** Received messages of every peer, tagged with the peer id: `for await`, or `batches(max)` for hot consumers. */
   readonly inbox: AsyncIterable<TMessage> & { batches(max?: number): AsyncIterable<TMessage[]> };
   /** Lifecycle events of every peer. */

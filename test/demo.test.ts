@@ -270,6 +270,23 @@ describe('npm start', () => {
     expect(summaryRow(stdout, 'firehose').messages).toBeGreaterThan(summaryRow(stdout, 'steady').messages * 10);
   }, 30_000);
 
+  it('with --shards 2, parses the frames in the threads and shows that work', async () => {
+    const { code, stdout, stderr } = await runDemo(['--duration', '4', '--shards', '2']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/PEER\s+THREAD\s+STATE/);
+    const final = stdout.slice(stdout.indexOf('summary after'));
+    const work = /work in the threads: ([\d,]+) frames parsed there, ([\d,]+) values crossed/.exec(final);
+    if (!work) throw new Error(`no thread work in:\n${final}`);
+    const parsed = Number(work[1]?.replace(/,/g, ''));
+    // Every message the demo counted was parsed in a thread, and far fewer values crossed than frames.
+    const total = /^\s+TOTAL\s+([\d,]+)/m.exec(final);
+    expect(parsed).toBe(Number(total?.[1]?.replace(/,/g, '')));
+    expect(Number(work[2]?.replace(/,/g, ''))).toBeLessThan(parsed / 2);
+    expect(final).toMatch(/^\s+t0\s+\d+\s+[\d,]+/m);
+    expect(final).toMatch(/^\s+t1\s+\d+\s+[\d,]+/m);
+  }, 30_000);
+
   it("prints the library's typed error for a bad --url and exits 2", async () => {
     const { code, stdout, stderr } = await runDemo(['--url', 'http://relay.example']);
     expect(code).toBe(2);

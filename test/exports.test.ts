@@ -311,6 +311,11 @@ describe('package exports', () => {
     expect(names).toMatchInlineSnapshot(`
       {
         "types": [
+          "FailedBatch",
+          "FailedBatchFate",
+          "ShardContext",
+          "ShardModule",
+          "ShardOutput",
           "ShardStats",
           "ShardedPool",
           "ShardedPoolOptions",
@@ -318,7 +323,10 @@ describe('package exports', () => {
           "ThreadConnectOptions",
         ],
         "values": [
+          "ShardModuleError",
+          "ShardProcessError",
           "createShardedPool",
+          "defineShard",
           "rendezvousAssign",
           "rendezvousOwner",
           "rendezvousWeight",

@@ -4,6 +4,8 @@ import { disconnectTotal, restarts, type PeerTally } from './tally.ts';
 /** One peer's line of the live status block. */
 export interface StatusRow {
   readonly name: string;
+  /** The thread its frames are parsed on (`--shards`). */
+  readonly shard?: string;
   /** `dialing`, `connected`, `backoff`, `closing`, `stopped` or `retired`. */
   readonly state: string;
   readonly messages: number;
@@ -90,10 +92,13 @@ export function formatStatus(rows: readonly StatusRow[], elapsedMs: number, now:
   const header =
     `[${formatSeconds(elapsedMs).padStart(6)}] ${countOf(rows.length, 'peer')}, ${connected} connected, ` +
     `${countOf(total, 'message')} (${formatCount(rate)}/s)`;
+  // With shards, a THREAD column says where each peer's frames are parsed.
+  const threads = rows.some((row) => row.shard !== undefined);
   const table = formatTable(
-    ['PEER', 'STATE', 'MESSAGES', 'MSG/S', 'RESTARTS', 'DIAL FAILS', 'LAST EVENT'],
+    ['PEER', ...(threads ? ['THREAD'] : []), 'STATE', 'MESSAGES', 'MSG/S', 'RESTARTS', 'DIAL FAILS', 'LAST EVENT'],
     rows.map((row) => [
       row.name,
+      ...(threads ? [row.shard ?? '-'] : []),
       row.state,
       formatCount(row.messages),
       formatCount(row.rate),
@@ -101,9 +106,40 @@ export function formatStatus(rows: readonly StatusRow[], elapsedMs: number, now:
       formatCount(row.dialFailures),
       formatLastEvent(row.lastEvent, now)
     ]),
-    ['left', 'left', 'right', 'right', 'right', 'right', 'left']
+    ['left', ...(threads ? (['left'] as const) : []), 'left', 'right', 'right', 'right', 'right', 'left']
   );
   return [header, ...table.map((line) => `  ${line}`)];
+}
+
+/** What one thread's shard module has done, as the demo counts it from the summaries that crossed. */
+export interface ShardThreadWork {
+  /** Frames it parsed. */
+  frames: number;
+  /** Frames that were not JSON. */
+  unparsed: number;
+  /** Summaries it sent across instead of the frames. */
+  crossed: number;
+  peers: Set<string>;
+}
+
+/** Per thread id (`t0`, `t1`, …). */
+export type ShardWork = Map<string, ShardThreadWork>;
+
+/** The work done in the threads: one line per thread, frames parsed there against values that crossed. */
+export function formatShardWork(work: ShardWork): string[] {
+  const shards = [...work.keys()].sort();
+  const frames = shards.reduce((sum, shard) => sum + (work.get(shard)?.frames ?? 0), 0);
+  const crossed = shards.reduce((sum, shard) => sum + (work.get(shard)?.crossed ?? 0), 0);
+  const table = formatTable(
+    ['THREAD', 'PEERS', 'FRAMES PARSED', 'NOT JSON', 'VALUES CROSSED'],
+    shards.map((shard) => {
+      const done = work.get(shard) as ShardThreadWork;
+      return [shard, formatCount(done.peers.size), formatCount(done.frames), formatCount(done.unparsed), formatCount(done.crossed)];
+    }),
+    ['left', 'right', 'right', 'right', 'right']
+  );
+  const ratio = crossed === 0 ? '' : ` (${formatCount(frames / crossed)} frames per value)`;
+  return [`work in the threads: ${countOf(frames, 'frame')} parsed there, ${countOf(crossed, 'value')} crossed${ratio}`, ...table.map((line) => `  ${line}`)];
 }
 
 /** Disconnects by cause in a fixed order, e.g. `remote_close 1, keepalive_timeout 2`, or `-`. */

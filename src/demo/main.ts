@@ -8,9 +8,10 @@ import { normalizeUrl, redactUrl } from '../normalize-url.ts';
 import { createInspector } from '../inspector/server.ts';
 import { createPool, type Pool } from '../node.ts';
 import { createShardedPool } from '../shards/index.ts';
-import type { PoolOptions } from '../types.ts';
+import type { InboxMessage, PoolOptions } from '../types.ts';
 import { parseArgs, USAGE } from './args.ts';
-import { countOf, formatStatus, formatSummary, type StatusRow } from './format.ts';
+import type { DemoSummary } from './demo-shard.ts';
+import { countOf, formatShardWork, formatStatus, formatSummary, type ShardWork, type StatusRow } from './format.ts';
 import { createScreen } from './screen.ts';
 import { startDemoPeers, type DemoPeer, type DemoPeers } from './peers.ts';
 import { createTally, restarts, recordEvent, type PeerTally } from './tally.ts';
@@ -29,8 +30,11 @@ const POOL_OPTIONS: PoolOptions = {
 /** A peer to dial and the name it is shown under. */
 type Target = Pick<DemoPeer, 'name' | 'url'>;
 
-/** What the demo uses of a pool: a `Pool` or a sharded pool. */
-type DemoPool = Pick<Pool, 'connect' | 'peerStats' | 'inbox' | 'events' | 'close'>;
+/** What the demo uses of a pool: a `Pool`, or a sharded pool whose threads send summaries ({@link DemoSummary}). */
+type DemoPool = Pick<Pool, 'connect' | 'peerStats' | 'events' | 'close'> & { readonly inbox: AsyncIterable<InboxMessage | DemoSummary> };
+
+/** The demo's shard module: the source under tsx, the compiled file from the build. */
+const DEMO_SHARD = new URL(import.meta.url.endsWith('.ts') ? './demo-shard.ts' : './demo-shard.js', import.meta.url);
 
 /** Every peer the demo dialed, keyed by the id `connect` returned. */
 type Tallies = Map<string, PeerTally>;
@@ -52,6 +56,7 @@ function statusRows(pool: DemoPool, tallies: Tallies, previous: Map<string, numb
     previous.set(id, tally.messages);
     return {
       name: tally.name,
+      ...(tally.shard === undefined ? {} : { shard: tally.shard }),
       state: stateOf(pool, id, tally),
       messages: tally.messages,
       rate,
@@ -63,11 +68,18 @@ function statusRows(pool: DemoPool, tallies: Tallies, previous: Map<string, numb
 }
 
 /** Drains the inbox and the events stream into the tallies; resolves when the pool has closed both. */
-async function consume(pool: DemoPool, tallies: Tallies): Promise<void> {
+async function consume(pool: DemoPool, tallies: Tallies, work: ShardWork | undefined): Promise<void> {
   const inbox = async (): Promise<void> => {
-    for await (const message of pool.inbox) {
-      const tally = tallies.get(message.id);
-      if (tally) tally.messages += 1;
+    for await (const value of pool.inbox) {
+      const tally = tallies.get(value.id);
+      // A thread's summary stands for `frames` messages it parsed there.
+      if ('shard' in value) {
+        if (tally) {
+          tally.messages += value.frames;
+          tally.shard = value.shard;
+        }
+        if (work) recordShardWork(work, value);
+      } else if (tally) tally.messages += 1;
     }
   };
   const events = async (): Promise<void> => {
@@ -108,8 +120,18 @@ function connectAll(pool: DemoPool, peers: readonly Target[]): Tallies | Honeybe
   return tallies;
 }
 
+/** Counts one summary into the per-thread work. */
+function recordShardWork(work: ShardWork, summary: DemoSummary): void {
+  const shard = work.get(summary.shard) ?? { frames: 0, unparsed: 0, crossed: 0, peers: new Set<string>() };
+  work.set(summary.shard, shard);
+  shard.frames += summary.frames;
+  shard.unparsed += summary.unparsed;
+  shard.crossed += 1;
+  shard.peers.add(summary.id);
+}
+
 /** Draws the status block every tick; `finish()` stops, draws a last block and returns the elapsed ms. */
-function startTicker(pool: DemoPool, tallies: Tallies): { finish(): number } {
+function startTicker(pool: DemoPool, tallies: Tallies, work: ShardWork | undefined): { finish(): number } {
   const startedAt = Date.now();
   const screen = createScreen(process.stdout);
   const previous = new Map<string, number>();
@@ -117,7 +139,8 @@ function startTicker(pool: DemoPool, tallies: Tallies): { finish(): number } {
   const draw = (): void => {
     const now = Date.now();
     // The rate is over the real gap: the final block can come well before a full tick.
-    screen.draw(formatStatus(statusRows(pool, tallies, previous, now - lastDraw), now - startedAt, now));
+    const status = formatStatus(statusRows(pool, tallies, previous, now - lastDraw), now - startedAt, now);
+    screen.draw(work === undefined ? status : [...status, ...formatShardWork(work)]);
     lastDraw = now;
   };
   const timer = setInterval(draw, TICK_MS);
@@ -155,9 +178,12 @@ async function run(
 ): Promise<number> {
   const inspector = inspect ? await createInspector() : undefined;
   let pool: DemoPool;
+  let work: ShardWork | undefined;
   if (shards !== undefined) {
-    pool = createShardedPool({ ...POOL_OPTIONS, shards });
-    console.log(`honeybee demo: peers spread over ${shards} worker thread(s) by rendezvous hashing\n`);
+    // Each thread parses its peers' frames in the shard module's `process` and sends summaries across.
+    pool = createShardedPool<DemoSummary>({ ...POOL_OPTIONS, shards, module: DEMO_SHARD });
+    work = new Map();
+    console.log(`honeybee demo: peers spread over ${shards} worker thread(s) by rendezvous hashing; each thread parses its peers' frames (src/demo/demo-shard.ts)\n`);
   } else {
     const single = createPool(inspector ? { ...POOL_OPTIONS, inspect: inspector.inspect } : POOL_OPTIONS);
     inspector?.watch(single);
@@ -172,13 +198,14 @@ async function run(
     await Promise.all([pool.close(), embedded?.close(), inspector?.close()]);
     return 2;
   }
-  const consumed = consume(pool, tallies);
-  const ticker = startTicker(pool, tallies);
+  const consumed = consume(pool, tallies, work);
+  const ticker = startTicker(pool, tallies, work);
   await waitForStop(durationMs);
   const elapsed = ticker.finish();
   const closeMs = await closeAll(pool, consumed, embedded);
   await inspector?.close();
   console.log(formatSummary([...tallies.values()], elapsed).join('\n'));
+  if (work !== undefined) console.log(formatShardWork(work).join('\n'));
   console.log(`honeybee demo: closed cleanly in ${closeMs} ms`);
   return 0;
 }

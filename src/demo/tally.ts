@@ -11,6 +11,8 @@ export interface PeerTally {
   dialFailures: number;
   retired: boolean;
   lastEvent: PoolEvent | undefined;
+  /** The thread that parses its frames (`--shards`), once one has. */
+  shard?: string;
 }
 
 /** A tally with every counter at zero. */

@@ -50,6 +50,17 @@ interface WireInbox {
   readonly m: WireMessage[];
 }
 
+/** An inbox batch after a shard module's `process`: its values, each already JSON. */
+interface WireValues {
+  readonly shard: string;
+  readonly v: unknown[];
+}
+
+/** Encodes what a shard module's `process` returned (each value's JSON text) into one stream message. */
+export function encodeValues(shard: string, json: readonly string[]): Uint8Array {
+  return encoder.encode(`{"shard":${JSON.stringify(shard)},"v":[${json.join(',')}]}`);
+}
+
 interface WireEvents {
   readonly shard: string;
   readonly e: ClusterEvent[];
@@ -70,7 +81,10 @@ export function encodeInbox(shard: string, rows: ReadonlyArray<Omit<ClusterMessa
 
 /** Decodes a stream message made by {@link encodeInbox}. */
 export function decodeInbox(bytes: Uint8Array): ClusterMessage[] {
-  const { shard, m } = JSON.parse(decoder.decode(bytes)) as WireInbox;
+  const wire = JSON.parse(decoder.decode(bytes)) as WireInbox | WireValues;
+  // What a shard module's `process` returned travels as is: the reader gets those values, not messages.
+  if ('v' in wire) return wire.v as ClusterMessage[];
+  const { shard, m } = wire;
   return m.map(([id, epoch, seq, receivedAt, data, binary]) => ({
     id,
     epoch,

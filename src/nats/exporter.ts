@@ -1,6 +1,8 @@
+import type { FailedBatchFate } from '../errors.ts';
 import type { Pool } from '../pool.ts';
+import { runProcess, type LoadedShardModule, type ShardContext } from '../shards/shard-module.ts';
 import type { PoolEvent } from '../types.ts';
-import { encodeEvents, encodeInbox, type ClusterEvent, type ClusterMessage } from './envelope.ts';
+import { encodeEvents, encodeInbox, encodeValues, type ClusterEvent, type ClusterMessage } from './envelope.ts';
 import type { ReliablePublisher } from './publisher.ts';
 
 /** Limits of one stream message. */
@@ -70,6 +72,47 @@ export class EpochLedger {
   }
 }
 
+/** A shard module's `process`, run on each inbox batch before it is published. */
+export interface InboxWork {
+  readonly process: NonNullable<LoadedShardModule['process']>;
+  readonly failedBatch: LoadedShardModule['failedBatch'];
+  readonly context: ShardContext;
+  /** `process` failed on a batch of `messages`; `fate` is what was done with it. */
+  failed(messages: number, fate: FailedBatchFate, reason: string): void;
+}
+
+/** Each value's JSON text, or why they cannot travel (a value JSON cannot hold). */
+function jsonOf(values: readonly unknown[]): string[] | string {
+  const texts: string[] = [];
+  for (const value of values) {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (error) {
+      return `its result cannot be published as JSON (${error instanceof Error ? error.message : String(error)})`;
+    }
+    if (text === undefined) return 'its result holds a value JSON cannot hold (undefined, a function or a symbol)';
+    texts.push(text);
+  }
+  return texts;
+}
+
+/** Publishes JSON texts in stream messages of about `maxBatchBytes` at most. */
+async function publishValues(publisher: ReliablePublisher, subject: string, shard: string, json: readonly string[], limits: BatchLimits): Promise<void> {
+  let rows: string[] = [];
+  let bytes = 0;
+  for (const text of json) {
+    if (rows.length > 0 && bytes + text.length > limits.maxBatchBytes) {
+      await publisher.publish(subject, encodeValues(shard, rows));
+      rows = [];
+      bytes = 0;
+    }
+    rows.push(text);
+    bytes += text.length + 1;
+  }
+  if (rows.length > 0) await publisher.publish(subject, encodeValues(shard, rows));
+}
+
 /**
  * Moves a shard's pool inbox to the stream: one stream message per batch,
  * bounded by count and bytes, each acked before the next batch is taken.
@@ -81,11 +124,24 @@ export async function exportInbox(
   subject: string,
   publisher: ReliablePublisher,
   ledger: EpochLedger,
-  limits: BatchLimits
+  limits: BatchLimits,
+  work?: InboxWork
 ): Promise<void> {
   for await (const batch of pool.inbox.batches(limits.maxBatch)) {
     // Stamp the whole batch as it is taken, before any await: the ledger counts frames in inbox order.
     const stamped = batch.map(({ id, data, receivedAt }) => ({ id, data, receivedAt, ...ledger.frame(id) }));
+    if (work !== undefined) {
+      // `process` sees the stamped messages (epoch and seq included) and its values travel instead.
+      const outcome = await runProcess(work.process, stamped, work.context);
+      const json = outcome.ok ? jsonOf(outcome.values) : outcome.reason;
+      if (typeof json !== 'string') {
+        await publishValues(publisher, subject, shard, json, limits);
+        continue;
+      }
+      const fate = work.failedBatch === 'pass' ? 'passed' : 'dropped';
+      work.failed(batch.length, fate, json);
+      if (fate === 'dropped') continue;
+    }
     let rows: Array<Omit<ClusterMessage, 'shard'>> = [];
     let bytes = 0;
     for (const row of stamped) {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { InvalidOptionError } from '../errors.ts';
+import { InvalidOptionError, type ShardProcessError } from '../errors.ts';
+import type { ShardModule } from '../shards/shard-module.ts';
 import type { PoolOptions } from '../types.ts';
 import { checkName } from './names.ts';
 
@@ -28,6 +29,15 @@ export interface ShardOptions {
   streamMaxBytes?: number;
   /** The shard's own logger. @default silent */
   logger?: Logger;
+  /**
+   * A shard module (`defineShard` from `honeybee-pool/shards`): by URL or absolute path, as a
+   * sharded pool's threads take it, or the module object itself. Its worker (`workerFactory`
+   * or `machine`) and `transport` run this shard's pool; its `process` runs on every inbox
+   * batch before it is published, and what it returns (JSON values) is what the stream carries.
+   */
+  module?: URL | string | ShardModule<unknown>;
+  /** Called for each batch the module's `process` failed on (also logged). */
+  onProcessError?: (error: ShardProcessError) => void;
 }
 
 /** {@link ShardOptions} with defaults applied. */
@@ -42,6 +52,8 @@ export interface CheckedShardOptions {
   maxBatchBytes: number;
   streamMaxBytes: number;
   logger: Logger;
+  module: URL | string | ShardModule<unknown> | undefined;
+  onProcessError: ((error: ShardProcessError) => void) | undefined;
 }
 
 function positive(name: string, value: unknown, fallback: number): number {
@@ -62,6 +74,9 @@ export function checkShardOptions(options: ShardOptions): CheckedShardOptions {
   if (options.pool?.inboxOverflow === 'drop-oldest') {
     throw new InvalidOptionError('pool.inboxOverflow', "'block' or 'drop-newest' on a shard (drop-oldest would mislabel epochs)", 'drop-oldest');
   }
+  if (options.onProcessError !== undefined && typeof options.onProcessError !== 'function') {
+    throw new InvalidOptionError('onProcessError', 'a function of the ShardProcessError', options.onProcessError);
+  }
   return {
     nats: options.nats,
     cluster: checkName('cluster', options.cluster),
@@ -72,6 +87,8 @@ export function checkShardOptions(options: ShardOptions): CheckedShardOptions {
     maxBatch: positive('maxBatch', options.maxBatch, 256),
     maxBatchBytes: positive('maxBatchBytes', options.maxBatchBytes, 512 * 1024),
     streamMaxBytes: positive('streamMaxBytes', options.streamMaxBytes, 256 * 1024 * 1024),
-    logger: options.logger ?? pino({ level: 'silent' })
+    logger: options.logger ?? pino({ level: 'silent' }),
+    module: options.module,
+    onProcessError: options.onProcessError
   };
 }

@@ -1,15 +1,16 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
-import { HoneybeeError } from '../errors.ts';
+import { HoneybeeError, ShardProcessError } from '../errors.ts';
 import { createPool } from '../node.ts';
 import type { Pool } from '../pool.ts';
 import { rendezvousOwner } from '../shards/rendezvous.ts';
+import { resolveShardModule, type LoadedShardModule } from '../shards/shard-module.ts';
 import type { ConnectOptions, PoolEvent } from '../types.ts';
 import { BucketMirror, openCluster, openMembers, type ClusterBuckets } from './buckets.ts';
 import type { KV } from '@nats-io/kv';
 import { decodeJson, encodeJson, LAST_SEQ, type SendReply, type SendRequest } from './envelope.ts';
-import { EpochLedger, exportEvents, exportInbox, type EventExport } from './exporter.ts';
+import { EpochLedger, exportEvents, exportInbox, type EventExport, type InboxWork } from './exporter.ts';
 import { memberOf, MemberLease } from './lease.ts';
 import { clusterNames, peerIdOf, peerKey, type ClusterNames } from './names.ts';
 import { ReliablePublisher } from './publisher.ts';
@@ -21,6 +22,8 @@ export interface Shard {
   readonly id: string;
   /** The local pool (stats, actor, inspector all work on it); do not connect or remove peers on it directly. */
   readonly pool: Pool;
+  /** Batches the shard module's `process` failed on (each a `ShardProcessError`, logged and given to `onProcessError`). */
+  readonly processErrors: number;
   /** The peers this shard holds right now, with their epochs. */
   held(): Map<string, number>;
   /**
@@ -46,6 +49,7 @@ function within(promise: Promise<unknown>, ms: number): Promise<void> {
 class NatsShard implements Shard {
   readonly id: string;
   readonly pool: Pool;
+  processErrors = 0;
   readonly #o: CheckedShardOptions;
   readonly #names: ClusterNames;
   readonly #log: Logger;
@@ -77,13 +81,20 @@ class NatsShard implements Shard {
   #written: number | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(o: CheckedShardOptions, buckets: ClusterBuckets & { readonly members: KV }) {
+  constructor(o: CheckedShardOptions, buckets: ClusterBuckets & { readonly members: KV }, module?: LoadedShardModule) {
     this.#o = o;
     this.id = o.shardId;
     this.#names = clusterNames(o.cluster);
     this.#log = o.logger.child({ module: 'honeybee-nats', shard: o.shardId });
     this.#buckets = buckets;
-    this.pool = createPool({ ...o.pool, id: o.pool.id ?? `${o.cluster}/${o.shardId}` });
+    const poolId = o.pool.id ?? `${o.cluster}/${o.shardId}`;
+    // A shard module's worker and transport run this pool (see honeybee-pool/shards).
+    this.pool = createPool({
+      ...o.pool,
+      id: poolId,
+      ...(module?.workerFactory === undefined ? {} : { workerFactory: module.workerFactory }),
+      ...(module?.transport === undefined ? {} : { transport: module.transport })
+    });
     const changed = (): void => this.#reconcileSoon();
     this.#members = new BucketMirror(buckets.members, changed);
     this.#lease = new MemberLease(buckets.members, this.#members, o.shardId, o, this.#log, {
@@ -107,7 +118,7 @@ class NatsShard implements Shard {
     };
     this.#events = exportEvents(this.pool, this.id, this.#names.eventsSubject(this.id), this.#publisher, this.#ledger, limits, dialEnded);
     this.#exported = Promise.all([
-      exportInbox(this.pool, this.id, this.#names.inboxSubject(this.id), this.#publisher, this.#ledger, limits),
+      exportInbox(this.pool, this.id, this.#names.inboxSubject(this.id), this.#publisher, this.#ledger, limits, this.#inboxWork(module, poolId)),
       this.#events.done
     ]);
     this.#sendSub = o.nats.subscribe(this.#names.sendSubject(this.id), {
@@ -115,6 +126,26 @@ class NatsShard implements Shard {
         if (error === null) this.#onSend(msg);
       }
     });
+  }
+
+  /** The module's `process` for the exporter, its failures counted, logged and reported. */
+  #inboxWork(module: LoadedShardModule | undefined, poolId: string): InboxWork | undefined {
+    if (module?.process === undefined) return undefined;
+    return {
+      process: module.process,
+      failedBatch: module.failedBatch,
+      context: { shard: this.id, pool: poolId, logger: this.#log.child({ in: 'process' }) },
+      failed: (messages, fate, reason) => {
+        const error = new ShardProcessError(this.id, messages, fate, reason);
+        this.processErrors++;
+        this.#log.warn({ code: error.code, messages, fate }, error.message);
+        try {
+          this.#o.onProcessError?.(error);
+        } catch (thrown) {
+          this.#log.error({ err: thrown }, 'onProcessError threw');
+        }
+      }
+    };
   }
 
   /** Renews at once, then every heartbeat; becomes ready (starts claiming) a heartbeat after the first confirmed renewal. */
@@ -415,12 +446,14 @@ class NatsShard implements Shard {
  */
 export async function createShard(options: ShardOptions): Promise<Shard> {
   const checked = checkShardOptions(options);
+  // The same module a sharded pool's threads import, by URL or as the object; ShardModuleError if unusable.
+  const module = checked.module === undefined ? undefined : await resolveShardModule(checked.module);
   const names = clusterNames(checked.cluster);
   const [buckets, members] = await Promise.all([
     openCluster(checked.nats, names, checked.streamMaxBytes),
     openMembers(checked.nats, names, checked.leaseTtl)
   ]);
-  const shard = new NatsShard(checked, { ...buckets, members });
+  const shard = new NatsShard(checked, { ...buckets, members }, module);
   shard.start();
   return shard;
 }

@@ -20,7 +20,19 @@ const load = <T>(source: string, built: string): Promise<T> =>
   (entry === '' ? import(source) : import(entry.replace(/node\.js$/, built))) as Promise<T>;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Counts what `batches` yields; returns messages/s over `seconds` after a 1 s warm-up. */
+/** CPU time of the whole process (every thread), µs. */
+const cpuNow = (): number => {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+};
+let cpuPerMessageNs = NaN;
+
+/**
+ * Counts what `batches` yields; returns messages/s over `seconds` after a 1 s
+ * warm-up, and leaves the process's CPU per message over the same window in
+ * `cpuPerMessageNs` (all of its threads: the pool's, or the main thread's and
+ * the shard threads').
+ */
 async function rate(batches: AsyncIterable<readonly unknown[]>, seconds: number): Promise<number> {
   let count = 0;
   let done = false;
@@ -33,8 +45,10 @@ async function rate(batches: AsyncIterable<readonly unknown[]>, seconds: number)
   await sleep(1000);
   const start = count;
   const startedAt = performance.now();
+  const cpuAt = cpuNow();
   await sleep(seconds * 1000);
   const result = ((count - start) * 1000) / (performance.now() - startedAt);
+  cpuPerMessageNs = ((cpuNow() - cpuAt) * 1000) / Math.max(1, count - start);
   done = true;
   void reading;
   return result;
@@ -73,7 +87,7 @@ if (mode === 'rate') {
     messagesPerSecond = await rate(client.inbox.batches(), seconds);
     await close();
   }
-  emit({ messagesPerSecond });
+  emit({ messagesPerSecond, cpuPerMessageNs });
   process.exit(0);
 } else if (mode === 'reown-threads') {
   const [port = '0', peersText = '200'] = rest;

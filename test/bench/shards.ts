@@ -6,7 +6,7 @@
  * the table. The NATS rows are skipped, saying why, without `nats-server`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findNatsServer, startNatsServer, type TestNatsServer } from '../helpers/nats-server.ts';
 import { ROOT, runClient, summarize, type Server, type Summary } from './harness.ts';
@@ -20,7 +20,12 @@ const HEARTBEAT = 500;
 interface Row {
   readonly name: string;
   readonly messagesPerSecond: Summary;
+  /** CPU of the client process per message (all its threads), ns. */
+  readonly cpuPerMessageNs?: Summary;
 }
+
+/** One thread with no work per message against one pool on the same firehose (issue 25): at least this. */
+const CROSSING_TARGET = 0.85;
 
 /** Starts `count` shard processes of `cluster` and resolves once each has joined. */
 async function startShards(nats: TestNatsServer, cluster: string, count: number): Promise<Array<{ id: string; child: ChildProcess }>> {
@@ -72,8 +77,22 @@ export async function measureShards(plan: Plan, server: Server, outDir: string, 
   const rows: Row[] = [];
   const notes: string[] = [];
   const reown: Record<string, Summary> = {};
-  rows.push(await rates('one pool', runs, async () => ({ args: ['pool', 1, server.port, PEERS, seconds] })));
-  for (const n of counts) rows.push(await rates(`threads × ${n}`, runs, async () => ({ args: ['threads', n, server.port, PEERS, seconds] })));
+  // One pool and one thread alternate, run for run, so a load that comes and goes meets both alike.
+  const paired = { pool: [] as number[], thread: [] as number[], poolCpu: [] as number[], threadCpu: [] as number[], ratios: [] as number[] };
+  const pairs = plan.quick ? 1 : 5;
+  for (let run = 0; run < pairs; run++) {
+    const pool = await runClient('shards-client.ts', ['rate', 'pool', 1, server.port, PEERS, seconds]);
+    const thread = await runClient('shards-client.ts', ['rate', 'threads', 1, server.port, PEERS, seconds]);
+    paired.pool.push(Number(pool.messagesPerSecond));
+    paired.thread.push(Number(thread.messagesPerSecond));
+    paired.poolCpu.push(Number(pool.cpuPerMessageNs));
+    paired.threadCpu.push(Number(thread.cpuPerMessageNs));
+    paired.ratios.push(Number(thread.messagesPerSecond) / Number(pool.messagesPerSecond));
+  }
+  rows.push({ name: 'one pool', messagesPerSecond: summarize(paired.pool), cpuPerMessageNs: summarize(paired.poolCpu) });
+  rows.push({ name: 'threads × 1', messagesPerSecond: summarize(paired.thread), cpuPerMessageNs: summarize(paired.threadCpu) });
+  const crossing = summarize(paired.ratios);
+  for (const n of counts.filter((count) => count !== 1)) rows.push(await rates(`threads × ${n}`, runs, async () => ({ args: ['threads', n, server.port, PEERS, seconds] })));
   const samples: number[] = [];
   for (let run = 0; run < runs; run++) samples.push(Number((await runClient('shards-client.ts', ['reown-threads', server.port, 200])).reownMs));
   reown['threads (2 threads, 200 peers, terminate one)'] = summarize(samples);
@@ -116,18 +135,24 @@ export async function measureShards(plan: Plan, server: Server, outDir: string, 
   const lines = [
     '## Scale-out: shards',
     '',
-    `${PEERS} firehose peers streaming without pause; messages/s taken from the inbox end to end, median of ${runs} run(s) of ${seconds} s after a 1 s warm-up. NATS shards run from the TypeScript sources (tsx), one process each, publishing to a JetStream file stream on the same machine.`,
+    `${PEERS} firehose peers streaming without pause; messages/s taken from the inbox end to end, median of ${runs} run(s) (one pool and threads × 1: ${pairs} alternating pairs) of ${seconds} s after a 1 s warm-up. NATS shards run from the TypeScript sources (tsx), one process each, publishing to a JetStream file stream on the same machine.`,
     '',
-    '| setup | messages/s (median) | min – max | vs one pool |',
-    '|---|---|---|---|',
-    ...rows.map((row) => `| ${row.name} | ${fmt(row.messagesPerSecond.median)} | ${fmt(row.messagesPerSecond.min)} – ${fmt(row.messagesPerSecond.max)} | ${(row.messagesPerSecond.median / pool).toFixed(2)}× |`),
+    '| setup | messages/s (median) | min – max | vs one pool | process CPU per message |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      (row) =>
+        `| ${row.name} | ${fmt(row.messagesPerSecond.median)} | ${fmt(row.messagesPerSecond.min)} – ${fmt(row.messagesPerSecond.max)} | ${(row.messagesPerSecond.median / pool).toFixed(2)}× | ${row.cpuPerMessageNs === undefined ? '' : `${fmt(row.cpuPerMessageNs.median)} ns`} |`
+    ),
+    '',
+    `Crossing (one pool and threads × 1 run alternately, ${pairs} pairs): threads × 1 / one pool = **${crossing.median.toFixed(2)}×** median of the pairs (${paired.ratios.map((ratio) => ratio.toFixed(2)).join(', ')}); target ≥ ${CROSSING_TARGET.toFixed(2)}× (${crossing.median >= CROSSING_TARGET ? 'met' : 'not met'}).`,
     '',
     '| re-own after a kill | ms (median) | min – max |',
     '|---|---|---|',
     ...Object.entries(reown).map(([name, summary]) => `| ${name} | ${fmt(summary.median)} | ${fmt(summary.min)} – ${fmt(summary.max)} |`),
     ...(notes.length === 0 ? [] : ['', ...notes])
   ];
+  mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'shards.md'), `${lines.join('\n')}\n`);
-  writeFileSync(join(outDir, 'shards.json'), `${JSON.stringify({ rows, reown, notes }, null, 2)}\n`);
+  writeFileSync(join(outDir, 'shards.json'), `${JSON.stringify({ rows, crossing: { ...crossing, target: CROSSING_TARGET }, reown, notes }, null, 2)}\n`);
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }
