@@ -8,7 +8,7 @@ import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allBlocks, blockFileName, blockSource, pageLine, pointAtLocal, type DocBlock } from './helpers/doc-blocks.ts';
 import { startServer, type TestServer } from './helpers/servers.ts';
-import { useCleanups } from './helpers/cleanups.ts';
+import { usePoolFixture } from './helpers/pool-fixture.ts';
 
 // Every `ts`/`tsx` block of README.md and docs/*.md, type-checked the way a
 // user's app sees the package: `honeybee-pool/...` resolves through the
@@ -25,7 +25,7 @@ const WORK = join(ROOT, 'test-artifacts', 'doc-blocks');
 const PKG = join(WORK, 'pkg');
 const APP = join(WORK, 'app');
 const run = promisify(execFile);
-const { defer } = useCleanups();
+const { defer } = usePoolFixture();
 
 const blocks = allBlocks(root);
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PoolStore } from '../src/react/store.ts';
 import { createShardedPool } from '../src/shards/index.ts';
-import { useCleanups } from './helpers/cleanups.ts';
+import { usePoolFixture } from './helpers/pool-fixture.ts';
 import { onConnection } from './helpers/on-connection.ts';
 
 // The store behind honeybee-pool/react's hooks, against real pools (the hooks
 // themselves run in Chromium: test/react-hooks-browser.test.ts).
 
-const { server, pool: openPool, defer } = useCleanups();
+const { server, pool: openPool, defer } = usePoolFixture();
 
 /** Subscribes like useSyncExternalStore does; counts the notifications. */
 function listen(store: PoolStore): { readonly calls: number } {

@@ -103,7 +103,9 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
     if (pid !== undefined) {
       try {
         process.kill(pid, 'SIGKILL');
-      } catch {}
+      } catch {
+        // already gone
+      }
     }
   };
   process.once('exit', killAll);
@@ -218,7 +220,9 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
               const key = bucket === 'members' ? entry.key : pathOf(peerIdOf(entry.key));
               record({ src: 'kv', t: entry.created.getTime(), b: bucket, key, op: entry.operation === 'PUT' ? 'PUT' : 'DEL', v: entry.operation === 'PUT' ? entry.string() : '', rev: entry.revision });
             }
-          } catch {}
+          } catch {
+            // the server is down (a fault): watch again after the pause
+          }
           if (!stopping) await sleep(100);
         }
       })();
