@@ -38,7 +38,7 @@ const ENTRIES: Record<string, string> = Object.fromEntries(
     })
 );
 
-const SNAPSHOTTED = ['./node', './web', './inspector', './machines', './examples', './testkit', './testkit/vitest', './shards', './nats'];
+const SNAPSHOTTED = ['./node', './web', './inspector', './machines', './examples', './testkit', './testkit/vitest', './shards', './nats', './react'];
 
 let surface: Map<string, ExportedNames>;
 beforeAll(() => {
@@ -342,6 +342,7 @@ describe('package exports', () => {
         "types": [
           "ClusterClient",
           "ClusterClientOptions",
+          "ClusterDisconnectCause",
           "ClusterEvent",
           "ClusterInbox",
           "ClusterMessage",

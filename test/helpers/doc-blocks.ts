@@ -9,6 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
  *   purpose says so this way.
  * - `<!-- run: node -->` / `<!-- run: chromium -->`: the block is also run,
  *   with every `ws://` / `wss://` string literal pointed at a local peer.
+ * - `<!-- not-checked: why -->`: the block is not a user's code (a patch for
+ *   XState's own repository, say); it is left out, and the comment must say why.
  */
 export interface DocBlock {
   /** The page, relative to the repository root (`README.md`, `docs/api.md`). */
@@ -36,8 +38,8 @@ export function blocksOf(file: string, text: string): DocBlock[] {
     while (end < lines.length && !(lines[end] as string).trim().startsWith(fence)) end++;
     const lang = LANGS[(open[3] as string).toLowerCase()];
     if (lang !== undefined) {
-      const { prelude, run } = commentsBefore(lines, i);
-      blocks.push({ file, line: i + 2, lang, code: lines.slice(i + 1, end).join('\n'), prelude, run });
+      const { prelude, run, skip } = commentsBefore(lines, i);
+      if (!skip) blocks.push({ file, line: i + 2, lang, code: lines.slice(i + 1, end).join('\n'), prelude, run });
     }
     i = end;
   }
@@ -45,9 +47,10 @@ export function blocksOf(file: string, text: string): DocBlock[] {
 }
 
 /** The `prelude:` and `run:` comments directly above line `fence` (blank lines between are allowed). */
-function commentsBefore(lines: string[], fence: number): { prelude: string; run: string | undefined } {
+function commentsBefore(lines: string[], fence: number): { prelude: string; run: string | undefined; skip: boolean } {
   let prelude = '';
   let run: string | undefined;
+  let skip = false;
   let i = fence - 1;
   while (i >= 0) {
     while (i >= 0 && (lines[i] as string).trim() === '') i--;
@@ -59,10 +62,11 @@ function commentsBefore(lines: string[], fence: number): { prelude: string; run:
     const inner = body.slice(body.indexOf('<!--') + 4, body.lastIndexOf('-->')).trim();
     if (inner.startsWith('prelude:')) prelude = `${inner.slice('prelude:'.length).trim()}\n${prelude}`;
     else if (inner.startsWith('run:')) run = inner.slice('run:'.length).trim();
+    else if (inner.startsWith('not-checked:') && inner.slice('not-checked:'.length).trim() !== '') skip = true;
     else break;
     i = start - 1;
   }
-  return { prelude, run };
+  return { prelude, run, skip };
 }
 
 /** The pages whose blocks are checked: README.md and every docs/*.md. */
