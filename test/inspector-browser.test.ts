@@ -85,6 +85,14 @@ describe.skipIf(!haveChromium)(`the inspector page in Chromium${skipNote}`, () =
     expect([await rowState(page, ids[0] ?? ''), await rowState(page, ids[2] ?? '')]).toEqual(['connected', 'connected']);
     await expect.poll(() => page.locator(`#timeline li[data-event-peer="${victim}"][data-event-type="disconnected"]`).count()).toBeGreaterThan(0);
     expect(await page.locator('.chip[data-state="connected"] b').textContent()).toBe('3');
+    // Its own timeline, newest first: back to connected after the failures, in the details beside the table.
+    await page.locator(`[data-peer="${victim}"]`).click();
+    await expect.poll(() => page.locator('#timeline[data-scope="peer"] li').count()).toBeGreaterThanOrEqual(3);
+    const own = (await page.locator('#timeline li').evaluateAll((items) => items.map((item) => [item.getAttribute('data-event-peer'), Number(item.getAttribute('data-at')), item.getAttribute('data-event-type')]))) as Array<[string, number, string]>;
+    expect(new Set(own.map(([peer]) => peer))).toEqual(new Set([victim]));
+    expect(own.map(([, at]) => at)).toEqual(own.map(([, at]) => at).sort((a, b) => b - a));
+    expect(own[0]?.[2]).toBe('connected');
+    expect(own.map(([, , type]) => type)).toContain('disconnected');
     expect(errors).toEqual([]);
 
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -11,7 +11,7 @@
  *
  * Standalone: `npx tsx test/bench/inspector.ts [--sizes 200,2000] [--window 20] [--out dir]`.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -156,6 +156,7 @@ export async function measureInspector(outDir: string, log: (text: string) => vo
     await browser.close();
   }
   const table = inspectorTable(rows);
+  mkdirSync(outDir, { recursive: true });
   const text = `## Inspector at scale\n\n${new Date().toISOString()}, window ${windowS} s per size, page at 1280×800 in headless Chromium.\n\n${table}\n`;
   writeFileSync(join(outDir, 'inspector.md'), text);
   writeFileSync(join(outDir, 'inspector.json'), `${JSON.stringify(rows, null, 2)}\n`);
