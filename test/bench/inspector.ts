@@ -6,31 +6,18 @@
  * shared/research/inspector-at-scale.md did: main-thread busy share and long
  * tasks (CDP), keystroke delay, click → view, DOM nodes, WebSocket traffic to
  * the page, and how many not-connected rows the first screen shows. The pool
- * runs in this process (from source); its event-loop delay and CPU are given
- * too. Writes `inspector.md` and `inspector.json` next to the main report.
+ * and the inspector run in their own process (from source); its event-loop
+ * delay and CPU are given too. Writes `inspector.md` and `inspector.json` next to the main report.
  *
  * Standalone: `npx tsx test/bench/inspector.ts [--sizes 200,2000] [--window 20] [--out dir]`.
  */
+import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_FLAGS, haveChromium } from '../helpers/chromium.ts';
-import {
-  LONG_TASK_PROBE,
-  clickToView,
-  domNodes,
-  drain,
-  firstScreen,
-  keystrokeDelay,
-  measureWindow,
-  peerUrls,
-  startChurnServer,
-  watchPage,
-  type PageWindow
-} from '../helpers/inspector-scale.ts';
-import { createInspector } from '../../src/inspector/server.ts';
-import { createPool } from '../../src/node.ts';
+import { LONG_TASK_PROBE, clickToView, domNodes, firstScreen, keystrokeDelay, measureWindow, startChurnServer, watchPage, within, type PageWindow } from '../helpers/inspector-scale.ts';
 
 export interface InspectorRow {
   peers: number;
@@ -45,20 +32,37 @@ export interface InspectorRow {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** How late a 10 ms timer fires in this process: the event loop's delay, p99 and max, ms. */
-function lagSampler(): { stop(): { p99: number; max: number } } {
-  const lags: number[] = [];
-  let expected = performance.now() + 10;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    lags.push(Math.max(0, now - expected));
-    expected = now + 10;
-  }, 10);
+/** The pool and the inspector in their own process (test/helpers/inspector-pool-process.ts). */
+async function startPoolProcess(port: number, peers: number): Promise<{ url: string; ask<T>(type: string, answer?: string): Promise<T>; tell(type: string): void; stop(): Promise<void> }> {
+  const child = fork(fileURLToPath(new URL('../helpers/inspector-pool-process.ts', import.meta.url)), {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, CHURN_PORT: String(port), PEERS: String(peers) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const next = <T>(type: string): Promise<T> =>
+    new Promise((resolve) => {
+      const listener = (message: { type: string }): void => {
+        if (message.type !== type) return;
+        child.off('message', listener);
+        resolve(message as T);
+      };
+      child.on('message', listener);
+    });
+  const { url } = await within(next<{ url: string }>('ready'), 60_000, 'pool process start');
   return {
-    stop: () => {
-      clearInterval(timer);
-      lags.sort((a, b) => a - b);
-      return { p99: lags[Math.floor(lags.length * 0.99)] ?? 0, max: lags.at(-1) ?? 0 };
+    url,
+    ask: <T>(type: string, answer = type): Promise<T> => {
+      const reply = next<T>(answer);
+      child.send({ type });
+      return within(reply, 60_000, `pool process ${type}`);
+    },
+    tell: (type) => void child.send({ type }),
+    stop: async () => {
+      child.send({ type: 'close' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
     }
   };
 }
@@ -72,51 +76,37 @@ async function openPage(browser: Browser, url: string): Promise<Page> {
 
 async function measureSize(browser: Browser, peers: number, windowMs: number, log: (text: string) => void): Promise<InspectorRow> {
   const server = await startChurnServer();
-  const inspector = await createInspector();
-  const pool = createPool({ id: 'scale', inspect: inspector.inspect });
-  inspector.watch(pool);
-  const stopDrain = drain(pool);
+  const pool = await startPoolProcess(server.port, peers);
+  const status = (): Promise<{ connected: number; notConnected: number }> => pool.ask('status');
   try {
-    const page = await openPage(browser, inspector.url);
+    const page = await openPage(browser, pool.url);
     const watch = await watchPage(page);
-    for (const url of peerUrls(server.port, peers)) pool.connect(url);
-    const connected = (): number => pool.stats().peers.filter((peer) => peer.state === 'connected').length;
-    const deadline = Date.now() + 60_000;
-    while (connected() < peers * 0.95 && Date.now() < deadline) await sleep(250);
+    const deadline = Date.now() + 90_000;
+    while ((await status()).connected < peers * 0.95 && Date.now() < deadline) await sleep(500);
     await sleep(8000);
     log(`inspector: ${peers} peers connected, measuring ${windowMs / 1000} s`);
-    const loop = lagSampler();
-    const cpu0 = process.cpuUsage();
-    const wall0 = performance.now();
+    pool.tell('cost-start');
     const window = await measureWindow(page, watch, windowMs);
-    const cpu = process.cpuUsage(cpu0);
-    const lags = loop.stop();
-    const poolCost = { cpuPct: ((cpu.user + cpu.system) / 1000 / (performance.now() - wall0)) * 100, loopP99Ms: lags.p99, loopMaxMs: lags.max };
-    log('inspector: window done');
-    const screen = await firstScreen(page);
-    const notConnected = pool.stats().peers.filter((peer) => peer.state !== 'connected').length;
-    const nodes = await domNodes(page);
+    const poolCost = await pool.ask<{ cpuPct: number; loopP99Ms: number; loopMaxMs: number }>('cost-stop', 'cost');
+    const screen = await within(firstScreen(page), 30_000, 'first screen');
+    const { notConnected } = await status();
+    const nodes = await within(domNodes(page), 30_000, 'DOM nodes');
     const target = screen.failingIds[0] ?? ((await page.evaluate(`[...document.querySelectorAll('[data-peer]')][2]?.dataset.peer`)) as string);
-    log(`inspector: clicking ${target}`);
-    const clickMs = await clickToView(page, target);
-    log('inspector: typing');
+    const clickMs = await within(clickToView(page, target), 30_000, 'click');
     const input = (await page.locator('#search').count()) > 0 ? '#search' : '#filter';
-    const keystrokeMs = await keystrokeDelay(page, input, `ws://127.0.0.1:${server.port}/peer/012`.slice(0, 28));
+    const keystrokeMs = await within(keystrokeDelay(page, input, `ws://127.0.0.1:${server.port}/peer/012`.slice(0, 28)), 60_000, 'typing');
     await page.close();
-    log('inspector: late page');
     let late: PageWindow | undefined;
     if (peers >= 2000) {
-      const second = await openPage(browser, inspector.url);
+      const second = await within(openPage(browser, pool.url), 60_000, 'late page');
       const secondWatch = await watchPage(second);
       await sleep(8000);
       late = await measureWindow(second, secondWatch, Math.min(windowMs, 15_000));
       await second.close();
     }
-    return { peers, page: window, late, keystrokeMs, clickMs, domNodes: nodes, firstScreen: { rows: screen.rows, failing: screen.failing, notConnected }, pool: poolCost };
+    return { peers, page: window, late, keystrokeMs, clickMs, domNodes: nodes, firstScreen: { rows: screen.rows, failing: screen.failing, notConnected }, pool: { cpuPct: poolCost.cpuPct, loopP99Ms: poolCost.loopP99Ms, loopMaxMs: poolCost.loopMaxMs } };
   } finally {
-    stopDrain();
-    await pool.close();
-    await inspector.close();
+    await pool.stop();
     await server.stop();
   }
 }
@@ -137,7 +127,7 @@ export function inspectorTable(rows: InspectorRow[]): string {
     line('DOM nodes', (row) => row.domNodes.toLocaleString('en-US')),
     line('traffic to the page', (row) => `${row.page.trafficKBs.toFixed(1)} KB/s`),
     line('failing rows on the first screen', (row) => `${row.firstScreen.failing} of ${row.firstScreen.notConnected} (${row.firstScreen.rows} rows shown)`),
-    line('pool process CPU (pool, inspector, bench driver)', (row) => pct(row.pool.cpuPct)),
+    line('pool process CPU (pool and inspector)', (row) => pct(row.pool.cpuPct)),
     line('pool event-loop delay p99 / max', (row) => `${ms(row.pool.loopP99Ms)} / ${ms(row.pool.loopMaxMs)}`)
   ].join('\n');
 }

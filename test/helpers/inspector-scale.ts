@@ -83,14 +83,28 @@ async function taskSeconds(cdp: CDPSession): Promise<number> {
   return metrics.find((metric) => metric.name === 'TaskDuration')?.value ?? 0;
 }
 
+/** Fails with a message naming `what` if `promise` takes longer than `ms`: a stuck page must not hang the run. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Measures the page over `ms` of wall time. */
 export async function measureWindow(page: Page, watch: { cdp: CDPSession; bytes: () => number }, ms: number): Promise<PageWindow> {
-  const [busy0, bytes0, start] = [await taskSeconds(watch.cdp), watch.bytes(), await page.evaluate('performance.now()') as number];
+  const busy0 = await within(taskSeconds(watch.cdp), 30_000, 'Performance.getMetrics');
+  const bytes0 = watch.bytes();
+  const start = (await within(page.evaluate('performance.now()'), 30_000, 'performance.now() in the page')) as number;
   const wall0 = performance.now();
   await new Promise((resolve) => setTimeout(resolve, ms));
-  const [busy1, bytes1] = [await taskSeconds(watch.cdp), watch.bytes()];
+  const busy1 = await within(taskSeconds(watch.cdp), 30_000, 'Performance.getMetrics');
+  const bytes1 = watch.bytes();
   const wall = (performance.now() - wall0) / 1000;
-  const tasks = (await page.evaluate(`window.__longTasks.filter(([at]) => at >= ${start}).map(([, d]) => d)`)) as number[];
+  const tasks = (await within(page.evaluate(`window.__longTasks.filter(([at]) => at >= ${start}).map(([, d]) => d)`), 30_000, 'long tasks')) as number[];
   return {
     busyPct: ((busy1 - busy0) / wall) * 100,
     longTasksPerS: tasks.length / wall,
