@@ -89,6 +89,11 @@ describe.skipIf(!haveChromium)(`the inspector page at ${PEERS} churning peers${c
     await expect.poll(() => page.locator('#timeline li[data-event-type="dial_failed"]').count()).toBeGreaterThan(0);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: new URL('inspector-scale-found.png', ARTIFACTS).pathname });
+    // The same at 1920 px, with the search cleared: problems first, the selected peer beside.
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.fill('#search', '');
+    await expect.poll(() => page.locator('#shown').textContent()).toMatch(/peers$/);
+    await page.screenshot({ path: new URL('inspector-scale-1920.png', ARTIFACTS).pathname });
     await page.close();
   }, 30_000);
 
