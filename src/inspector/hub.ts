@@ -1,4 +1,5 @@
 import type { InspectionEvent, Observer } from 'xstate';
+import { createPeerNamer, type PeerNamer } from './peer-name.ts';
 import { contextName, createTranslator, sanitizeSnapshot, type RefLike } from './sanitize.ts';
 import { StatsDeltas, TRAFFIC_ROWS_PER_SECOND, type WatchablePool } from './stats.ts';
 import type { WireActorEvent, WireActorRows, WireEvents, WireHistory, WireLastEvents, WireLifecycle, WireLifecycleEvent, WireMessage, WireSnapshotRows, WireStats } from './wire.ts';
@@ -70,6 +71,8 @@ export class InspectionHub {
   readonly inspect: Observer<InspectionEvent>;
   readonly #options: Required<HubOptions>;
   readonly #translator = createTranslator();
+  /** Peer names for the page: redacted, with a short hash when masking changed the id. */
+  readonly #name: PeerNamer = createPeerNamer();
   readonly #actors = new Map<string, ActorEntry>();
   readonly #finished: string[] = [];
   /** The recent lifecycle events of every root, oldest first: `[root sessionId, event]`. */
@@ -109,7 +112,7 @@ export class InspectionHub {
   /** Sends `pool.stats()` deltas while a viewer is attached. */
   watch(pool: WatchablePool): () => void {
     if (this.#closed) return () => {};
-    if (!this.#pools.has(pool)) this.#pools.set(pool, new StatsDeltas(pool, this.#translator.peerName));
+    if (!this.#pools.has(pool)) this.#pools.set(pool, new StatsDeltas(pool, this.#name));
     this.#updateStatsTimer();
     return () => {
       this.#pools.delete(pool);
@@ -198,6 +201,8 @@ export class InspectionHub {
         if (lifecycle === undefined) return;
         const { sessionId } = lifecycle;
         const emitted = lifecycle.action.params.event;
+        // The same name as the peer's worker and counters (the translator only redacts the id).
+        emitted.id = this.#name(String((event.action.params as { event: { id: unknown } }).event.id));
         this.#timeline.push([sessionId, emitted]);
         if (this.#timeline.length > this.#options.maxEvents) this.#timeline.shift();
         this.#remember(sessionId, emitted);
@@ -229,7 +234,10 @@ export class InspectionHub {
   }
 
   #register(event: InspectionEvent): ActorEntry {
-    const announced = this.#translator.translate(event) as WireActorEvent;
+    let announced = this.#translator.translate(event) as WireActorEvent;
+    // A pool's worker is labelled with its redacted id; its full id, the system id, gives the page's name.
+    const systemId = (event.actorRef as unknown as { options?: { systemId?: unknown } }).options?.systemId;
+    if (announced.parentId !== undefined && typeof systemId === 'string') announced = { ...announced, name: this.#name(systemId) };
     const entry: ActorEntry = {
       announced,
       ref: event.actorRef as unknown as RefLike,

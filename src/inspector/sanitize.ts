@@ -16,8 +16,6 @@ import {
 export interface RefLike {
   sessionId: string;
   id?: unknown;
-  /** A pool's worker has its label (the redacted id) as `id` and the full peer id as its `systemId` option. */
-  options?: { systemId?: unknown };
   _parent?: RefLike;
   system?: object;
   logic?: { config?: { id?: unknown } };
@@ -64,56 +62,13 @@ export function sanitizeSnapshot(snapshot: unknown): WireSnapshot {
   return result;
 }
 
-/** Turns a peer id into the name the page shows; see {@link createPeerNamer}. */
-export type PeerNamer = (id: string) => string;
-
-// Display names are cached per inspector: an id is redacted once, not on every event and stats tick.
-const MAX_CACHED_NAMES = 100_000;
-
-/** A 32-bit FNV-1a hash of `text`, started from `seed`, as 6 base-36 characters. */
-function shortHash(text: string, seed: number): string {
-  let hash = seed >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(36).padStart(7, '0').slice(-6);
-}
-
-function randomSeed(): number {
-  const cryptoLike = (globalThis as { crypto?: { getRandomValues?(array: Uint32Array): Uint32Array } }).crypto;
-  if (cryptoLike?.getRandomValues !== undefined) return cryptoLike.getRandomValues(new Uint32Array(1))[0] ?? 0x811c9dc5;
-  return Math.floor(Math.random() * 0xffffffff);
-}
-
-/**
- * The page's name for a peer: its id through `redactUrl`, and when that masked
- * something (credentials, query values), ` #` and a short hash of the full id,
- * so two peers that differ only in a masked value can be told apart. The hash
- * is seeded at random per inspector: it tells ids apart within one inspector
- * and says nothing that could confirm a guessed secret elsewhere.
- */
-export function createPeerNamer(seed = randomSeed()): PeerNamer {
-  const names = new Map<string, string>();
-  return (id) => {
-    let name = names.get(id);
-    if (name === undefined) {
-      const redacted = redactUrl(id);
-      name = redacted === id ? id : `${redacted} #${shortHash(id, seed)}`;
-      if (names.size >= MAX_CACHED_NAMES) names.clear();
-      names.set(id, name);
-    }
-    return name;
-  };
-}
-
 /** Keeps a lifecycle event's safe fields; `undefined` for anything that is not one. */
-export function sanitizeLifecycle(event: unknown, peerName: PeerNamer = redactUrl): WireLifecycle | undefined {
+export function sanitizeLifecycle(event: unknown): WireLifecycle | undefined {
   const source = event as Record<string, unknown> | null;
   if (typeof source !== 'object' || source === null || !LIFECYCLE_TYPES.includes(source.type as string)) return undefined;
   const result: WireLifecycle = {
     type: source.type as string,
-    id: peerName(String(source.id)),
+    id: redactUrl(String(source.id)),
     at: typeof source.at === 'number' ? source.at : Date.now()
   };
   for (const key of ['code', 'attempt', 'attempts'] as const) {
@@ -133,8 +88,6 @@ export interface Translator {
   snapshotEvent(ref: RefLike, rootId: string, snapshot: unknown, eventType: string): WireSnapshotEvent;
   /** The wire session id of an actor (unique across the pools this inspector serves). */
   sessionOf(ref: RefLike): string;
-  /** The name the page shows for a peer id (see {@link createPeerNamer}). */
-  peerName: PeerNamer;
 }
 
 /** A root's display name from its context `id` (the pool id), credentials redacted; `undefined` if it has none. */
@@ -144,10 +97,8 @@ export function contextName(snapshot: unknown): string | undefined {
 }
 
 /** The name shown for an actor: its id, else its context id, else its machine id; credentials redacted. */
-function nameOf(ref: RefLike, snapshot: unknown, peerName: PeerNamer): string {
-  const systemId = ref.options?.systemId;
-  if (typeof systemId === 'string' && systemId !== '') return peerName(systemId);
-  if (typeof ref.id === 'string' && ref.id !== ref.sessionId) return peerName(ref.id);
+function nameOf(ref: RefLike, snapshot: unknown): string {
+  if (typeof ref.id === 'string' && ref.id !== ref.sessionId) return redactUrl(ref.id);
   const machineId = ref.logic?.config?.id;
   return contextName(snapshot) ?? (typeof machineId === 'string' ? machineId : 'actor');
 }
@@ -191,7 +142,7 @@ function createIds(): { sessionOf(ref: RefLike): string; base(ref: RefLike, root
 }
 
 /** Creates a translator; one per inspector, so ids stay unique across the pools it serves. */
-export function createTranslator(peerName: PeerNamer = createPeerNamer()): Translator {
+export function createTranslator(): Translator {
   const { sessionOf, base } = createIds();
   const snapshotEvent: Translator['snapshotEvent'] = (ref, rootId, snapshot, eventType) => ({
     type: '@xstate.snapshot',
@@ -205,7 +156,7 @@ export function createTranslator(peerName: PeerNamer = createPeerNamer()): Trans
       case '@xstate.actor': {
         const snapshot = snapshotOf(ref);
         const parentId = ref._parent === undefined ? undefined : sessionOf(ref._parent);
-        const name = nameOf(ref, snapshot, peerName);
+        const name = nameOf(ref, snapshot);
         return { type: '@xstate.actor', ...base(ref, event.rootId), name, parentId, snapshot: sanitizeSnapshot(snapshot), definition: undefined };
       }
       case '@xstate.event': {
@@ -216,13 +167,13 @@ export function createTranslator(peerName: PeerNamer = createPeerNamer()): Trans
       case '@xstate.snapshot':
         return snapshotEvent(ref, event.rootId, event.snapshot, String(event.event.type));
       case '@xstate.action':
-        return lifecycleOf(event.action, ref, () => base(ref, event.rootId), peerName);
+        return lifecycleOf(event.action, ref, () => base(ref, event.rootId));
       default:
         // Microsteps and other actions are internal detail; dropping them keeps the wire small.
         return undefined;
     }
   };
-  return { translate, snapshotEvent, sessionOf, peerName };
+  return { translate, snapshotEvent, sessionOf };
 }
 
 /**
@@ -232,11 +183,10 @@ export function createTranslator(peerName: PeerNamer = createPeerNamer()): Trans
 function lifecycleOf(
   action: { type: string; params: unknown },
   ref: RefLike,
-  base: () => Omit<WireLifecycleEvent, 'type' | 'action'>,
-  peerName: PeerNamer
+  base: () => Omit<WireLifecycleEvent, 'type' | 'action'>
 ): WireLifecycleEvent | undefined {
   if (action.type !== 'xstate.emit' || ref._parent !== undefined) return undefined;
-  const lifecycle = sanitizeLifecycle((action.params as { event?: unknown } | undefined)?.event, peerName);
+  const lifecycle = sanitizeLifecycle((action.params as { event?: unknown } | undefined)?.event);
   if (lifecycle === undefined) return undefined;
   return { type: '@xstate.action', ...base(), action: { type: 'xstate.emit', params: { event: lifecycle } } };
 }

@@ -1,6 +1,6 @@
 import { redactUrl } from '../normalize-url.ts';
 import type { PeerStats, PoolStats } from '../types.ts';
-import type { PeerNamer } from './sanitize.ts';
+import type { PeerNamer } from './peer-name.ts';
 import type { WirePeerStats, WireStats } from './wire.ts';
 
 /** What the inspector needs from a pool to show its counters; a `Pool` fits. */
