@@ -10,7 +10,7 @@ import { loadInspectorPage } from '../src/inspector/page.ts';
 import { INSPECTOR_PAGE } from '../src/inspector/page-html.ts';
 import { INSPECTOR_DEFAULTS, createInspector, type Inspector } from '../src/inspector/server.ts';
 import { toStatelyInspector } from '../src/inspector/stately-adapter.ts';
-import type { WireActorEvent, WireActorRows, WireEvents, WireHistory, WireLastEvents, WireLifecycle, WireMessage, WireSnapshot, WireStats } from '../src/inspector/wire.ts';
+import type { WireActorEvent, WireEvents, WireHistory, WireLastEvents, WireLifecycle, WireMessage, WireSnapshot, WireStats } from '../src/inspector/wire.ts';
 import type { WatchablePool } from '../src/inspector/stats.ts';
 import type { PeerStats, PoolStats } from '../src/types.ts';
 import { redactUrl } from '../src/normalize-url.ts';
