@@ -50,8 +50,9 @@ type Rejected = Extract<PoolMachineEvent, { type: 'peer.rejected' }>;
  * whose `start()` rejected), whatever the worker is made of, so the count
  * covers custom workers that run no actor at all. It batches per turn: the
  * registrations, lifecycle events and ends of one turn arrive as one event
- * each. A worker machine's own `xstate.done.actor.*` arrives too, as XState
- * sends it; this machine ignores it.
+ * each. A worker machine's own `xstate.done.actor.*` (XState sends it to the
+ * parent) has no transition here; the façade's pool actor drops it before
+ * this machine sees it (`poolLogic` in `src/pool.ts`).
  */
 export const poolMachine = setup({
   types: {

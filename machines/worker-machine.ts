@@ -123,15 +123,28 @@ export function heartbeatDelay(context: WorkerContext): number {
   return delay;
 }
 
-function failureText(event: { type: string; error?: unknown; code?: unknown }, context: WorkerContext): string {
+/**
+ * Why a dial failed, as the transition into `failed` says it (the params of
+ * its `recordDialFailure`): the event's own error, the socket closing during
+ * the handshake, or which timeout ran out.
+ */
+export type DialFailure = 'error' | 'closedDuringHandshake' | 'openTimeout' | 'handshakeTimeout';
+
+function failureText(failure: DialFailure, event: { type: string; error?: unknown; code?: unknown }, context: WorkerContext): string {
   const { handshakeTimeout } = context.timing;
-  if (event.type === 'socket.failed' || event.type === 'handshake.failed') return String(event.error);
-  // Only `handshaking` fails on a close: in `dialing` the socket reports `socket.failed` instead.
-  if (event.type === 'socket.closed') return `socket closed with code ${String(event.code)} during the handshake`;
-  if (event.type.endsWith('.handshaking')) return `handshake not done within ${handshakeTimeout} ms of the socket opening`;
-  if (event.type.startsWith('xstate.after')) return `handshake timed out after ${handshakeTimeout} ms`;
-  const error = event.error;
-  return error instanceof Error ? error.message : String(error ?? event.type);
+  switch (failure) {
+    case 'closedDuringHandshake':
+      return `socket closed with code ${String(event.code)} during the handshake`;
+    case 'handshakeTimeout':
+      return `handshake not done within ${handshakeTimeout} ms of the socket opening`;
+    case 'openTimeout':
+      return `handshake timed out after ${handshakeTimeout} ms`;
+    case 'error': {
+      const error = event.error;
+      if (typeof error === 'string') return error;
+      return error instanceof Error ? error.message : String(error ?? event.type);
+    }
+  }
 }
 
 function uptimeOf(context: WorkerContext): number {
@@ -258,11 +271,11 @@ export const workerMachine = setup({
     tooManyFlaps: ({ context }) => tooManyFlaps(context)
   },
   actions: {
-    recordDialFailure: assign(({ context, event }) => ({
+    recordDialFailure: assign(({ context, event }, params: { failure: DialFailure }) => ({
       attempt: context.attempt + 1,
       dialFailures: context.dialFailures + 1,
       waitingAfter: 'dial_failed' as const,
-      lastError: failureText(event as { type: string; error?: unknown; code?: unknown }, context)
+      lastError: failureText(params.failure, event as { type: string; error?: unknown; code?: unknown }, context)
     })),
     emitDialFailed: emit(({ context }) => ({
       type: 'dial_failed' as const,
@@ -374,14 +387,14 @@ export const workerMachine = setup({
       states: {
         dialing: {
           tags: 'dialing',
-          after: { handshakeTimeout: '#worker.failed' },
+          after: { handshakeTimeout: { target: '#worker.failed', actions: { type: 'recordDialFailure', params: { failure: 'openTimeout' } } } },
           on: {
             'socket.open': [
               { guard: 'hasHandshake', target: 'handshaking' },
               { guard: 'hasConnectionHook', target: 'connected.hooked' },
               { target: 'connected' }
             ],
-            'socket.failed': '#worker.failed'
+            'socket.failed': { target: '#worker.failed', actions: { type: 'recordDialFailure', params: { failure: 'error' } } }
           }
         },
         // The socket is open but the peer is not usable until the handshake hook says so:
@@ -393,12 +406,12 @@ export const workerMachine = setup({
             src: 'handshake',
             input: ({ context }) => ({ id: context.id, link: context.link })
           },
-          after: { handshakeTimeout: '#worker.failed' },
+          after: { handshakeTimeout: { target: '#worker.failed', actions: { type: 'recordDialFailure', params: { failure: 'handshakeTimeout' } } } },
           on: {
             'handshake.done': [{ guard: 'hasConnectionHook', target: 'connected.hooked' }, { target: 'connected' }],
-            'handshake.failed': '#worker.failed',
-            'xstate.error.actor.handshake': '#worker.failed',
-            'socket.closed': '#worker.failed'
+            'handshake.failed': { target: '#worker.failed', actions: { type: 'recordDialFailure', params: { failure: 'error' } } },
+            'xstate.error.actor.handshake': { target: '#worker.failed', actions: { type: 'recordDialFailure', params: { failure: 'error' } } },
+            'socket.closed': { target: '#worker.failed', actions: { type: 'recordDialFailure', params: { failure: 'closedDuringHandshake' } } }
           }
         },
         // One timer serves both keepalive and ping: it fires at whichever is due
@@ -448,10 +461,10 @@ export const workerMachine = setup({
         }
       }
     },
-    // A dial failed: count it, report it, then retry or retire.
+    // A dial failed (the transition here recorded why): report it, then retry or retire.
     failed: {
       tags: 'backoff',
-      entry: ['recordDialFailure', 'emitDialFailed'],
+      entry: 'emitDialFailed',
       always: [{ guard: 'canRetry', target: 'backoff' }, { target: 'stopped', actions: 'emitRetired' }]
     },
     // After a connection ended: `retry.maxFlaps` short ones in a row retire the worker.

@@ -53,8 +53,10 @@ export class PeerLink implements WorkerLink, TransportListener {
   #pingRefused = false;
   // One function for every drain this link waits on, not one per pause.
   readonly #resume = (): void => this.#onDrain();
-  /** Frames the full inbox refused, oldest first; undefined while none wait. */
-  #held: HeldFrames | undefined = undefined;
+  /** Frames the full inbox refused, oldest first, as data and receive time in turn; undefined while none wait. */
+  #held: Array<string | Uint8Array | number> | undefined = undefined;
+  /** Where the next held frame to offer is in `#held`. */
+  #next = 0;
 
   constructor(
     readonly id: string,
@@ -207,31 +209,25 @@ export class PeerLink implements WorkerLink, TransportListener {
    * What is held is what the transport had already read when it paused.
    */
   #hold(data: string | Uint8Array, at: number): void {
-    let held = this.#held;
-    if (held === undefined) {
-      this.#held = held = new HeldFrames();
+    if (this.#held === undefined) {
+      this.#held = [];
+      this.#next = 0;
       this.inbox.onDrain(this.#resume);
     }
-    held.push(data, at);
+    this.#held.push(data, at);
     // Not while closing: the peer's close reply must still be read.
-    if (!this.paused && this.#open && this.transport.canPause && this.#socket !== undefined) {
+    if (!this.paused && this.#open && this.transport.canPause) {
       this.paused = true;
-      this.#socket.pause();
+      (this.#socket as TransportSocket).pause();
     }
-  }
-
-  /** Frames received and not yet in the inbox (waiting for it to drain). */
-  get held(): number {
-    return this.#held?.size ?? 0;
   }
 
   /** The inbox has drained: hands it the held frames in order, then reads on once all are in. */
   #onDrain(): void {
     const held = this.#held;
     if (held !== undefined) {
-      if (!held.offerTo(this.inbox, this.id)) {
-        this.inbox.onDrain(this.#resume);
-        return;
+      for (; this.#next < held.length; this.#next += 2) {
+        if (!this.inbox.offer(this.id, held[this.#next] as string | Uint8Array, held[this.#next + 1] as number)) return this.inbox.onDrain(this.#resume);
       }
       this.#held = undefined;
     }
@@ -247,31 +243,3 @@ export class PeerLink implements WorkerLink, TransportListener {
   }
 }
 
-/** Frames a link holds while the inbox is full: two arrays and a read index, not an object per frame. */
-class HeldFrames {
-  readonly #data: Array<string | Uint8Array> = [];
-  readonly #at: number[] = [];
-  #head = 0;
-
-  get size(): number {
-    return this.#data.length - this.#head;
-  }
-
-  push(data: string | Uint8Array, at: number): void {
-    this.#data.push(data);
-    this.#at.push(at);
-  }
-
-  /** Offers the frames oldest first; true once every one was taken. */
-  offerTo(inbox: InboxWriter, id: string): boolean {
-    const data = this.#data;
-    const at = this.#at;
-    while (this.#head < data.length) {
-      const i = this.#head;
-      if (!inbox.offer(id, data[i] as string | Uint8Array, at[i] as number)) return false;
-      data[i] = '';
-      this.#head = i + 1;
-    }
-    return true;
-  }
-}

@@ -28,10 +28,12 @@ export class PeerEntry implements PoolPlugin, EventWriter {
   drops = 0;
   /** Pending `ready()` calls; created on the first one. */
   waiters: ReadyWaiters | undefined = undefined;
-  /** True once the worker has finished (its run has ended). */
-  done = false;
-  #finished: Promise<void> | undefined = undefined;
-  #markFinished: (() => void) | undefined = undefined;
+  /**
+   * How far the worker's run is: running (undefined), running with someone
+   * waiting on `finished` (its resolver and promise), or finished (true). One
+   * field for the three, as every peer carries it.
+   */
+  #end: true | { promise: Promise<void>; resolve: () => void } | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -66,17 +68,26 @@ export class PeerEntry implements PoolPlugin, EventWriter {
     this.shared.registry.eventOf(this, event);
   }
 
+  /** True once the worker has finished (its run has ended). */
+  get done(): boolean {
+    return this.#end === true;
+  }
+
   /** Settles when the worker has finished; created on first use (remove(), a reconnect of the same id). */
   get finished(): Promise<void> {
-    if (this.#finished === undefined) {
-      this.#finished = this.done ? Promise.resolve() : new Promise<void>((resolve) => (this.#markFinished = resolve));
-    }
-    return this.#finished;
+    const end = this.#end;
+    if (end === true) return Promise.resolve();
+    if (end !== undefined) return end.promise;
+    let resolve!: () => void;
+    const promise = new Promise<void>((settle) => (resolve = settle));
+    this.#end = { promise, resolve };
+    return promise;
   }
 
   markFinished(): void {
-    this.done = true;
-    this.#markFinished?.();
+    const end = this.#end;
+    this.#end = true;
+    if (end !== undefined && end !== true) end.resolve();
   }
 }
 

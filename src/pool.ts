@@ -57,6 +57,25 @@ function isWorker(value: unknown): value is Worker {
   );
 }
 
+/**
+ * The pool actor's logic: the pool machine, except that a worker actor's own
+ * `xstate.done.actor.<peer>` (XState sends it to the parent as each worker
+ * ends) is not handed to the machine. The machine has no transition for it;
+ * looking one up costs a macrostep per peer at close, and leaves a cached
+ * lookup per distinct peer id in the machine for the life of the process. The
+ * pool hears each end from the worker itself (`peer.finished`). XState still
+ * relays the event, so inspection sees it. Public means only: actor logic is
+ * an object with `transition`, and this one's prototype is the machine.
+ */
+const poolLogic: typeof poolMachine = Object.create(poolMachine, {
+  transition: {
+    // Called on poolLogic, so the snapshots it makes name it as their machine, as the first one does.
+    value(this: typeof poolMachine, ...[snapshot, event, scope]: Parameters<typeof poolMachine.transition>) {
+      return event.type.startsWith('xstate.done.actor.') ? snapshot : poolMachine.transition.call(this, snapshot, event, scope);
+    }
+  }
+});
+
 function isPayload(data: unknown): data is string | Uint8Array | ArrayBuffer {
   return typeof data === 'string' || data instanceof Uint8Array || data instanceof ArrayBuffer;
 }
@@ -98,8 +117,8 @@ class HoneybeePool implements Pool {
     // Inspection is opt-in: with no observer the system does no inspection work.
     this.actor =
       options.inspect === undefined
-        ? createActor(poolMachine, { input, clock })
-        : createActor(poolMachine, { input, clock, inspect: options.inspect });
+        ? createActor(poolLogic, { input, clock })
+        : createActor(poolLogic, { input, clock, inspect: options.inspect });
     // Stopping a peer must not scan every other peer's timers (see indexScheduler; XState's own if its canary fails).
     indexScheduler(this.actor.system, this.#logger);
     // A root actor in error with no error observer throws an uncaught exception.

@@ -118,34 +118,6 @@ function endsByEmit(logic: AnyStateMachine): boolean {
 // Shared by every worker without extra input.
 const NO_EXTRA: object = Object.freeze({});
 
-/** The lifecycle counters of {@link WorkerStats}, kept from the emitted events so any machine gets them. */
-class LifecycleTally {
-  connections = 0;
-  dialFailures = 0;
-  attempt = 0;
-  connectedSince: number | undefined = undefined;
-  lastError: string | undefined = undefined;
-  /** How the last try ended (a failed dial or a lost connection); cleared on `connected`. */
-  lastEnd: Extract<PoolEvent, { kind: 'dial_failed' | 'disconnected' }> | undefined = undefined;
-
-  record(event: PoolEvent): void {
-    if (event.kind === 'connected') {
-      this.connections += 1;
-      this.connectedSince = event.at;
-      this.attempt = 0;
-      this.lastEnd = undefined;
-    } else if (event.kind === 'disconnected') {
-      this.connectedSince = undefined;
-      this.lastEnd = event;
-    } else if (event.kind === 'dial_failed') {
-      this.dialFailures += 1;
-      this.attempt = event.attempt;
-      this.lastError = event.error;
-      this.lastEnd = event;
-    }
-  }
-}
-
 /**
  * A {@link Worker} that runs a worker machine as a child of the pool actor,
  * so the machine appears in the pool's actor tree and inspector under the
@@ -157,7 +129,15 @@ export class MachineWorker implements RunnableWorker {
   #actor: Actor<AnyStateMachine> | undefined;
   #link: PeerLink | undefined;
   #stopRequested = false;
-  readonly #tally = new LifecycleTally();
+  // The lifecycle counters of WorkerStats, kept from the emitted events so any machine gets them
+  // (fields of the worker itself rather than an object of their own: one object less per peer).
+  #connections = 0;
+  #dialFailures = 0;
+  #attempt = 0;
+  #connectedSince: number | undefined = undefined;
+  #lastError: string | undefined = undefined;
+  /** How the last try ended (a failed dial or a lost connection); cleared on `connected`. */
+  #lastEnd: Extract<PoolEvent, { kind: 'dial_failed' | 'disconnected' }> | undefined = undefined;
   readonly #label: string;
   readonly #logic: AnyStateMachine;
   readonly #extra: object;
@@ -265,7 +245,7 @@ export class MachineWorker implements RunnableWorker {
 
   // The cause a refused send carries, when the last try says why the peer is down.
   #whyUnavailable(): DialFailedError | ReadLimitError | undefined {
-    const last = this.#tally.lastEnd;
+    const last = this.#lastEnd;
     if (last?.kind === 'dial_failed') return new DialFailedError(this.#label, last.error);
     if (last?.kind === 'disconnected' && last.cause === 'read_limit') {
       return new ReadLimitError(this.#label, this.#link?.options.readLimit ?? 0);
@@ -275,21 +255,20 @@ export class MachineWorker implements RunnableWorker {
 
   stats(): WorkerStats {
     const link = this.#link;
-    const tally = this.#tally;
     const snapshot = this.#actor?.getSnapshot();
     const attempt: unknown = snapshot?.context?.attempt;
     return {
       state: this.#state(),
       connected: (link?.writable ?? false) && snapshot?.hasTag('connected') === true,
-      connectedSince: tally.connectedSince,
-      attempt: typeof attempt === 'number' ? attempt : tally.attempt,
+      connectedSince: this.#connectedSince,
+      attempt: typeof attempt === 'number' ? attempt : this.#attempt,
       received: link?.received ?? 0,
       sent: link?.sent ?? 0,
       bytesIn: link?.bytesIn ?? 0,
       bytesOut: link?.bytesOut ?? 0,
-      restarts: Math.max(0, tally.connections - 1),
-      dialFailures: tally.dialFailures,
-      lastError: tally.lastError ?? link?.lastError,
+      restarts: Math.max(0, this.#connections - 1),
+      dialFailures: this.#dialFailures,
+      lastError: this.#lastError ?? link?.lastError,
       lastMessageAt: link?.lastMessageAt,
       bufferedAmount: link?.bufferedAmount ?? 0,
       paused: link?.paused ?? false
@@ -307,9 +286,26 @@ export class MachineWorker implements RunnableWorker {
       return;
     }
     const event = toPoolEvent(emitted as WorkerEmitted);
-    this.#tally.record(event);
+    this.#record(event);
     lifecycleLog(this.logger, event);
     this.#plugin?.events.write(event);
+  }
+
+  #record(event: PoolEvent): void {
+    if (event.kind === 'connected') {
+      this.#connections += 1;
+      this.#connectedSince = event.at;
+      this.#attempt = 0;
+      this.#lastEnd = undefined;
+    } else if (event.kind === 'disconnected') {
+      this.#connectedSince = undefined;
+      this.#lastEnd = event;
+    } else if (event.kind === 'dial_failed') {
+      this.#dialFailures += 1;
+      this.#attempt = event.attempt;
+      this.#lastError = event.error;
+      this.#lastEnd = event;
+    }
   }
 
   #state(): string {
@@ -337,7 +333,7 @@ export class MachineWorker implements RunnableWorker {
  *
  * @example
  * ```ts
- * import { probeWorkerMachine } from 'honeybee-pool/machines';
+ * import { probeWorkerMachine } from 'honeybee-pool/examples';
  * import { createPool, workerFromMachine } from 'honeybee-pool';
  *
  * const pool = createPool({ pingInterval: 10_000, keepaliveTimeout: 15_000, workerFactory: workerFromMachine(probeWorkerMachine) });

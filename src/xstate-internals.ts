@@ -1,9 +1,12 @@
 /**
  * Every use of XState's internals, in one place. There is one: the
  * delayed-event scheduler of the pool's actor system is replaced by an index
- * (below). Nothing else in `src/` or `machines/` reads or writes a member of
- * XState's actor system beyond its public API (`clock` is a public option;
- * worker ends come through emitted events and `subscribe`).
+ * (below). Nothing else in the pool's runtime writes to XState's actor system
+ * or relies on its undocumented behaviour: the clock is the public `clock`
+ * option, worker ends come through emitted events, `subscribe` and the
+ * parent's error event, and the pool actor's logic is the pool machine behind
+ * the public `transition` of actor logic. (The inspector reads `_parent` and
+ * `logic.config`, as XState's own inspector does.)
  *
  * Why it exists, and what it buys (docs/performance.md): XState 5.33's
  * `cancelAll`, which every actor runs as it stops, walks every pending

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WebSocket as ServerSocket } from 'ws';
 import {
   BackpressureError,
@@ -15,32 +15,22 @@ import { createPool } from '../src/node.ts';
 import type { Pool } from '../src/pool.ts';
 import type { PoolEvent, PoolOptions } from '../src/types.ts';
 import { redirectTransport, throwingTransport } from './helpers/transports.ts';
-import { startHungServer, startServer, type TestServer } from './helpers/servers.ts';
+import { startHungServer, type TestServer } from './helpers/servers.ts';
 import { thrown } from './helpers/thrown.ts';
 import { rawSocketOf } from './helpers/hostile-servers.ts';
+import { usePoolFixture } from './helpers/pool-fixture.ts';
 
 // Bad input at every public entry point: each gets its own typed
 // HoneybeeError (never a TypeError from deep inside), nothing half-registered
 // stays behind, and the pool keeps working afterwards.
 
-const cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function openPool(options: PoolOptions = {}): Pool {
-  const pool = createPool({ reconnectDelay: 20, closeTimeout: 100, ...options });
-  cleanups.push(() => pool.close());
-  return pool;
-}
+const { pool: openPool, server, track } = usePoolFixture();
 
 async function openServer(): Promise<TestServer & { received: Array<{ data: Buffer; isBinary: boolean }> }> {
-  const server = await startServer();
-  cleanups.push(() => server.close());
+  const started = await server();
   const received: Array<{ data: Buffer; isBinary: boolean }> = [];
-  server.wss.on('connection', (socket) => socket.on('message', (data, isBinary) => received.push({ data: data as Buffer, isBinary })));
-  return Object.assign(server, { received });
+  started.wss.on('connection', (socket) => socket.on('message', (data, isBinary) => received.push({ data: data as Buffer, isBinary })));
+  return Object.assign(started, { received });
 }
 
 
@@ -359,8 +349,7 @@ describe('pool.send(id, payload)', () => {
 
   it('rejects every wrong payload type with InvalidPayloadError, while connected and while dialing, counting nothing', async () => {
     const server = await openServer();
-    const hung = await startHungServer();
-    cleanups.push(() => hung.close());
+    const hung = track(await startHungServer());
     const pool = openPool();
     const id = pool.connect(server.url);
     const dialing = pool.connect(hung.url);

@@ -87,8 +87,13 @@ describe.each([
     const ids = mermaidIds(mermaid);
     for (const { source, target, trigger: text } of drawn) {
       const from = ids.get(pathOf(source));
-      const to = ids.get(pathOf(target));
+      // Back into a state around the source (it leaves and re-enters it): drawn to the leaf it enters.
+      const reenters = target !== source && source.path.join('.').startsWith(`${target.path.join('.')}.`);
+      let entered = target;
+      while (reenters && entered.type === 'compound') entered = entered.initial.target[0] ?? entered;
+      const to = ids.get(pathOf(entered));
       const line = mermaid.split('\n').find((entry) => entry.trim().startsWith(`${from} --> ${to}: `));
+      if (reenters) expect(line, `${pathOf(source)} → ${pathOf(target)} says it re-enters`).toContain(`(re-enters ${target.key})`);
       expect(line, `${pathOf(source)} → ${pathOf(target)} in ${name}.mmd`).toBeDefined();
       expect(line, `${pathOf(source)} → ${pathOf(target)} is labelled ${text}`).toContain(text);
     }
@@ -98,7 +103,9 @@ describe.each([
     for (const { source, target, trigger: text } of drawn) {
       const id = `transition:${source.id}-&gt;${target.id}`;
       const at = svg.indexOf(`id="${id}"`);
-      expect(at, `${source.id} → ${target.id} in ${name}.svg`).toBeGreaterThan(-1);
+      // A self-transition is read inside its state, never as a bare (unlabelled) loop beside it.
+      if (source === target) expect(at, `${source.id} ↻ has no loop drawn in ${name}.svg`).toBe(-1);
+      else expect(at, `${source.id} → ${target.id} in ${name}.svg`).toBeGreaterThan(-1);
       const labelled = source === target ? svg.slice(svg.indexOf(`id="state:${source.id}"`)) : svg.slice(at);
       const group = labelled.slice(0, labelled.indexOf('</g>'));
       expect(group, `${source.id} → ${target.id} is labelled ${text}`).toContain(text.replaceAll('>', '&gt;'));
@@ -119,10 +126,15 @@ describe('the public view of the worker (worker-public)', () => {
   };
   const entered = (node: AnyStateNode): AnyStateNode => (node.type === 'compound' ? entered(node.initial.target[0] ?? node) : node);
 
+  it('shows a restart within a public state: dialing → dialing on worker.reconnect (a fresh dial)', () => {
+    // Inside the state (↻), as the full chart draws a self-transition.
+    expect(mermaid).toContain('state "dialing<br/>incl. handshaking<br/>↻ worker.reconnect" as dialing');
+    expect(svg).toMatch(/id="state:dialing"[\s\S]*?↻ worker\.reconnect/);
+  });
+
   it('has exactly the public states, hook states folded in and named', () => {
     const ids = mermaidIds(mermaid);
     expect([...ids.keys()].sort()).toEqual([...PUBLIC].sort());
-    expect(mermaid).toContain('state "dialing<br/>incl. handshaking" as dialing');
     expect(mermaid).toContain('state "connected<br/>incl. hooked" as connected');
     for (const state of PUBLIC) expect(svg).toContain(`id="state:${state}"`);
   });
@@ -153,7 +165,7 @@ describe('the public view of the worker (worker-public)', () => {
     // `connected` answers worker.reconnect by sending the close frame and raising worker.redial.
     expect(mermaid).toMatch(/^\s*connected --> dialing: worker\.reconnect$/m);
     expect(mermaid).not.toContain('worker.redial');
-    expect(read('worker.mmd')).toContain('connected --> session: worker.redial');
+    expect(read('worker.mmd')).toContain('connected --> dialing: worker.redial (re-enters session)');
     // In the SVG the long internal transition wraps: the event on one line, its actions packed below.
     const lines = [...read('worker.svg').matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((match) => match[1]);
     expect(lines).toEqual(expect.arrayContaining(['worker.reconnect /', 'sendReconnectFrame, emitReconnectClose,', 'recordReconnect, requestRedial']));

@@ -69,6 +69,39 @@ const MEASURE = `(() => {
   return { width: frame.width, outside, overlapping, outOfBox, smallestText };
 })()`;
 
+// Runs in the page on a chart Mermaid drew: no two state boxes overlap, no edge label covers a
+// state or another label, and nothing covers a compound state's caption but the state itself
+// and the compound states around it. Labels are measured by their text (the label's own box).
+const MEASURE_MERMAID = `(() => {
+  const svg = document.querySelector('#chart svg');
+  const name = (el) => (el.textContent || el.id || el.getAttribute('class') || '').trim().replace(/\\s+/g, ' ').slice(0, 50);
+  const sized = (box) => box.width > 0.5 && box.height > 0.5;
+  const boxOf = (el) => el.getBoundingClientRect();
+  const cut = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+  const within = (inner, outer) => inner.left >= outer.left - 1 && inner.right <= outer.right + 1 && inner.top >= outer.top - 1 && inner.bottom <= outer.bottom + 1;
+  const states = [...svg.querySelectorAll('g.node')].map((el) => ({ what: 'state ' + name(el), box: boxOf(el) })).filter((s) => sized(s.box));
+  const labels = [...svg.querySelectorAll('g.edgeLabel')].filter((el) => el.textContent.trim() !== '')
+    .map((el) => ({ what: 'label ' + name(el), box: boxOf(el.querySelector('span, p, div, text') || el) })).filter((s) => sized(s.box));
+  const clusters = [...svg.querySelectorAll('g.cluster, g.statediagram-cluster')].map((el) => ({
+    what: 'compound ' + name(el.querySelector('.cluster-label') || el),
+    box: boxOf(el.querySelector('rect') || el),
+    caption: boxOf(el.querySelector('.cluster-label span, .cluster-label p, .cluster-label div, .cluster-label text') || el.querySelector('.cluster-label') || el)
+  }));
+  const found = [];
+  const items = [...states, ...labels];
+  for (let i = 0; i < items.length; i++) for (let j = i + 1; j < items.length; j++) {
+    if (cut(items[i].box, items[j].box)) found.push(items[i].what + ' / ' + items[j].what);
+  }
+  for (const c of clusters) {
+    for (const item of items) if (cut(c.caption, item.box)) found.push(c.what + ' caption / ' + item.what);
+    for (const other of clusters) {
+      if (other === c || within(c.caption, other.box)) continue;
+      if (cut(c.caption, other.box)) found.push(c.what + ' caption / ' + other.what);
+    }
+  }
+  return found;
+})()`;
+
 const statesOf = (node: AnyStateNode): AnyStateNode[] => (Object.values(node.states) as AnyStateNode[]).flatMap((child) => [child, ...statesOf(child)]);
 
 describe.skipIf(!haveChromium)(`the diagrams in Chromium${skipNote}`, () => {
@@ -132,5 +165,11 @@ describe.skipIf(!haveChromium)(`the diagrams in Chromium${skipNote}`, () => {
       expect(labels.some((label) => label.startsWith(state.key)), `${state.key} is shown by name in ${name}.mmd`).toBe(true);
     }
     await page.locator('#chart svg').screenshot({ path: new URL(`${name}-mermaid.png`, ARTIFACTS).pathname });
+    // Known and left: Mermaid's default layout routes the edge from the `connected` box to
+    // backoff through `closing`, which hides its `socket.closed` label (no spacing or ordering
+    // avoids it; GitHub has no ELK layout). Anything else overlapping fails.
+    const known = name === 'worker' ? [/^state closing.* \/ label socket\.closed$/] : [];
+    const overlaps = ((await page.evaluate(MEASURE_MERMAID)) as string[]).filter((found) => !known.some((pattern) => pattern.test(found)));
+    expect(overlaps, `overlaps in ${name}.mmd as Mermaid draws it`).toEqual([]);
   });
 });

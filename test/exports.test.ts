@@ -38,7 +38,7 @@ const ENTRIES: Record<string, string> = Object.fromEntries(
     })
 );
 
-const SNAPSHOTTED = ['./node', './web', './inspector', './machines', './examples', './testkit', './testkit/vitest', './shards', './nats'];
+const SNAPSHOTTED = ['./node', './web', './inspector', './machines', './examples', './testkit', './testkit/vitest', './shards', './nats', './react'];
 
 let surface: Map<string, ExportedNames>;
 beforeAll(() => {
@@ -181,9 +181,16 @@ describe('package exports', () => {
           "InspectorOptions",
           "StatelyShapedEvent",
           "WatchablePool",
+          "WireActorRows",
+          "WireEvents",
+          "WireHistory",
+          "WireLastEvents",
           "WireLifecycle",
           "WireMessage",
+          "WirePeerStats",
+          "WireReplayStart",
           "WireSnapshot",
+          "WireSnapshotRows",
           "WireStats",
         ],
         "values": [
@@ -288,6 +295,12 @@ describe('package exports', () => {
     `);
   });
 
+  it('honeybee-pool/react (React an optional peer)', async () => {
+    // Through a variable: type-checking the entry here would pull React's global DOM stubs into the test project.
+    const entry = '../src/react/index.ts';
+    expect(Object.keys((await import(entry)) as object).sort()).toEqual(['usePeer', 'usePeers', 'usePoolStats']);
+  });
+
   it('honeybee-pool/testkit/vitest', async () => {
     const names = await entry('./testkit/vitest');
     expect(names).toMatchInlineSnapshot(`
@@ -336,6 +349,7 @@ describe('package exports', () => {
         "types": [
           "ClusterClient",
           "ClusterClientOptions",
+          "ClusterDisconnectCause",
           "ClusterEvent",
           "ClusterInbox",
           "ClusterMessage",

@@ -1,8 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPool } from '../src/node.ts';
 import type { Pool } from '../src/pool.ts';
-import type { InboxMessage, PoolOptions } from '../src/types.ts';
+import type { PoolOptions } from '../src/types.ts';
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.ts';
 import {
   Opcode,
@@ -16,11 +15,11 @@ import {
   writeRaw,
   type HttpStatusServer
 } from './helpers/hostile-servers.ts';
-import { startServer, type TestServer } from './helpers/servers.ts';
 import { generateCertificate, startTlsServer, type TlsTestServer } from './helpers/tls-server.ts';
 import { EventLog } from './helpers/event-log.ts';
 import { onConnection } from './helpers/on-connection.ts';
 import { captureLogger } from './helpers/capture-logger.ts';
+import { usePoolFixture, type InboxLog } from './helpers/pool-fixture.ts';
 
 // One test per fault a peer or the network can throw at the pool: the events
 // and causes it reports, how fast it notices, that it recovers once the fault
@@ -38,10 +37,9 @@ beforeAll(() => {
   process.on('uncaughtException', uncaughtException);
 });
 
-const cleanups: Array<() => unknown> = [];
-
+// Registered before the fixture's own afterEach, so (vitest runs after-hooks newest first) it checks
+// once the pools and servers are closed.
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   // Give a late rejection a turn to surface before checking.
   await delay(10);
   expect(unhandledRejection).not.toHaveBeenCalled();
@@ -57,46 +55,16 @@ afterAll(() => {
 /** Every line logged at error level or above: a worker or pool actor that failed. */
 const { logger: errorLogger } = captureLogger('error', errorLines);
 
+/** On top of the fixture's fast reconnect and close: no probes, quick handshakes and retries. */
 const FAST: PoolOptions = {
-  reconnectDelay: 20,
   minUptime: 0,
-  closeTimeout: 200,
   handshakeTimeout: 500,
   pingInterval: 0,
   keepaliveTimeout: 0,
   retry: { initialDelay: 50, maxDelay: 200, jitter: 0 }
 };
 
-/** Keeps every inbox message, by peer. */
-class InboxLog {
-  readonly items: InboxMessage[] = [];
-
-  constructor(source: AsyncIterable<InboxMessage>) {
-    void (async () => {
-      for await (const message of source) this.items.push(message);
-    })();
-  }
-
-  of(id: string): Array<string | Uint8Array> {
-    return this.items.filter((m) => m.id === id).map((m) => m.data);
-  }
-}
-
-function openPool(options: PoolOptions = {}): { pool: Pool; log: EventLog; inbox: InboxLog } {
-  const pool = createPool({ ...FAST, logger: errorLogger, ...options });
-  cleanups.push(() => pool.close());
-  return { pool, log: new EventLog(pool.events), inbox: new InboxLog(pool.inbox) };
-}
-
-/** Registers `close` to run after the test, after the pools (cleanups run in reverse). */
-function track<T extends { close(): Promise<void> }>(resource: T): T {
-  cleanups.push(() => resource.close());
-  return resource;
-}
-
-async function server(): Promise<TestServer> {
-  return track(await startServer());
-}
+const { logged, server, track } = usePoolFixture({ ...FAST, logger: errorLogger });
 
 async function proxyTo(url: string): Promise<FaultProxy> {
   return track(await startFaultProxy(url));
@@ -134,7 +102,7 @@ describe('handshake faults', () => {
     'HTTP %i on the upgrade: dial_failed naming the status on every attempt, connected once the server accepts',
     async (status) => {
       const hostile: HttpStatusServer = track(await startHttpStatusServer(status));
-      const { pool, log, inbox } = openPool();
+      const { pool, log, inbox } = logged();
       const other = await bystander(pool, log, inbox);
       const id = pool.connect(hostile.url);
 
@@ -157,7 +125,7 @@ describe('handshake faults', () => {
     let redirectedTo = 0;
     elsewhere.wss.on('connection', () => redirectedTo++);
     const hostile = track(await startHttpStatusServer(302, { Location: `${elsewhere.url.replace('ws:', 'http:')}/stolen` }));
-    const { pool, log, inbox } = openPool();
+    const { pool, log, inbox } = logged();
     const other = await bystander(pool, log, inbox);
     const id = pool.connect(hostile.url, { headers: { Authorization: 'Bearer not-for-them' } });
 
@@ -179,7 +147,7 @@ describe('handshake faults', () => {
     afterAll(() => tls.close());
 
     it('is refused by default with a dial_failed that says self-signed, and never connects', async () => {
-      const { pool, log, inbox } = openPool();
+      const { pool, log, inbox } = logged();
       const other = await bystander(pool, log, inbox);
       const id = pool.connect(tls.url);
 
@@ -192,7 +160,7 @@ describe('handshake faults', () => {
     });
 
     it('is refused when tls.ca is a different certificate', async () => {
-      const { pool, log } = openPool();
+      const { pool, log } = logged();
       const id = pool.connect(tls.url, { tls: { ca: generateCertificate().cert } });
       const failure = await log.nth('dial_failed', 1, id);
       expect(failure.error).toMatch(/self[- ]signed|verify|issuer/i);
@@ -205,7 +173,7 @@ describe('handshake faults', () => {
         echoed.push(String(data));
         socket.send(`secure ${String(data)}`);
       }));
-      const { pool, log, inbox } = openPool();
+      const { pool, log, inbox } = logged();
       const id = pool.connect(`${tls.url}/secure`, { tls: { ca: tls.ca } });
 
       await log.nth('connected', 1, id);
@@ -221,7 +189,7 @@ describe('handshake faults', () => {
 describe('protocol faults', () => {
   it('invalid UTF-8 in a text frame: disconnected remote_error 1007, nothing delivered, then connected again', async () => {
     const hostile = track(await startInvalidUtf8Server());
-    const { pool, log, inbox } = openPool();
+    const { pool, log, inbox } = logged();
     const other = await bystander(pool, log, inbox);
     const id = pool.connect(hostile.url);
 
@@ -241,7 +209,7 @@ describe('protocol faults', () => {
       socket.pause();
       writeRaw(socket, frame(Opcode.text, Buffer.from([0xc3, 0x28])));
     }));
-    const { pool, log, inbox } = openPool({ closeTimeout: 300 });
+    const { pool, log, inbox } = logged({ closeTimeout: 300 });
     const other = await bystander(pool, log, inbox);
     const id = pool.connect(hostile.url);
     const up = await log.nth('connected', 1, id);
@@ -263,7 +231,7 @@ describe('protocol faults', () => {
       socket.on('pong', (data) => pings.push(String(data)));
       socket.on('message', (data) => received.push(String(data)));
     });
-    const { pool, log, inbox } = openPool();
+    const { pool, log, inbox } = logged();
     const id = pool.connect(hostile.url);
     await log.nth('connected', 1, id);
 
@@ -286,7 +254,7 @@ describe('protocol faults', () => {
     [4000, 'application code']
   ])('a close with code %i: disconnected remote_close with that code and reason, then connected again', async (code, reason) => {
     const hostile = track(await startClosingServer(code, reason));
-    const { pool, log, inbox } = openPool();
+    const { pool, log, inbox } = logged();
     const other = await bystander(pool, log, inbox);
     const id = pool.connect(hostile.url);
 
@@ -300,7 +268,7 @@ describe('protocol faults', () => {
 
   it('a flapping server (accepts, closes 30 ms later, forever): each wait is longer than the last, events strictly alternate', async () => {
     const hostile = track(await startFlappingServer(30));
-    const { pool, log, inbox } = openPool({
+    const { pool, log, inbox } = logged({
       reconnectDelay: 20,
       minUptime: 5000,
       retry: { initialDelay: 80, maxDelay: 800, jitter: 0 }
@@ -329,7 +297,7 @@ describe('network faults through a fault proxy', () => {
     const srv = await server();
     onConnection(srv, (socket, n) => socket.send(`hello ${n}`));
     const proxy = await proxyTo(srv.url);
-    const { pool, log, inbox } = openPool();
+    const { pool, log, inbox } = logged();
     const other = await bystander(pool, log, inbox);
     const id = pool.connect(proxy.url);
     await log.nth('connected', 1, id);
@@ -352,7 +320,7 @@ describe('network faults through a fault proxy', () => {
     const keepaliveTimeout = 300;
     const srv = await server();
     const proxy = await proxyTo(srv.url);
-    const { pool, log, inbox } = openPool({ pingInterval, keepaliveTimeout, handshakeTimeout: 200 });
+    const { pool, log, inbox } = logged({ pingInterval, keepaliveTimeout, handshakeTimeout: 200 });
     const other = await bystander(pool, log, inbox);
     const id = pool.connect(proxy.url);
     await log.nth('connected', 1, id);
@@ -381,7 +349,7 @@ describe('network faults through a fault proxy', () => {
   ] as const)('half-close of %s (%s): disconnected network_error promptly, then connected again', async (direction, _label) => {
     const srv = await server();
     const proxy = await proxyTo(srv.url);
-    const { pool, log, inbox } = openPool({ pingInterval: 100, keepaliveTimeout: 300 });
+    const { pool, log, inbox } = logged({ pingInterval: 100, keepaliveTimeout: 300 });
     const other = await bystander(pool, log, inbox);
     const id = pool.connect(proxy.url);
     await log.nth('connected', 1, id);
@@ -411,7 +379,7 @@ describe('network faults through a fault proxy', () => {
     });
     const proxy = await proxyTo(srv.url);
     degrade(proxy);
-    const { pool, log, inbox } = openPool({ pingInterval: 200, keepaliveTimeout: 1000, handshakeTimeout: 2000 });
+    const { pool, log, inbox } = logged({ pingInterval: 200, keepaliveTimeout: 1000, handshakeTimeout: 2000 });
     const other = await bystander(pool, log, inbox);
     const started = Date.now();
     const id = pool.connect(proxy.url);
@@ -437,7 +405,7 @@ describe('network faults through a fault proxy', () => {
       socket.on('close', () => clearInterval(timer));
     });
     const proxy = await proxyTo(srv.url);
-    const { pool, log, inbox } = openPool({ pingInterval: 100, keepaliveTimeout: 800 });
+    const { pool, log, inbox } = logged({ pingInterval: 100, keepaliveTimeout: 800 });
     const id = pool.connect(proxy.url);
     await log.nth('connected', 1, id);
 

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Pool } from '../src/pool.ts';
-import { useCleanups } from './helpers/cleanups.ts';
+import { usePoolFixture } from './helpers/pool-fixture.ts';
 import { onConnection } from './helpers/on-connection.ts';
 
 // `inboxSize` is the bound under the default 'block' policy: many peers
@@ -9,7 +9,7 @@ import { onConnection } from './helpers/on-connection.ts';
 // their sockets had already read waits in each peer's link and reaches the
 // inbox in order once it drains.
 
-const { server, pool: openPool } = useCleanups();
+const { server, pool: openPool } = usePoolFixture();
 
 /** Σ frames the peers received minus what the inbox took: the frames waiting in links. */
 function heldInLinks(pool: Pool): number {

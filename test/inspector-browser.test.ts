@@ -15,15 +15,17 @@ const startPeer = (): Promise<RestartablePeer> => startRestartablePeer();
 
 const rowState = (page: Page, id: string): Promise<string | null> => page.locator(`[data-peer="${id}"]`).getAttribute('data-state');
 
-// Records every data-state the row takes, in order, so fast transitions are not missed by polling.
+// Records every data-state the peer's row takes, in order, so fast transitions are not missed by polling.
+// Rows are recycled as the table scrolls and re-sorts: follow whichever row shows the peer.
 function recordStates(page: Page, id: string): Promise<void> {
   return page.evaluate(`(() => {
-    const row = document.querySelector('[data-peer="${id}"]');
-    window.__states = [row.dataset.state];
+    const current = () => [...document.querySelectorAll('[data-peer]')].find((row) => row.dataset.peer === ${JSON.stringify(id)});
+    window.__states = [current().dataset.state];
     new MutationObserver(() => {
-      const state = row.dataset.state;
-      if (window.__states[window.__states.length - 1] !== state) window.__states.push(state);
-    }).observe(row, { attributes: true, attributeFilter: ['data-state'] });
+      const row = current();
+      const state = row && row.dataset.state;
+      if (state && window.__states[window.__states.length - 1] !== state) window.__states.push(state);
+    }).observe(document.getElementById('spacer'), { subtree: true, attributes: true, attributeFilter: ['data-state', 'data-peer'] });
   })()`);
 }
 
@@ -47,7 +49,8 @@ describe.skipIf(!haveChromium)(`the inspector page in Chromium${skipNote}`, () =
       retry: { initialDelay: 100, maxDelay: 400 }
     });
     inspector.watch(pool);
-    ids = peers.map((peer) => redactUrl(pool.connect(`ws://127.0.0.1:${peer.port}`)));
+    // The first id has capitals in its path: the page must show it as it is.
+    ids = peers.map((peer, i) => redactUrl(pool.connect(`ws://127.0.0.1:${peer.port}${i === 0 ? '/Feed/MixedCase' : ''}`)));
   });
 
   afterAll(async () => {
@@ -81,7 +84,15 @@ describe.skipIf(!haveChromium)(`the inspector page in Chromium${skipNote}`, () =
     // The other peers never moved, and the timeline tells what happened to this one.
     expect([await rowState(page, ids[0] ?? ''), await rowState(page, ids[2] ?? '')]).toEqual(['connected', 'connected']);
     await expect.poll(() => page.locator(`#timeline li[data-event-peer="${victim}"][data-event-type="disconnected"]`).count()).toBeGreaterThan(0);
-    expect(await page.locator('.summary [data-key="connected"] b').textContent()).toBe('3');
+    expect(await page.locator('.chip[data-state="connected"] b').textContent()).toBe('3');
+    // Its own timeline, newest first: back to connected after the failures, in the details beside the table.
+    await page.locator(`[data-peer="${victim}"]`).click();
+    await expect.poll(() => page.locator('#timeline[data-scope="peer"] li').count()).toBeGreaterThanOrEqual(3);
+    const own = (await page.locator('#timeline li').evaluateAll((items) => items.map((item) => [item.getAttribute('data-event-peer'), Number(item.getAttribute('data-at')), item.getAttribute('data-event-type')]))) as Array<[string, number, string]>;
+    expect(new Set(own.map(([peer]) => peer))).toEqual(new Set([victim]));
+    expect(own.map(([, at]) => at)).toEqual(own.map(([, at]) => at).sort((a, b) => b - a));
+    expect(own[0]?.[2]).toBe('connected');
+    expect(own.map(([, , type]) => type)).toContain('disconnected');
     expect(errors).toEqual([]);
 
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -89,31 +100,56 @@ describe.skipIf(!haveChromium)(`the inspector page in Chromium${skipNote}`, () =
     await page.close();
   });
 
-  it.each([1024, 1920])('fits a %i px window: every column visible, no horizontal scroll, public state names only', async (width) => {
+  it.each([1280, 1920])('fits a %i px window: one line per row and heading, no horizontal scroll, no word broken, public state names only', async (width) => {
     const page = await browser.newPage({ viewport: { width, height: 800 } });
     await page.goto(inspector.url);
     await expect.poll(() => page.locator('[data-peer][data-state="connected"]').count(), { timeout: 8000 }).toBe(3);
+    // Select a row: its details, with its state lit on the chart, stay in view beside the table.
+    await page.locator('[data-peer]').first().click();
+    await expect.poll(() => page.locator('#diagram g.node.on').getAttribute('id')).toBe('state:connected');
     const layout = (await page.evaluate(`(() => {
       const root = document.documentElement;
-      const cells = [...document.querySelectorAll('.row > div')].map((cell) => cell.getBoundingClientRect());
+      const cells = [...document.querySelectorAll('.row:not([hidden]) > span, .head > button')];
+      const oneLine = (node) => node.scrollHeight <= node.clientHeight + 1 && node.getBoundingClientRect().height <= 30;
+      const texts = [...document.querySelectorAll('.head > button, .chip, .summary span, #status, #order, #counters dt, .tl-head h2, aside h2')];
+      const details = document.querySelector('aside').getBoundingClientRect();
       return {
         scroll: root.scrollWidth - root.clientWidth,
-        columns: document.querySelectorAll('.row.head > div').length,
-        hidden: cells.filter((box) => box.width < 20 || box.right > window.innerWidth || box.left < 0).length,
+        columns: document.querySelectorAll('.head > button').length,
+        hidden: cells.filter((cell) => { const box = cell.getBoundingClientRect(); return box.width < 20 || box.right > window.innerWidth || box.left < 0; }).length,
+        wrapped: cells.filter((cell) => !oneLine(cell)).map((cell) => cell.textContent),
+        // A heading, count or label that wraps has broken inside a word or between words: neither may happen.
+        brokenLabels: texts.filter((node) => {
+          const tops = [];
+          const walk = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+          while (walk.nextNode()) {
+            const range = document.createRange();
+            range.selectNodeContents(walk.currentNode);
+            for (const box of range.getClientRects()) if (box.width > 0) tops.push(box.top);
+          }
+          return tops.length > 0 && Math.max(...tops) - Math.min(...tops) > 8;
+        }).map((node) => node.textContent),
+        detailsInView: details.top >= 0 && details.left < window.innerWidth && details.width >= 380,
+        upperCased: [...document.querySelectorAll('#peer-id, .peer')].filter((node) => getComputedStyle(node).textTransform !== 'none').length,
         states: [...document.querySelectorAll('.row[data-peer] .badge')].map((badge) => badge.textContent),
         changes: [...document.querySelectorAll('.row[data-peer] .last')].map((cell) => cell.textContent)
       };
-    })()`)) as { scroll: number; columns: number; hidden: number; states: string[]; changes: string[] };
+    })()`)) as { scroll: number; columns: number; hidden: number; wrapped: string[]; brokenLabels: string[]; detailsInView: boolean; upperCased: number; states: string[]; changes: string[] };
     expect(layout.scroll, 'horizontal scroll').toBeLessThanOrEqual(0);
-    // The chart is the generated public view; the selected (first) peer's state is lit on it.
-    expect(await page.locator('#diagram g.node.on').getAttribute('id')).toBe('state:connected');
-    expect(await page.locator('#diagram-counts').textContent()).toContain('connected 3');
-    expect(layout.columns).toBe(10);
+    expect(await page.locator('.chip[data-state="connected"] b').textContent()).toBe('3');
+    expect(layout.columns).toBe(7);
     expect(layout.hidden, 'cells cut off or squeezed').toBe(0);
+    expect(layout.wrapped, 'cells on more than one line').toEqual([]);
+    expect(layout.brokenLabels, 'labels broken over two lines').toEqual([]);
+    expect(layout.detailsInView).toBe(true);
+    expect(layout.upperCased, 'ids shown in another case').toBe(0);
+    const first = await page.locator('[data-peer]').first().getAttribute('data-peer');
+    expect(await page.locator('#peer-id').textContent()).toBe(first);
+    expect(await page.locator(`[data-peer="${ids[0]}"]`).getAttribute('data-peer')).toContain('/Feed/MixedCase');
     for (const state of layout.states) expect(['dialing', 'connected', 'closing', 'backoff', 'stopped']).toContain(state);
     for (const change of layout.changes) expect(change).not.toMatch(/xstate\.|heartbeatDelay/);
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: new URL(`inspector-${width}.png`, ARTIFACTS).pathname, fullPage: true, timeout: 10_000 });
+    await page.screenshot({ path: new URL(`inspector-${width}.png`, ARTIFACTS).pathname, timeout: 10_000 });
     await page.close();
   });
 
@@ -135,13 +171,19 @@ describe.skipIf(!haveChromium)(`the inspector page after close${skipNote}`, () =
     inspector.watch(pool);
     try {
       for (const peer of peers) pool.connect(`ws://127.0.0.1:${peer.port}`);
-      const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 700 } });
+      let sockets = 0;
+      page.on('websocket', () => (sockets += 1));
       await page.goto(inspector.url);
       await expect.poll(() => page.locator('[data-peer][data-state="connected"]').count(), { timeout: 8000 }).toBe(2);
       // The order the README shows: nothing in between gives the page time to catch up.
       await pool.close();
       await inspector.close();
       await page.waitForSelector('#status:has-text("inspector closed")', { timeout: 5000 });
+      // A deliberate close (1001): the page says so and does not dial again.
+      await page.waitForTimeout(1500);
+      expect(await page.locator('#status').textContent()).toBe('inspector closed');
+      expect(sockets).toBe(1);
       expect(await page.locator('.summary [data-key="closed"]').textContent()).toBe('pool closed');
       expect(await page.locator('.summary [data-key="state"] b').textContent()).toBe('closed');
       expect(await page.locator('[data-peer]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-state')))).toEqual(['stopped', 'stopped']);

@@ -106,14 +106,16 @@ afterAll(async () => {
 });
 
 describe(`the ${pkg.name} tarball`, () => {
-  it('ships the built entries, LICENSE and CHANGELOG, and no demo, diagram code or source maps', () => {
+  it('ships the built entries, LICENSE, CHANGELOG, docs/ and the pictures, and no demo, diagram code or source maps', () => {
     expect(files).toEqual(expect.arrayContaining([
       'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md',
       'dist/src/node.js', 'dist/src/node.d.ts', 'dist/src/web.js', 'dist/src/web.d.ts', 'dist/src/inspector/index.js',
       'dist/machines/index.js', 'dist/machines/examples/index.js', 'dist/src/testkit/vitest.js'
     ]));
     expect(files.filter((file) => /^dist\/src\/(demo|diagrams)\/|\.map$|\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
-    expect(files.filter((file) => !/^(dist\/|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(file))).toEqual([]);
+    // docs/ and the pictures ship too, so the README's links work from node_modules.
+    expect(files).toEqual(expect.arrayContaining(['docs/api.md', 'docs/browser.md', 'visualizations/worker.svg']));
+    expect(files.filter((file) => !/^(dist\/|docs\/[\w-]+\.md$|visualizations\/[\w-]+\.svg$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(file))).toEqual([]);
   });
 
   it.each(['nodenext', 'bundler'])('compiles in a strict app (skipLibCheck off) with %s resolution, then runs', async (mode) => {

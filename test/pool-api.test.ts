@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConnectionUnavailableError,
   InvalidOptionError,
@@ -14,10 +14,11 @@ import {
 } from '../src/errors.ts';
 import { createPool } from '../src/node.ts';
 import type { Pool } from '../src/pool.ts';
-import type { PoolEvent, PoolOptions, Worker } from '../src/types.ts';
+import type { PoolEvent, Worker } from '../src/types.ts';
 import { initialWorkerStats } from '../src/worker-stats.ts';
-import { refusedUrl, startServer, type TestServer } from './helpers/servers.ts';
+import { refusedUrl } from './helpers/servers.ts';
 import { thrown } from './helpers/thrown.ts';
+import { usePoolFixture } from './helpers/pool-fixture.ts';
 
 // The everyday calls around the core: remove() as a promise, signal and
 // asyncDispose, ready(), reconnect(), broadcast(), single-reader streams,
@@ -26,25 +27,7 @@ import { thrown } from './helpers/thrown.ts';
 // Polls wait up to 5 s: on a loaded 2-core machine the 1 s default is too short for a few dials.
 const WAIT = { timeout: 5000 };
 
-const pools: Pool[] = [];
-const servers: TestServer[] = [];
-
-afterEach(async () => {
-  await Promise.allSettled(pools.splice(0).map((pool) => pool.close()));
-  await Promise.allSettled(servers.splice(0).map((server) => server.close()));
-});
-
-function newPool(options: PoolOptions = {}): Pool {
-  const pool = createPool({ reconnectDelay: 20, closeTimeout: 200, ...options });
-  pools.push(pool);
-  return pool;
-}
-
-async function newServer(): Promise<TestServer> {
-  const server = await startServer();
-  servers.push(server);
-  return server;
-}
+const { pool: newPool, server: newServer } = usePoolFixture();
 
 /** Reads every event of the pool into an array, in the background. */
 function record(pool: Pool): PoolEvent[] {
@@ -206,8 +189,7 @@ describe('reconnect()', () => {
 
   it('redials at once out of a long backoff', async () => {
     let accept = false;
-    const server = await startServer({ verifyClient: (_info, done) => done(accept, 503) });
-    servers.push(server);
+    const server = await newServer({ verifyClient: (_info, done) => done(accept, 503) });
     const pool = newPool({ retry: { initialDelay: 60_000, maxDelay: 60_000 } });
     const events = record(pool);
     const id = pool.connect(server.url);

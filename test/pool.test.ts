@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { defaultWorkerFactory } from '../src/default-worker.ts';
 import { throwingTransport } from './helpers/transports.ts';
@@ -17,39 +17,21 @@ import {
 import { DEFAULTS } from '../src/options.ts';
 import { createPool } from '../src/node.ts';
 import type { Pool } from '../src/pool.ts';
-import type { PeerStats, PoolEvent, PoolOptions, PoolPlugin, Worker, WorkerFactory, WorkerStats } from '../src/types.ts';
+import type { PeerStats, PoolEvent, PoolPlugin, Worker, WorkerFactory, WorkerStats } from '../src/types.ts';
 import { VERSION } from '../src/version.ts';
-import { collect, refusedUrl, startHungServer, startServer, type TestServer } from './helpers/servers.ts';
+import { collect, refusedUrl, startHungServer } from './helpers/servers.ts';
 import { initialWorkerStats } from '../src/worker-stats.ts';
 import { thrown } from './helpers/thrown.ts';
 import { captureLogger } from './helpers/capture-logger.ts';
+import { usePoolFixture } from './helpers/pool-fixture.ts';
 
 // ---------------------------------------------------------------------------
 // Fixtures: every pool and server a test opens is closed after it.
 
-const pools: Pool[] = [];
-const cleanups: Array<() => Promise<void>> = [];
-
-afterEach(async () => {
-  await Promise.allSettled(pools.splice(0).map((pool) => pool.close()));
-  await Promise.allSettled(cleanups.splice(0).map((close) => close()));
-});
+const { pool: newPool, server, track } = usePoolFixture();
 
 /** Resolves after the I/O callbacks of this turn, when the pool actor has re-emitted its events. */
 const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** A pool with fast reconnects, closed after the test. */
-function newPool(options: PoolOptions = {}): Pool {
-  const pool = createPool({ reconnectDelay: 50, closeTimeout: 200, ...options });
-  pools.push(pool);
-  return pool;
-}
-
-async function server(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const started = await startServer(options);
-  cleanups.push(() => started.close());
-  return started;
-}
 
 
 /** Asserts `fn` throws an instance of `type` carrying `code`, and returns the error. */
@@ -373,8 +355,7 @@ describe('Pool', () => {
     });
 
     it('fails with ConnectionUnavailableError naming the state while dialing', async () => {
-      const hung = await startHungServer();
-      cleanups.push(() => hung.close());
+      const hung = track(await startHungServer());
       const pool = newPool({ handshakeTimeout: 10_000 });
       const id = pool.connect(hung.url);
       await expect.poll(() => hung.sockets.size).toBe(1);

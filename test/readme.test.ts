@@ -59,24 +59,51 @@ describe('README', () => {
   });
 
   it('opens with the install line and the two set-up commands', () => {
-    const quickStart = readme.slice(0, readme.indexOf('## First example'));
+    const quickStart = readme.slice(0, readme.indexOf('## Lifecycle'));
     expect(quickStart).toContain('npm install honeybee-pool');
     expect(quickStart).toContain('npm install && npm start');
     expect(quickStart).toContain('npm test');
+  });
+
+  it("is titled with the package's name, says why and when not first, then shows a user's app before the clone's demo", () => {
+    expect(readme.split('\n')[0]).toBe('# honeybee-pool');
+    expect(readme.indexOf('**Why, and when not.**')).toBeLessThan(readme.indexOf('## Install'));
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Lifecycle'));
+    const app = quickStart.indexOf("import { createPool } from 'honeybee-pool';");
+    expect(app).toBeGreaterThan(-1);
+    expect(app).toBeLessThan(quickStart.indexOf('npm install && npm start'));
+    // The app's peer is a defined URL, and npm test says what it needs and how long it takes.
+    expect(quickStart).toMatch(/const url = 'wss?:\/\/[^']+';/);
+    expect(quickStart).toMatch(/Chromium[\s\S]*nats-server[\s\S]*\.ci\/run/);
+    expect(quickStart).toMatch(/about \d+ minutes/);
   });
 
   it('says the inbox has one consumer', () => {
     expect(readme).toMatch(/inbox has \*\*one consumer\*\*/);
   });
 
-  it('fits on a screen: about 250 lines (room for a few more), the long sections in docs/', () => {
-    expect(readme.split('\n').length).toBeLessThanOrEqual(320);
+  it('fits on a screen: about 320 lines (room for a few more), the long sections in docs/', () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(340);
   });
 });
 
 describe('links in README.md and docs/', () => {
   const root = new URL('../', import.meta.url);
   const pages = ['README.md', ...readdirSync(new URL('docs/', root)).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+
+  /** Whether the npm package ships this file, so that the link works from node_modules too. */
+  function shipped(file: URL): boolean {
+    const { files } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { files: string[] };
+    const path = file.pathname.slice(root.pathname.length);
+    if (['README.md', 'LICENSE', 'package.json'].includes(path)) return true;
+    return files.some((entry) => !entry.startsWith('!') && (path === entry || path.startsWith(`${entry}/`) || matchesGlob(path, entry)));
+  }
+
+  /** A `dir/*.ext` entry of package.json `files`. */
+  function matchesGlob(path: string, entry: string): boolean {
+    const star = entry.indexOf('*');
+    return star > -1 && path.startsWith(entry.slice(0, star)) && path.endsWith(entry.slice(star + 1)) && !path.slice(star).includes('/');
+  }
 
   /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
   function anchors(markdown: string): Set<string> {
@@ -92,6 +119,7 @@ describe('links in README.md and docs/', () => {
       const [path = '', hash] = target.split('#');
       const file = path === '' ? new URL(page, root) : new URL(path, new URL(page, root));
       if (!existsSync(file)) broken.push(target);
+      else if (!shipped(file)) broken.push(`${target} (not in the npm package: see "files" in package.json)`);
       else if (hash !== undefined && file.pathname.endsWith('.md') && !anchors(readFileSync(file, 'utf8')).has(hash)) broken.push(target);
     }
     expect(broken).toEqual([]);

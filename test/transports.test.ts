@@ -14,14 +14,14 @@ import { probeWorkerFactory } from '../src/default-worker.ts';
 import { describeWorkerContract } from '../src/testkit/vitest.ts';
 import { workerFromMachine } from '../src/worker-from-machine.ts';
 import { startHungServer } from './helpers/servers.ts';
-import { useCleanups } from './helpers/cleanups.ts';
+import { usePoolFixture } from './helpers/pool-fixture.ts';
 import { thrown } from './helpers/thrown.ts';
 
 // The standard-WebSocket transport, run in Node on ws's own class (it has the standard API).
 // ws's class fits the standard constructor type as is: no cast (strict TypeScript).
 const web = webSocketTransport(WebSocket);
 
-const { defer, server, pool } = useCleanups();
+const { defer, server, pool } = usePoolFixture();
 
 function refused(run: () => unknown, option: string): UnsupportedOptionError {
   const error = thrown(run) as UnsupportedOptionError;

@@ -9,10 +9,10 @@ import type { Pool } from '../src/pool.ts';
 import type { PoolEvent, PoolOptions } from '../src/types.ts';
 import { MachineWorker, workerFromMachine } from '../src/worker-from-machine.ts';
 import { probeLogic } from './helpers/contract-peers.ts';
-import { useCleanups } from './helpers/cleanups.ts';
+import { usePoolFixture } from './helpers/pool-fixture.ts';
 import { refusedUrl } from './helpers/servers.ts';
 
-const { server, pool } = useCleanups();
+const { server, pool } = usePoolFixture();
 
 /** Custom machines that invoke their socket as an actor (`linkSocketLogic`) instead of dialing through the link. */
 const invokedSocket = setup({

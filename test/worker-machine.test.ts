@@ -879,3 +879,35 @@ describe('worker.reconnect', () => {
     expect(w.errors).toEqual([]);
   });
 });
+
+describe('the end of a worker', () => {
+  // How its host hears that it ended without subscribing to it: `worker.ended`, last, on the listener it has.
+  function run(timing: TimingOverrides, drive: (link: ReturnType<typeof createTestLink>, actor: { send(event: { type: 'worker.stop' }): void }, clock: SimulatedClock) => void): string[] {
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const link = createTestLink(T0, () => clock.now());
+    const actor = createActor(workerMachine, { clock, input: { id: ID, link, timing: makeTiming(timing), now: () => clock.now(), random: () => 0.5 } });
+    const seen: string[] = [];
+    actor.on('*', (event) => void seen.push(event.type));
+    actor.start();
+    drive(link, actor, clock);
+    expect(actor.getSnapshot().status).toBe('done');
+    return seen;
+  }
+
+  it('is said with worker.ended as the machine enters stopped, however it gets there', () => {
+    expect(run({}, (_link, actor) => actor.send({ type: 'worker.stop' }))).toEqual(['worker.ended']);
+    expect(
+      run({}, (link, actor, clock) => {
+        link.dials[0]?.open();
+        actor.send({ type: 'worker.stop' });
+        clock.increment(200); // no close reply: closeTimeout
+      })
+    ).toEqual(['connected', 'disconnected', 'worker.ended']);
+    expect(run({ retry: { maxRetries: 1 } }, (link, _actor, clock) => {
+      link.dials[0]?.fail();
+      clock.increment(1000);
+      link.dials[1]?.fail();
+    })).toEqual(['dial_failed', 'dial_failed', 'retired', 'worker.ended']);
+  });
+});

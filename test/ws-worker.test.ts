@@ -1,28 +1,20 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BackpressureError, ErrorCodes } from '../src/errors.ts';
-import { createPool } from '../src/node.ts';
 import type { Pool } from '../src/pool.ts';
-import type { InboxMessage, InboxOverflow, PoolOptions } from '../src/types.ts';
-import { refusedUrl, startHungServer, startServer, type TestServer } from './helpers/servers.ts';
+import type { InboxMessage, InboxOverflow } from '../src/types.ts';
+import { refusedUrl, startHungServer } from './helpers/servers.ts';
 import { EventLog } from './helpers/event-log.ts';
 import { onConnection } from './helpers/on-connection.ts';
 import { rawSocketOf } from './helpers/hostile-servers.ts';
+import { usePoolFixture } from './helpers/pool-fixture.ts';
 
 // Integration tests of the default worker: createPool against real `ws`
 // servers on 127.0.0.1 port 0. The pure-machine timing rules live in
 // worker-machine.test.ts on a simulated clock.
 
 
-// Everything a test opened, closed in reverse order: pools before the servers they talk to.
-const cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  // Bounded, so a worker that ignores stop fails this file fast instead of at the hook timeout.
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    if ((await within(5000, Promise.resolve(cleanup()))) === TIMED_OUT) throw new Error(`cleanup hung: ${String(cleanup)}`);
-  }
-});
+const { logged, server: openServer, defer } = usePoolFixture();
 
 const TIMED_OUT = Symbol('timed out');
 
@@ -37,23 +29,10 @@ async function within<T>(ms: number, promise: Promise<T>): Promise<T | typeof TI
   }
 }
 
-function openPool(options: PoolOptions = {}): { pool: Pool; log: EventLog } {
-  const pool = createPool(options);
-  cleanups.push(() => pool.close());
-  return { pool, log: new EventLog(pool.events) };
-}
-
-async function openServer(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const server = await startServer(options);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-
 /** A repeating timer that is cleared when the test ends. */
 function every(ms: number, tick: () => void): void {
   const timer = setInterval(tick, ms);
-  cleanups.push(() => clearInterval(timer));
+  defer(() => clearInterval(timer));
 }
 
 /** Removes the peer and closes the pool, which must both be done within `ms`; then the events stream has ended. */
@@ -89,7 +68,7 @@ const numbers = (from: number, to: number): string[] => Array.from({ length: to 
 describe('dialing', () => {
   it('retires a refused peer after maxRetries + 1 attempts, one dial_failed each, and removes it', async () => {
     const url = await refusedUrl();
-    const { pool, log } = openPool({ retry: { maxRetries: 3, initialDelay: 10, maxDelay: 20 } });
+    const { pool, log } = logged({ retry: { maxRetries: 3, initialDelay: 10, maxDelay: 20 } });
     const id = pool.connect(url);
 
     const retired = await log.nth('retired', 1);
@@ -111,9 +90,9 @@ describe('dialing', () => {
 
   it('fails a hung handshake after handshakeTimeout and leaves no socket open', async () => {
     const hung = await startHungServer();
-    cleanups.push(() => hung.close());
+    defer(() => hung.close());
     // First retry is immediate, the second waits 10 s: the worker then idles in backoff.
-    const { pool, log } = openPool({ handshakeTimeout: 200, retry: { initialDelay: 10_000, maxDelay: 10_000 } });
+    const { pool, log } = logged({ handshakeTimeout: 200, retry: { initialDelay: 10_000, maxDelay: 10_000 } });
     const started = Date.now();
     const id = pool.connect(hung.url);
 
@@ -133,8 +112,8 @@ describe('dialing', () => {
 
   it('stops silently and promptly when removed during a hung handshake', async () => {
     const hung = await startHungServer();
-    cleanups.push(() => hung.close());
-    const { pool, log } = openPool(); // default handshakeTimeout: 10 s
+    defer(() => hung.close());
+    const { pool, log } = logged(); // default handshakeTimeout: 10 s
     const id = pool.connect(hung.url);
     await expect.poll(() => hung.sockets.size).toBe(1);
     expect(pool.peerStats(id).state).toBe('dialing');
@@ -148,7 +127,7 @@ describe('dialing', () => {
 describe('backoff', () => {
   it('stops silently and promptly when removed while waiting after a failed dial', async () => {
     const url = await refusedUrl();
-    const { pool, log } = openPool({ retry: { initialDelay: 10_000, maxDelay: 10_000 } });
+    const { pool, log } = logged({ retry: { initialDelay: 10_000, maxDelay: 10_000 } });
     const id = pool.connect(url);
     // Attempt 1 is retried at once; after attempt 2 the worker waits 10 s.
     await log.nth('dial_failed', 2);
@@ -161,7 +140,7 @@ describe('backoff', () => {
   it('stops silently and promptly when removed while waiting reconnectDelay after a remote close', async () => {
     const server = await openServer();
     onConnection(server, (socket) => socket.close(4001, 'bye'));
-    const { pool, log } = openPool({ reconnectDelay: 10_000 });
+    const { pool, log } = logged({ reconnectDelay: 10_000 });
     const id = pool.connect(server.url);
     await log.nth('disconnected', 1);
     expect(pool.peerStats(id).state).toBe('backoff');
@@ -177,7 +156,7 @@ describe('connected', () => {
     onConnection(server, (socket) => {
       for (let i = 0; i < 1000; i++) socket.send(String(i));
     });
-    const { pool, log } = openPool();
+    const { pool, log } = logged();
     const started = Date.now();
     const id = pool.connect(`${server.url}/`);
 
@@ -204,7 +183,7 @@ describe('connected', () => {
       socket.send(Buffer.from([1, 2, 3]), { binary: true });
       socket.send('Ünïcödé');
     });
-    const { pool } = openPool();
+    const { pool } = logged();
     pool.connect(server.url);
 
     const [text, binary, unicode] = await take(pool.inbox, 3);
@@ -220,7 +199,7 @@ describe('connected', () => {
     onConnection(server, (socket, n) => {
       if (n === 1) socket.close(4001, 'going away for a bit');
     });
-    const { pool, log } = openPool({ reconnectDelay: 50, minUptime: 0 });
+    const { pool, log } = logged({ reconnectDelay: 50, minUptime: 0 });
     const id = pool.connect(server.url);
 
     const down = await log.nth('disconnected', 1);
@@ -238,7 +217,7 @@ describe('connected', () => {
     onConnection(server, (socket, n) => {
       if (n <= 3) socket.close(4001, `close ${n}`);
     });
-    const { pool, log } = openPool({ reconnectDelay: 20, minUptime: 0 });
+    const { pool, log } = logged({ reconnectDelay: 20, minUptime: 0 });
     const id = pool.connect(server.url);
 
     await log.nth('connected', 4);
@@ -258,7 +237,7 @@ describe('connected', () => {
   it('sends a close frame (1000) when removed, emits disconnected local_stop and finishes the worker', async () => {
     const server = await openServer();
     const serverSide = server.nextConnection();
-    const { pool, log } = openPool();
+    const { pool, log } = logged();
     const id = pool.connect(server.url);
     const socket = await serverSide;
     const closeFrame = new Promise<[number, string]>((resolve) => {
@@ -283,7 +262,7 @@ describe('connected', () => {
     const small = await openServer();
     const bigSide = big.nextConnection();
     const smallSide = small.nextConnection();
-    const { pool, log } = openPool({ readLimit: 1024, reconnectDelay: 10_000 });
+    const { pool, log } = logged({ readLimit: 1024, reconnectDelay: 10_000 });
     const bigId = pool.connect(big.url);
     const smallId = pool.connect(small.url);
     const smallSocket = await smallSide;
@@ -310,7 +289,7 @@ describe('connected', () => {
     const highWaterMark = 64 * 1024;
     const server = await openServer();
     const serverSide = server.nextConnection();
-    const { pool, log } = openPool({ sendHighWaterMark: highWaterMark, closeTimeout: 100 });
+    const { pool, log } = logged({ sendHighWaterMark: highWaterMark, closeTimeout: 100 });
     const id = pool.connect(server.url);
     const socket = await serverSide;
     let delivered = 0;
@@ -349,7 +328,7 @@ describe('connected', () => {
   it('reports connected, connectedSince, byte counts and restarts in peerStats across reconnects', async () => {
     const server = await openServer();
     onConnection(server, (socket) => socket.send('hello')); // 5 bytes per connection
-    const { pool, log } = openPool({ reconnectDelay: 20, minUptime: 0 });
+    const { pool, log } = logged({ reconnectDelay: 20, minUptime: 0 });
     const started = Date.now();
     let serverSide = server.nextConnection();
     const id = pool.connect(server.url);
@@ -380,7 +359,7 @@ describe('connected › keepalive', () => {
   it('does not fire while the server sends a message every 20 ms', async () => {
     const server = await openServer();
     onConnection(server, (socket) => every(20, () => socket.send('tick')));
-    const { pool, log } = openPool({ keepaliveTimeout: 200, pingInterval: 0 });
+    const { pool, log } = logged({ keepaliveTimeout: 200, pingInterval: 0 });
     const id = pool.connect(server.url);
     await log.nth('connected', 1);
 
@@ -394,7 +373,7 @@ describe('connected › keepalive', () => {
     const server = await openServer({ autoPong: false });
     let pings = 0;
     onConnection(server, (socket) => socket.on('ping', () => pings++));
-    const { pool, log } = openPool({ pingInterval: 50, keepaliveTimeout: 200, reconnectDelay: 20, minUptime: 0 });
+    const { pool, log } = logged({ pingInterval: 50, keepaliveTimeout: 200, reconnectDelay: 20, minUptime: 0 });
     const id = pool.connect(server.url);
 
     await log.nth('disconnected', 2);
@@ -416,7 +395,7 @@ describe('connected › keepalive', () => {
     const server = await openServer();
     let pings = 0;
     onConnection(server, (socket) => socket.on('ping', () => pings++));
-    const { pool, log } = openPool({ pingInterval: 50, keepaliveTimeout: 200 });
+    const { pool, log } = logged({ pingInterval: 50, keepaliveTimeout: 200 });
     const id = pool.connect(server.url);
     await log.nth('connected', 1);
 
@@ -431,7 +410,7 @@ describe('connected › keepalive', () => {
     const server = await openServer({ autoPong: false });
     let delivered = 0;
     onConnection(server, (socket) => socket.on('message', () => delivered++));
-    const { pool, log } = openPool({ pingInterval: 0, keepaliveTimeout: 200 });
+    const { pool, log } = logged({ pingInterval: 0, keepaliveTimeout: 200 });
     const id = pool.connect(server.url);
     await log.nth('connected', 1);
     const failures: unknown[] = [];
@@ -459,7 +438,7 @@ describe('connected › inbox overflow', () => {
     onConnection(server, (socket) => {
       for (let i = 0; i < total; i++) socket.send(`${i}${pad}`);
     });
-    const { pool, log } = openPool({
+    const { pool, log } = logged({
       inboxSize: 16,
       inboxOverflow: 'block',
       keepaliveTimeout: 200,
@@ -499,7 +478,7 @@ describe('connected › inbox overflow', () => {
       for (let i = 0; i < 100; i++) socket.send(String(i));
       setTimeout(() => socket.send('marker'), 20);
     });
-    const { pool, log } = openPool({ inboxSize: 10, inboxOverflow: policy });
+    const { pool, log } = logged({ inboxSize: 10, inboxOverflow: policy });
     const id = pool.connect(server.url);
     await log.nth('connected', 1);
     // Nobody reads until all 101 messages have come off the socket.

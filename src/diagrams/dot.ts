@@ -147,7 +147,7 @@ function transitionId(edge: DiagramEdge, layout: Layout): string {
 /**
  * An edge, drawn through its label: the label is a node of its own, so the
  * layout gives it room like a state and no label lands on another. A
- * self-transition is a bare loop; its label is inside the state's box.
+ * self-transition is not drawn as a loop: its label is inside the state's box.
  */
 function edgeLines(edge: DiagramEdge, layout: Layout): string[] {
   const from = layout.nodes.get(edge.from);
@@ -155,7 +155,8 @@ function edgeLines(edge: DiagramEdge, layout: Layout): string[] {
   if (from === undefined || to === undefined) throw new Error(`edge ${edge.from} -> ${edge.to} names an unknown state`);
   const tail = isCluster(from) ? anchorOf(from) : from.id;
   const head = isCluster(to) ? anchorOf(to) : to.id;
-  if (from === to) return [`  ${tail} -> ${head} [id=${quoted(transitionId(edge, layout))}];`];
+  // A self-transition is read inside its state (↻ trigger): no bare, unlabelled loop beside it.
+  if (from === to) return [];
   const middle = labelNodeOf(edge);
   const ltail = isCluster(from) ? `, ltail=cluster_${from.id}` : '';
   const lhead = isCluster(to) ? `, lhead=cluster_${to.id}` : '';

@@ -5,8 +5,47 @@ const INDENT = '  ';
 // Mermaid reads `"` as the end of a label and `;` as the end of a statement; `#…;` is its entity syntax.
 const quote = (text: string): string => text.replaceAll('"', '#quot;').replaceAll(';', '#59;');
 
-function edgeLine(edge: DiagramEdge): string {
-  return `${edge.from} --> ${edge.to}: ${edge.labels.map(quote).join('<br/>')}`;
+/**
+ * Spacing for Mermaid's default (dagre) layout, as front matter that GitHub
+ * reads too: more room between ranks keeps edge labels off each other.
+ */
+const FRONT_MATTER = ['---', 'config:', '  state:', '    nodeSpacing: 30', '    rankSpacing: 90', '---'];
+
+/** Where each state sits: its parent's id (undefined at the top). */
+type Parents = ReadonlyMap<string, DiagramNode | undefined>;
+
+function parentsOf(root: DiagramNode): Map<string, DiagramNode | undefined> {
+  const parents = new Map<string, DiagramNode | undefined>();
+  const visit = (node: DiagramNode, parent: DiagramNode | undefined): void => {
+    parents.set(node.id, parent);
+    for (const child of node.children) visit(child, node);
+  };
+  for (const child of root.children) visit(child, undefined);
+  return parents;
+}
+
+/** The leaf a compound state enters first (itself for a leaf). */
+function enteredLeaf(node: DiagramNode): DiagramNode {
+  const first = node.children.find((child) => child.id === node.initial);
+  return first === undefined ? node : enteredLeaf(first);
+}
+
+/**
+ * An edge line. A transition from inside a compound state to that state
+ * itself (it leaves and enters it again, as `connected --> session`) is drawn
+ * to the leaf it enters, labelled so: Mermaid's layout has no room for an
+ * edge from a box to the box around it and drops its label on a dot.
+ */
+function edgeLine(edge: DiagramEdge, parents: Parents): string {
+  let to = edge.to;
+  let labels = edge.labels.map(quote);
+  for (let at = parents.get(edge.from); at !== undefined; at = parents.get(at.id)) {
+    if (at.id !== edge.to) continue;
+    to = enteredLeaf(at).id;
+    labels = labels.map((label) => `${label} (re-enters ${quote(at.label)})`);
+    break;
+  }
+  return `${edge.from} --> ${to}: ${labels.join('<br/>')}`;
 }
 
 /**
@@ -15,8 +54,16 @@ function edgeLine(edge: DiagramEdge): string {
  * the description instead of the name.
  */
 function title(node: DiagramNode): string | undefined {
-  if (node.id === node.label && node.notes.length === 0) return undefined;
-  return `"${[node.label, ...node.notes].map(quote).join('<br/>')}"`;
+  // A compound state's notes go in a note beside it: Mermaid keeps one line for its caption.
+  const notes = node.children.length > 0 ? [] : node.notes;
+  if (node.id === node.label && notes.length === 0) return undefined;
+  return `"${[node.label, ...notes].map(quote).join('<br/>')}"`;
+}
+
+/** The note beside a compound state that carries its notes (its internal transitions). */
+function compoundNotes(node: DiagramNode): string[] {
+  const own = node.children.length > 0 && node.notes.length > 0 ? [`note left of ${node.id}`, ...node.notes.map((note) => INDENT + note), 'end note'] : [];
+  return [...own, ...node.children.flatMap(compoundNotes)];
 }
 
 function leafLines(node: DiagramNode): string[] {
@@ -25,16 +72,16 @@ function leafLines(node: DiagramNode): string[] {
 }
 
 /** The body of a compound state (or of the whole diagram): initial arrow, children, edges, final arrows. */
-function bodyLines(node: DiagramNode, model: DiagramModel, scope: string | undefined): string[] {
+function bodyLines(node: DiagramNode, model: DiagramModel, scope: string | undefined, parents: Parents): string[] {
   const lines: string[] = [];
   if (node.initial !== undefined) lines.push(`[*] --> ${node.initial}`);
-  for (const child of node.children) lines.push(...stateLines(child, model));
-  for (const edge of model.edges) if (edge.scope === scope) lines.push(edgeLine(edge));
+  for (const child of node.children) lines.push(...stateLines(child, model, parents));
+  for (const edge of model.edges) if (edge.scope === scope) lines.push(edgeLine(edge, parents));
   for (const child of node.children) if (child.kind === 'final') lines.push(`${child.id} --> [*]`);
   return lines;
 }
 
-function stateLines(node: DiagramNode, model: DiagramModel): string[] {
+function stateLines(node: DiagramNode, model: DiagramModel, parents: Parents): string[] {
   if (node.children.length === 0) return leafLines(node);
   const named = title(node);
   const head = named === undefined ? `state ${node.id} {` : `state ${named} as ${node.id} {`;
@@ -43,10 +90,10 @@ function stateLines(node: DiagramNode, model: DiagramModel): string[] {
     // Mermaid separates concurrent regions with a `--` line.
     node.children.forEach((region, index) => {
       if (index > 0) inner.push('--');
-      inner.push(...stateLines(region, model));
+      inner.push(...stateLines(region, model, parents));
     });
   } else {
-    inner.push(...bodyLines(node, model, node.id));
+    inner.push(...bodyLines(node, model, node.id, parents));
   }
   return [head, ...inner.map((line) => INDENT + line), '}'];
 }
@@ -62,10 +109,12 @@ function stateLines(node: DiagramNode, model: DiagramModel): string[] {
  * ```
  */
 export function toMermaid(model: DiagramModel): string {
-  const lines = bodyLines(model.root, model, undefined);
+  const parents = parentsOf(model.root);
+  const lines = bodyLines(model.root, model, undefined, parents);
+  lines.push(...model.root.children.flatMap(compoundNotes));
   const anchor = model.root.initial;
   if (model.everywhere.length > 0 && anchor !== undefined) {
     lines.push(`note right of ${anchor}`, `${INDENT}in every state:`, ...model.everywhere.map((text) => INDENT + text), 'end note');
   }
-  return ['stateDiagram-v2', ...lines.map((line) => INDENT + line)].join('\n') + '\n';
+  return [...FRONT_MATTER, 'stateDiagram-v2', ...lines.map((line) => INDENT + line)].join('\n') + '\n';
 }

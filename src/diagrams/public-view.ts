@@ -20,6 +20,12 @@ function publicStateOf(node: AnyStateNode, names: readonly string[]): string | u
 }
 
 /** The atomic state a transition into `target` ends in: compound states are entered at their initial child. */
+/** Whether `outer` is a state around `leaf` (one of its ancestors). */
+function encloses(outer: AnyStateNode, leaf: AnyStateNode): boolean {
+  for (let at = leaf.parent; at !== undefined; at = at.parent) if (at === outer) return true;
+  return false;
+}
+
 function entered(target: AnyStateNode): AnyStateNode {
   let at = target;
   while (at.type === 'compound') at = at.initial.target[0] ?? at;
@@ -125,6 +131,7 @@ export function publicView(machine: AnyStateMachine, name: string, names: readon
   }
   if (classes.size === 0) return undefined;
   const edges = new Map<string, DiagramEdge & { labels: string[] }>();
+  const restarts = new Map<string, string[]>();
   for (const [from, members] of classes) {
     for (const leaf of members) {
       const transitions = reachable(leaf);
@@ -132,9 +139,17 @@ export function publicView(machine: AnyStateMachine, name: string, names: readon
       for (const transition of transitions) {
         for (const target of transition.targets ?? []) {
           const to = publicStateOf(entered(target), names);
-          if (to === undefined || to === from) continue;
-          const edge = edges.get(`${from}->${to}`) ?? { from, to, labels: [], scope: undefined };
+          // A move within one public state is not drawn, except a restart: a transition to a state
+          // around the leaf leaves and enters it again (worker.reconnect while dialing: a fresh dial).
+          if (to === undefined || (to === from && !encloses(target, leaf))) continue;
           const text = publicLabel(raisedBy.get(transition.trigger) ?? transition, transitions);
+          if (to === from) {
+            // Drawn inside the state (↻), as the full chart does: a loop's label would sit on the edges below it.
+            const own = restarts.get(from) ?? [];
+            if (!own.includes(text)) restarts.set(from, [...own, text]);
+            continue;
+          }
+          const edge = edges.get(`${from}->${to}`) ?? { from, to, labels: [], scope: undefined };
           if (!edge.labels.includes(text)) edge.labels.push(text);
           edges.set(`${from}->${to}`, edge);
         }
@@ -152,7 +167,7 @@ export function publicView(machine: AnyStateMachine, name: string, names: readon
       kind: members.some((leaf) => leaf.type === 'final') ? 'final' : 'atomic',
       children: [],
       initial: undefined,
-      notes: folded.length > 0 ? [`incl. ${folded.join(', ')}`] : []
+      notes: [...(folded.length > 0 ? [`incl. ${folded.join(', ')}`] : []), ...(restarts.get(state) ?? []).map((text) => `↻ ${text}`)]
     };
   });
   const initial = publicStateOf(entered(machine.root), names);

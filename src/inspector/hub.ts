@@ -1,7 +1,8 @@
 import type { InspectionEvent, Observer } from 'xstate';
+import { createPeerNamer, type PeerNamer } from './peer-name.ts';
 import { contextName, createTranslator, sanitizeSnapshot, type RefLike } from './sanitize.ts';
-import { summarizePool, type WatchablePool } from './stats.ts';
-import type { WireActorEvent, WireLifecycleEvent, WireMessage, WireStats } from './wire.ts';
+import { StatsDeltas, TRAFFIC_ROWS_PER_SECOND, type WatchablePool } from './stats.ts';
+import type { WireActorEvent, WireActorRows, WireEvents, WireHistory, WireLastEvents, WireLifecycle, WireLifecycleEvent, WireMessage, WireSnapshotRows, WireStats } from './wire.ts';
 
 /** Receives batches: each one a JSON array of wire messages. */
 export type Sink = (batch: string) => void;
@@ -12,8 +13,10 @@ export interface HubOptions {
   throttleMs: number;
   /** Timeline events replayed to a new viewer, and finished actors kept in the tree. */
   maxEvents: number;
-  /** How often watched pools' counters are sent. */
+  /** How often watched pools' counters are sent, up to 2 500 peers; more peers stretch it in proportion. */
   statsIntervalMs: number;
+  /** Lifecycle events kept per peer (its own history, for a page opened late). @default 20 */
+  peerHistory?: number;
 }
 
 interface ActorEntry {
@@ -23,39 +26,74 @@ interface ActorEntry {
   latest: unknown;
   eventType: string;
   finished: boolean;
+  /** The JSON of the snapshot last sent, so an unchanged one is not sent again. */
+  sentSnapshot: string;
 }
 
 // Past this many unsent messages a viewer is resynchronised from the replay buffer instead.
 const MAX_QUEUE = 20_000;
+// Peers whose own history is kept; past it the peer whose last event is oldest is forgotten.
+const MAX_PEERS_WITH_HISTORY = 100_000;
+// Beyond this many peers in a pool, its counters are read less often (pool.stats() walks every peer).
+const PEERS_PER_STATS_INTERVAL = 2_500;
+
+/** 0 for a root, 1 for a root's child (a pool's worker), 2 for anything deeper. */
+function depthOf(ref: RefLike): number {
+  if (ref._parent === undefined) return 0;
+  return ref._parent._parent === undefined ? 1 : 2;
+}
+
+const historyKey = (sessionId: string, peer: string): string => `${sessionId}\n${peer}`;
+
+/** `[root, event]` pairs as `@honeybee.events` messages, one per run of the same root. */
+function groupEvents(pairs: ReadonlyArray<[string, WireLifecycle]>): WireEvents[] {
+  const messages: WireEvents[] = [];
+  for (const [sessionId, event] of pairs) {
+    const last = messages.at(-1);
+    if (last?.sessionId === sessionId) last.events.push(event);
+    else messages.push({ type: '@honeybee.events', sessionId, events: [event] });
+  }
+  return messages;
+}
 
 /**
  * The inspector's core, independent of any transport: an XState inspection
- * observer that keeps the current actor tree, the recent lifecycle timeline
- * and the latest pool counters, and pushes sanitised batches to its sinks.
+ * observer that keeps the current actor tree (roots and their children: the
+ * pools and their workers), each peer's recent lifecycle events, the recent
+ * timeline and the pools' counters, and pushes sanitised batches to its sinks.
  *
  * Snapshots are stored as references and sanitised only when sent, so with no
- * viewer attached an inspection event costs a map write. Events and
- * microsteps are not stored at all.
+ * viewer attached an inspection event costs a map write. Snapshots that did
+ * not change what the page shows are not sent again; XState's events and
+ * microsteps are not sent at all.
  */
 export class InspectionHub {
   readonly inspect: Observer<InspectionEvent>;
-  readonly #options: HubOptions;
+  readonly #options: Required<HubOptions>;
   readonly #translator = createTranslator();
+  /** Peer names for the page: redacted, with a short hash when masking changed the id. */
+  readonly #name: PeerNamer = createPeerNamer();
   readonly #actors = new Map<string, ActorEntry>();
   readonly #finished: string[] = [];
-  readonly #timeline: WireLifecycleEvent[] = [];
-  readonly #stats = new Map<string, WireStats>();
-  readonly #pools = new Set<WatchablePool>();
+  /** The recent lifecycle events of every root, oldest first: `[root sessionId, event]`. */
+  readonly #timeline: Array<[string, WireLifecycle]> = [];
+  /** Per root session and peer name, that peer's last lifecycle events, oldest first; least recently changed first. */
+  readonly #history = new Map<string, WireLifecycle[]>();
+  readonly #pools = new Map<WatchablePool, StatsDeltas>();
   readonly #sinks = new Set<Sink>();
   #queue: WireMessage[] = [];
+  /** Lifecycle events not sent yet, per root session. */
+  #events = new Map<string, WireLifecycle[]>();
+  #unsent = 0;
   #resync = false;
   readonly #pending = new Map<string, ActorEntry>();
   #flushTimer: NodeJS.Timeout | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
+  #statsDelay = 0;
   #closed = false;
 
   constructor(options: HubOptions) {
-    this.#options = options;
+    this.#options = { peerHistory: 20, ...options };
     this.inspect = { next: (event) => this.#receive(event) };
   }
 
@@ -71,10 +109,10 @@ export class InspectionHub {
     };
   }
 
-  /** Sends `pool.stats()` summaries every `statsIntervalMs` while a viewer is attached. */
+  /** Sends `pool.stats()` deltas while a viewer is attached. */
   watch(pool: WatchablePool): () => void {
     if (this.#closed) return () => {};
-    this.#pools.add(pool);
+    if (!this.#pools.has(pool)) this.#pools.set(pool, new StatsDeltas(pool, this.#name));
     this.#updateStatsTimer();
     return () => {
       this.#pools.delete(pool);
@@ -82,17 +120,43 @@ export class InspectionHub {
     };
   }
 
-  /** What a new viewer needs: the actor tree with latest snapshots, the timeline, fresh counters. */
+  /**
+   * What a new viewer needs, compactly: a replay marker, the roots as
+   * `@xstate.actor`, every other actor as one row of `@honeybee.actors`, each
+   * peer's last lifecycle event (`@honeybee.last`), the recent timeline, and
+   * every watched pool's full counters.
+   */
   replay(): WireMessage[] {
-    const messages: WireMessage[] = [];
+    const messages: WireMessage[] = [{ type: '@honeybee.replay' }];
+    const rows: WireActorRows = { type: '@honeybee.actors', actors: [] };
     for (const entry of this.#actors.values()) {
       const snapshot = entry.latest === undefined ? entry.announced.snapshot : sanitizeSnapshot(entry.latest);
-      messages.push({ ...entry.announced, snapshot });
+      const { parentId, sessionId, name } = entry.announced;
+      // What this page now has; a snapshot still waiting goes to every page at the next flush anyway.
+      if (!this.#pending.has(sessionId)) entry.sentSnapshot = JSON.stringify(snapshot);
+      if (parentId === undefined) messages.push({ ...entry.announced, snapshot });
+      else rows.actors.push([sessionId, parentId, name, snapshot]);
     }
-    messages.push(...this.#timeline);
-    for (const pool of this.#pools) this.#summarize(pool);
-    messages.push(...this.#stats.values());
+    messages.push(rows);
+    const last = new Map<string, WireLastEvents>();
+    for (const [key, events] of this.#history) {
+      const sessionId = key.slice(0, key.indexOf('\n'));
+      let message = last.get(sessionId);
+      if (message === undefined) last.set(sessionId, (message = { type: '@honeybee.last', sessionId, events: [] }));
+      const latest = events.at(-1);
+      if (latest !== undefined) message.events.push(latest);
+    }
+    messages.push(...last.values(), ...groupEvents(this.#timeline));
+    for (const pool of this.#pools.keys()) {
+      const full = this.#fullStats(pool);
+      if (full !== undefined) messages.push(full);
+    }
     return messages;
+  }
+
+  /** One peer's own recent lifecycle events, oldest first (what a page asks for when a peer is selected). */
+  history(sessionId: string, id: string): WireHistory {
+    return { type: '@honeybee.history', sessionId, id, events: [...(this.#history.get(historyKey(sessionId, id)) ?? [])] };
   }
 
   /**
@@ -105,17 +169,20 @@ export class InspectionHub {
   close(): void {
     if (this.#closed) return;
     if (this.#sinks.size > 0) {
-      for (const pool of this.#pools) this.#enqueue(this.#summarize(pool));
+      for (const pool of this.#pools.keys()) this.#enqueue(this.#fullStats(pool));
       clearTimeout(this.#flushTimer);
       this.#flush();
     }
     this.#closed = true;
     clearTimeout(this.#flushTimer);
-    clearInterval(this.#statsTimer);
+    clearTimeout(this.#statsTimer);
+    this.#statsTimer = undefined;
     this.#sinks.clear();
     this.#pools.clear();
     this.#actors.clear();
+    this.#history.clear();
     this.#pending.clear();
+    this.#events.clear();
     this.#queue = [];
   }
 
@@ -123,31 +190,63 @@ export class InspectionHub {
     if (this.#closed) return;
     switch (event.type) {
       case '@xstate.actor':
-        this.#register(event);
+        // The page shows pools and their workers; a worker's own children (socket, hook) are its detail.
+        if (depthOf(event.actorRef as unknown as RefLike) < 2) this.#register(event);
         return;
       case '@xstate.snapshot':
-        this.#snapshot(event);
-        return;
-      case '@xstate.event':
-        // Events are only worth translating for someone watching now.
-        if (this.#sinks.size > 0) this.#enqueue(this.#translator.translate(event));
+        if (depthOf(event.actorRef as unknown as RefLike) < 2) this.#snapshot(event);
         return;
       case '@xstate.action': {
         const lifecycle = this.#translator.translate(event) as WireLifecycleEvent | undefined;
         if (lifecycle === undefined) return;
-        this.#timeline.push(lifecycle);
+        const { sessionId } = lifecycle;
+        const emitted = lifecycle.action.params.event;
+        // The same name as the peer's worker and counters (the translator only redacts the id).
+        emitted.id = this.#name(String((event.action.params as { event: { id: unknown } }).event.id));
+        this.#timeline.push([sessionId, emitted]);
         if (this.#timeline.length > this.#options.maxEvents) this.#timeline.shift();
-        this.#enqueue(lifecycle);
+        this.#remember(sessionId, emitted);
+        if (this.#sinks.size === 0) return;
+        const waiting = this.#events.get(sessionId);
+        if (waiting === undefined) this.#events.set(sessionId, [emitted]);
+        else waiting.push(emitted);
+        this.#count();
         return;
       }
       default:
+        // '@xstate.event': XState's internal events; the page has no use for them.
         return;
     }
   }
 
+  #remember(sessionId: string, event: WireLifecycle): void {
+    const key = historyKey(sessionId, event.id);
+    const events = this.#history.get(key) ?? [];
+    // Re-inserted, so the map's order is least recently changed first.
+    this.#history.delete(key);
+    events.push(event);
+    if (events.length > this.#options.peerHistory) events.shift();
+    this.#history.set(key, events);
+    if (this.#history.size > MAX_PEERS_WITH_HISTORY) {
+      const oldest = this.#history.keys().next().value;
+      if (oldest !== undefined) this.#history.delete(oldest);
+    }
+  }
+
   #register(event: InspectionEvent): ActorEntry {
-    const announced = this.#translator.translate(event) as WireActorEvent;
-    const entry: ActorEntry = { announced, ref: event.actorRef as unknown as RefLike, rootId: event.rootId, latest: undefined, eventType: '', finished: false };
+    let announced = this.#translator.translate(event) as WireActorEvent;
+    // A pool's worker is labelled with its redacted id; its full id, the system id, gives the page's name.
+    const systemId = (event.actorRef as unknown as { options?: { systemId?: unknown } }).options?.systemId;
+    if (announced.parentId !== undefined && typeof systemId === 'string') announced = { ...announced, name: this.#name(systemId) };
+    const entry: ActorEntry = {
+      announced,
+      ref: event.actorRef as unknown as RefLike,
+      rootId: event.rootId,
+      latest: undefined,
+      eventType: '',
+      finished: false,
+      sentSnapshot: JSON.stringify(announced.snapshot)
+    };
     this.#actors.set(announced.sessionId, entry);
     this.#enqueue(announced);
     return entry;
@@ -174,9 +273,9 @@ export class InspectionHub {
     this.#enqueue(entry.announced);
   }
 
-  // An actor stopped by its parent (a hook actor of a connection that ended) is gone for good: forget it
-  // now, which also keeps churn from tenuring garbage. Actors that finished by themselves (a
-  // stopped worker, a removed peer) stay visible for a while; the oldest go past `maxEvents`.
+  // An actor stopped by its parent is gone for good: forget it now, which also keeps churn from
+  // tenuring garbage. Actors that finished by themselves (a stopped worker, a removed peer) stay
+  // visible for a while; the oldest go past `maxEvents`.
   #finish(sessionId: string, entry: ActorEntry): void {
     entry.finished = true;
     if ((entry.latest as { status?: unknown }).status === 'stopped') {
@@ -192,11 +291,16 @@ export class InspectionHub {
 
   #enqueue(message: WireMessage | undefined): void {
     if (message === undefined || this.#sinks.size === 0) return;
-    if (this.#queue.length >= MAX_QUEUE) {
+    if (!this.#resync) this.#queue.push(message);
+    this.#count();
+  }
+
+  // Counts an unsent message; past MAX_QUEUE the next flush sends a replay instead.
+  #count(): void {
+    if (++this.#unsent >= MAX_QUEUE && !this.#resync) {
       this.#queue = [];
+      this.#events.clear();
       this.#resync = true;
-    } else if (!this.#resync) {
-      this.#queue.push(message);
     }
     this.#schedule();
   }
@@ -211,11 +315,22 @@ export class InspectionHub {
     this.#flushTimer = undefined;
     const batch = this.#resync ? this.replay() : this.#queue;
     if (!this.#resync) {
-      for (const entry of this.#pending.values()) {
-        batch.push(this.#translator.snapshotEvent(entry.ref, entry.rootId, entry.latest, entry.eventType));
+      const rows: WireSnapshotRows = { type: '@honeybee.snapshots', snapshots: [] };
+      for (const [sessionId, entry] of this.#pending) {
+        const snapshot = sanitizeSnapshot(entry.latest);
+        const text = JSON.stringify(snapshot);
+        // A heartbeat timer or a self-transition changes nothing the page shows.
+        if (text === entry.sentSnapshot) continue;
+        entry.sentSnapshot = text;
+        if (entry.announced.parentId === undefined) batch.push(this.#translator.snapshotEvent(entry.ref, entry.rootId, entry.latest, entry.eventType));
+        else rows.snapshots.push([sessionId, snapshot]);
       }
+      if (rows.snapshots.length > 0) batch.push(rows);
+      for (const [sessionId, events] of this.#events) batch.push({ type: '@honeybee.events', sessionId, events });
     }
     this.#queue = [];
+    this.#events = new Map();
+    this.#unsent = 0;
     this.#resync = false;
     this.#pending.clear();
     if (batch.length === 0) return;
@@ -223,33 +338,34 @@ export class InspectionHub {
     for (const sink of this.#sinks) sink(text);
   }
 
-  #summarize(pool: WatchablePool): WireStats | undefined {
-    try {
-      const summary = summarizePool(pool);
-      this.#stats.set(summary.poolId, summary);
-      return summary;
-    } catch {
-      // stats() is documented never to throw; a custom pool-like object might.
-      return undefined;
-    }
+  #fullStats(pool: WatchablePool): WireStats | undefined {
+    return this.#pools.get(pool)?.full();
   }
 
   #statsTick(): void {
-    for (const pool of this.#pools) {
-      this.#enqueue(this.#summarize(pool));
+    this.#statsTimer = undefined;
+    let interval = this.#options.statsIntervalMs;
+    const budget = Math.ceil((TRAFFIC_ROWS_PER_SECOND * this.#statsDelay) / 1000);
+    for (const [pool, deltas] of this.#pools) {
+      const next = deltas.next(budget);
+      if (next !== undefined) {
+        this.#enqueue(next.message);
+        interval = Math.max(interval, (this.#options.statsIntervalMs * next.peerCount) / PEERS_PER_STATS_INTERVAL);
+      }
       // A closed pool gets one last summary, then the inspector lets go of it.
       if (pool.actor !== undefined && pool.actor.getSnapshot().status !== 'active') this.#pools.delete(pool);
     }
-    this.#updateStatsTimer();
+    this.#updateStatsTimer(interval);
   }
 
-  #updateStatsTimer(): void {
+  #updateStatsTimer(interval = this.#options.statsIntervalMs): void {
     const wanted = this.#pools.size > 0 && this.#sinks.size > 0 && !this.#closed;
     if (wanted && this.#statsTimer === undefined) {
-      this.#statsTimer = setInterval(() => this.#statsTick(), this.#options.statsIntervalMs);
+      this.#statsDelay = interval;
+      this.#statsTimer = setTimeout(() => this.#statsTick(), interval);
       this.#statsTimer.unref();
     } else if (!wanted && this.#statsTimer !== undefined) {
-      clearInterval(this.#statsTimer);
+      clearTimeout(this.#statsTimer);
       this.#statsTimer = undefined;
     }
   }

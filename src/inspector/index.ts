@@ -6,4 +6,17 @@
 export { createInspector } from './server.ts';
 export type { Inspector, InspectorOptions } from './server.ts';
 export type { WatchablePool } from './stats.ts';
-export type { WireMessage, WireSnapshot, WireLifecycle, WireStats, StatelyShapedEvent } from './wire.ts';
+export type {
+  WireMessage,
+  WireSnapshot,
+  WireLifecycle,
+  WireStats,
+  WirePeerStats,
+  WireEvents,
+  WireSnapshotRows,
+  WireActorRows,
+  WireLastEvents,
+  WireHistory,
+  WireReplayStart,
+  StatelyShapedEvent
+} from './wire.ts';

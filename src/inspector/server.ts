@@ -95,13 +95,33 @@ function refuseUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-/** Streams the hub's batches to one page; a page that falls too far behind is dropped. */
+/** A page's request, or `undefined` for anything else (which is ignored). */
+function requestOf(data: unknown): { sessionId: string; id: string } | undefined {
+  try {
+    const request = JSON.parse(String(data)) as { type?: unknown; sessionId?: unknown; id?: unknown } | null;
+    if (request?.type !== 'history' || typeof request.sessionId !== 'string' || typeof request.id !== 'string') return undefined;
+    return { sessionId: request.sessionId, id: request.id };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Streams the hub's batches to one page; a page that falls too far behind is
+ * dropped. The page may ask for one peer's own history (`{ type: 'history',
+ * sessionId, id }`, at most 1 KiB); nothing else it sends has any effect.
+ */
 function connectViewer(hub: InspectionHub, ws: WebSocket): void {
   ws.on('error', () => {});
-  const detach = hub.attach((batch) => {
+  const send = (batch: string): void => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED) ws.terminate();
     else ws.send(batch);
+  };
+  const detach = hub.attach(send);
+  ws.on('message', (data) => {
+    const request = requestOf(data);
+    if (request !== undefined) send(JSON.stringify([hub.history(request.sessionId, request.id)]));
   });
   ws.on('close', detach);
 }
@@ -152,7 +172,7 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
   const page = await loadInspectorPage();
   const expected = Buffer.from(resolved.token);
   const hub = new InspectionHub({ throttleMs: resolved.throttleMs, maxEvents: resolved.maxEvents, statsIntervalMs: 1000 });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const server = createServer((request, response) => servePage(page, expected, request, response));
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});

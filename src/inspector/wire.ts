@@ -77,34 +77,105 @@ export interface WireLifecycleEvent extends WireBase {
   action: { type: 'xstate.emit'; params: { event: WireLifecycle } };
 }
 
-/** One peer's counters, from `pool.stats()`. */
-export interface WirePeerStats {
-  id: string;
-  state: string;
-  received: number;
-  sent: number;
-  restarts: number;
-  dialFailures: number;
-  drops: number;
-  attempt: number;
-  connectedSince: number | null;
-  paused: boolean;
-}
+/**
+ * One peer's counters from `pool.stats()`, as a row (the order of
+ * {@link PEER_STATS_COLUMNS}): `[id, state, received, sent, restarts,
+ * dialFailures, drops, attempt, connectedSince, paused]`. Rows keep the
+ * frequent stats message small at thousands of peers.
+ */
+export type WirePeerStats = [
+  id: string,
+  state: string,
+  received: number,
+  sent: number,
+  restarts: number,
+  dialFailures: number,
+  drops: number,
+  attempt: number,
+  connectedSince: number | null,
+  paused: 0 | 1
+];
+
+/** The names of a {@link WirePeerStats} row's cells, in order. */
+export const PEER_STATS_COLUMNS = ['id', 'state', 'received', 'sent', 'restarts', 'dialFailures', 'drops', 'attempt', 'connectedSince', 'paused'] as const;
 
 /**
- * A pool's counters, sent every second for each watched pool: `pool.stats()`'s
- * totals plus peers by state and paused sockets. Not part of the Stately shape.
+ * A pool's counters: `pool.stats()`'s totals plus paused sockets, and peer
+ * rows. With `full: true` (a page's first message) `peers` is every peer; after
+ * that only peers whose counters changed: all whose state, restarts,
+ * failures, drops, attempt, connected-since or paused changed, and of those
+ * whose only change is traffic (received, sent) a share that takes turns, so
+ * the message stays small however many peers there are. Not part of the
+ * Stately shape.
  */
 export interface WireStats extends Omit<PoolStats, 'peers'> {
   type: '@honeybee.stats';
   poolId: string;
   at: number;
   pausedSockets: number;
+  full: boolean;
   peers: WirePeerStats[];
+}
+
+/** Starts a replay: the page forgets what it has and takes what follows as the current state. */
+export interface WireReplayStart {
+  type: '@honeybee.replay';
+}
+
+/**
+ * The actors below the roots in a replay, one row each: `[sessionId,
+ * parentId, name, snapshot]` (the roots come as `@xstate.actor` events).
+ */
+export interface WireActorRows {
+  type: '@honeybee.actors';
+  actors: Array<[sessionId: string, parentId: string, name: string, snapshot: WireSnapshot]>;
+}
+
+/** Lifecycle events of the peers of one root (`sessionId`), oldest first: the live timeline, and the recent one in a replay. */
+export interface WireEvents {
+  type: '@honeybee.events';
+  sessionId: string;
+  events: WireLifecycle[];
+}
+
+/** The latest snapshots of workers (children of a root), one row each: what changed since the last batch. */
+export interface WireSnapshotRows {
+  type: '@honeybee.snapshots';
+  snapshots: Array<[sessionId: string, snapshot: WireSnapshot]>;
+}
+
+/** In a replay: each peer's latest lifecycle event, for the peers of one root (`sessionId`). */
+export interface WireLastEvents {
+  type: '@honeybee.last';
+  sessionId: string;
+  events: WireLifecycle[];
+}
+
+/** The answer to a page's `{ type: 'history', sessionId, id }`: that peer's own recent lifecycle events, oldest first. */
+export interface WireHistory {
+  type: '@honeybee.history';
+  sessionId: string;
+  id: string;
+  events: WireLifecycle[];
 }
 
 /** The Stately-shaped events (what `@statelyai/inspect` understands). */
 export type StatelyShapedEvent = WireActorEvent | WireEventEvent | WireSnapshotEvent;
 
-/** Everything that goes over the inspector's WebSocket, in JSON arrays (one array per batch). */
-export type WireMessage = StatelyShapedEvent | WireLifecycleEvent | WireStats;
+/**
+ * Everything that goes over the inspector's WebSocket, in JSON arrays (one
+ * array per batch). Roots (pools) come in the Stately shape (`@xstate.actor`,
+ * `@xstate.snapshot`); their workers, lifecycle events and counters in compact
+ * rows of the page's own. `@xstate.event` is not sent (the page does not use
+ * it; {@link StatelyShapedEvent} still includes it for the Stately adapter).
+ */
+export type WireMessage =
+  | WireActorEvent
+  | WireSnapshotEvent
+  | WireEvents
+  | WireSnapshotRows
+  | WireStats
+  | WireReplayStart
+  | WireActorRows
+  | WireLastEvents
+  | WireHistory;

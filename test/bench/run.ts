@@ -7,7 +7,7 @@
  * Honeybee is measured as users run it, compiled by tsc, unless `--source`
  * (the default in `--quick` mode, which only proves the bench still runs).
  *
- * usage: npm run bench [-- --quick] [--source] [--runs <n>] [--only inbox,send,connect,register,storm,stall,floor] [--out <dir>]
+ * usage: npm run bench [-- --quick] [--source] [--runs <n>] [--only inbox,send,connect,register,storm,stall,floor,shards,inspector] [--out <dir>]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,7 +46,13 @@ const steps: Array<[string, string, () => Promise<void>]> = [
   ['storm', 'reconnect storm', async () => void (results.storm = await measureStorm(plan))],
   ['stall', 'stalled consumer', async () => void (results.stall = await measureStall(plan, server))],
   ['floor', 'XState floor', async () => void (results.floor = await measureFloor(plan))],
-  ['shards', 'scale-out: shards', async () => (await import('./shards.ts')).measureShards(plan, server, outDir, log)]
+  ['shards', 'scale-out: shards', async () => (await import('./shards.ts')).measureShards(plan, server, outDir, log)],
+  [
+    'inspector',
+    'inspector page at scale',
+    async () =>
+      plan.quick ? log('inspector: skipped in --quick mode (npm run bench -- --only inspector runs it)') : void (await (await import('./inspector.ts')).measureInspector(outDir, log))
+  ]
 ];
 try {
   const chosen = steps.filter(([name]) => wanted(name));

@@ -104,7 +104,7 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
-        // Already gone.
+        // already gone
       }
     }
   };
@@ -221,7 +221,7 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
               record({ src: 'kv', t: entry.created.getTime(), b: bucket, key, op: entry.operation === 'PUT' ? 'PUT' : 'DEL', v: entry.operation === 'PUT' ? entry.string() : '', rev: entry.revision });
             }
           } catch {
-            // The watch ended (a server restart, say): start it again below.
+            // the server is down (a fault): watch again after the pause
           }
           if (!stopping) await sleep(100);
         }
