@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import type { Runtime } from './options.ts';
 import { createPoolWith, type Pool } from './pool.ts';
 import { wsTransport } from './transports/ws.ts';
+import { indexScheduler } from './xstate-internals.ts';
 import type { PoolOptions } from './types.ts';
 
 export * from './api.ts';
@@ -13,7 +14,8 @@ export { wsTransport } from './transports/ws.ts';
 
 const NODE: Runtime = {
   transport: () => wsTransport,
-  logger: () => pino({ level: 'silent' })
+  logger: () => pino({ level: 'silent' }),
+  indexScheduler
 };
 
 /**

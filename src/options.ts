@@ -1,3 +1,4 @@
+import type { AnyActorRef } from 'xstate';
 import { InvalidOptionError, InvalidPoolIdError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { redactHeaders } from './normalize-url.ts';
@@ -93,6 +94,13 @@ export interface Runtime {
   transport(): Transport;
   /** The logger when the options name none. */
   logger(): Logger;
+  /**
+   * Installs the pool's scheduler index on its actor system (`indexScheduler`
+   * of `src/xstate-internals.ts`), where a pool may hold enough peers for
+   * XState's quadratic close to matter; absent, the pool runs on XState's own
+   * scheduler (a browser page holds a few hundred sockets at most).
+   */
+  indexScheduler?(system: AnyActorRef['system'], logger: Logger): boolean;
 }
 
 /**

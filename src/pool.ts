@@ -37,7 +37,6 @@ import type {
   WorkerStats
 } from './types.ts';
 import { factoryTraits } from './worker-from-machine.ts';
-import { indexScheduler } from './xstate-internals.ts';
 import { runnableWorker, type RunnableWorker } from './worker-run.ts';
 import { initialWorkerStats } from './worker-stats.ts';
 
@@ -101,7 +100,7 @@ class HoneybeePool implements Pool {
   #unwatchSignal: (() => void) | undefined;
   #warnedSocketLimit = false;
 
-  constructor(options: ResolvedPoolOptions) {
+  constructor(options: ResolvedPoolOptions, runtime: Runtime) {
     this.#options = options;
     this.id = options.id;
     this.#logger = options.logger.child({ module: 'honeybee', pool: options.id });
@@ -119,8 +118,9 @@ class HoneybeePool implements Pool {
       options.inspect === undefined
         ? createActor(poolLogic, { input, clock })
         : createActor(poolLogic, { input, clock, inspect: options.inspect });
-    // Stopping a peer must not scan every other peer's timers (see indexScheduler; XState's own if its canary fails).
-    indexScheduler(this.actor.system, this.#logger);
+    // Stopping a peer must not scan every other peer's timers (see indexScheduler; XState's own if its canary
+    // fails, or on a runtime without it: the web entry leaves it out of the bundle).
+    runtime.indexScheduler?.(this.actor.system, this.#logger);
     // A root actor in error with no error observer throws an uncaught exception.
     this.actor.subscribe({ error: (error) => this.#logger.error({ err: error }, 'pool actor failed') });
     this.actor.start();
@@ -358,5 +358,5 @@ class HoneybeePool implements Pool {
  * @throws InvalidOptionError / InvalidPoolIdError / UnsupportedOptionError on a bad option.
  */
 export function createPoolWith(runtime: Runtime, options?: PoolOptions): Pool {
-  return new HoneybeePool(resolvePoolOptions(options, runtime));
+  return new HoneybeePool(resolvePoolOptions(options, runtime), runtime);
 }

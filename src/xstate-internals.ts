@@ -25,7 +25,7 @@
  * `xstate` range admits only the versions the suite has run on
  * (`npm run test:xstate-latest` tries the newest).
  */
-import { createActor, setup, SimulatedClock, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
+import { createActor, setup, type ActorSystem, type AnyActorRef, type EventObject } from 'xstate';
 import type { Logger } from './logger.ts';
 
 // XState's own types for the members used here (its `ActorSystem` declares them).
@@ -273,6 +273,33 @@ export function schedulerCanary(): string | undefined {
   return verdict.failure;
 }
 
+/** The canary's clock: timers fire when it is told to advance, in due order. */
+class ProbeClock {
+  #now = 0;
+  #next = 0;
+  readonly #timers = new Map<number, { at: number; fn: () => void }>();
+
+  setTimeout(fn: () => void, ms: number): number {
+    this.#timers.set(++this.#next, { at: this.#now + ms, fn });
+    return this.#next;
+  }
+
+  clearTimeout(id: number): void {
+    this.#timers.delete(id);
+  }
+
+  increment(ms: number): void {
+    this.#now += ms;
+    for (;;) {
+      let due: [number, { at: number; fn: () => void }] | undefined;
+      for (const timer of this.#timers) if (timer[1].at <= this.#now && (due === undefined || timer[1].at < due[1].at)) due = timer;
+      if (due === undefined) return;
+      this.#timers.delete(due[0]);
+      due[1].fn();
+    }
+  }
+}
+
 function runCanary(): string | undefined {
   try {
     const probe = setup({}).createMachine({
@@ -291,7 +318,7 @@ function runCanary(): string | undefined {
       initial: 'watching',
       states: { watching: { on: { 'xstate.done.actor.probe': 'heard' } }, heard: {} }
     });
-    const clock = new SimulatedClock();
+    const clock = new ProbeClock();
     const parent = createActor(parentLogic, { clock });
     const internals = parent.system as unknown as Partial<SystemInternals>;
     const fields = (): string => Object.keys(internals._snapshot ?? {}).join(',');
