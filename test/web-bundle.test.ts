@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 const root = new URL('..', import.meta.url).pathname;
 // node:* builtins, the ws and pino packages, and Buffer polyfills.
 const NODE_INPUT = /(^|\/)(node:|node_modules\/(ws|pino|pino-[^/]+|buffer|safe-buffer|sonic-boom|thread-stream)\/)/;
-// 30 KiB until issue 27's inbox bound (a link holds what a paused socket had read: +0.15 KiB gzip)
-// and issue 26's fence around XState's internals (the behaviour canaries in xstate-internals.ts, the
-// peer registry split out of the pool: +1.4 KiB gzip). Measured 31.6 KiB on 2026-12-07.
-const GOAL_BYTES = 32 * 1024;
+// 30 KiB until issue 27's true inbox bound (a link holds what a paused socket had read: +0.15 KiB
+// gzip). The scheduler index of xstate-internals.ts is a Node runtime hook, so the web entry carries
+// neither it nor its canary (29.9 KiB measured on 2026-12-07).
+const GOAL_BYTES = 30.5 * 1024;
 
 async function bundle(entry: string): Promise<{ code: Uint8Array; metafile: Metafile }> {
   const result = await build({
