@@ -283,8 +283,11 @@ describe('npm start', () => {
     const total = /^\s+TOTAL\s+([\d,]+)/m.exec(final);
     expect(parsed).toBe(Number(total?.[1]?.replace(/,/g, '')));
     expect(Number(work[2]?.replace(/,/g, ''))).toBeLessThan(parsed / 2);
-    expect(final).toMatch(/^\s+t0\s+\d+\s+[\d,]+/m);
-    expect(final).toMatch(/^\s+t1\s+\d+\s+[\d,]+/m);
+    // Rendezvous hashing places the five peers by their URLs (random ports): all may land on one
+    // thread. Each thread row that is shown accounts for its share, and together they hold them all.
+    const rows = [...final.matchAll(/^\s+(t[01])\s+(\d+)\s+([\d,]+)/gm)];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.reduce((sum, row) => sum + Number(row[3]?.replace(/,/g, '')), 0)).toBe(parsed);
   }, 30_000);
 
   it("prints the library's typed error for a bad --url and exits 2", async () => {
