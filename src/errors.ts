@@ -25,7 +25,9 @@ export const ErrorCodes = {
   UNSUPPORTED: 'HONEYBEE_ERR_UNSUPPORTED',
   UNSUPPORTED_OPTION: 'HONEYBEE_ERR_UNSUPPORTED_OPTION',
   NO_OWNER: 'HONEYBEE_ERR_NO_OWNER',
-  OWNER_UNAVAILABLE: 'HONEYBEE_ERR_OWNER_UNAVAILABLE'
+  OWNER_UNAVAILABLE: 'HONEYBEE_ERR_OWNER_UNAVAILABLE',
+  SHARD_MODULE: 'HONEYBEE_ERR_SHARD_MODULE',
+  SHARD_PROCESS: 'HONEYBEE_ERR_SHARD_PROCESS'
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -248,6 +250,48 @@ export class OwnerUnavailableError extends HoneybeeError {
     super(ErrorCodes.OWNER_UNAVAILABLE, `Cannot send to ${peer}: its owner shard ${shard} did not answer. Retry after its lease runs out.`, { cause });
     this.peer = peer;
     this.shard = shard;
+  }
+}
+
+/** A shard module could not be loaded, or exports something a shard cannot use. */
+export class ShardModuleError extends HoneybeeError {
+  /** The module's URL (or what was given instead). */
+  readonly module: string;
+  /** What is wrong with it, in a few words. */
+  readonly reason: string;
+  constructor(module: string, reason: string, cause?: unknown) {
+    super(ErrorCodes.SHARD_MODULE, `Shard module ${module} cannot be used: ${reason}.`, cause === undefined ? undefined : { cause });
+    this.module = module;
+    this.reason = reason;
+  }
+}
+
+/** What happened to a batch whose `process` failed. */
+export type FailedBatchFate = 'dropped' | 'passed';
+
+/**
+ * A shard module's `process` threw, rejected, returned something that is not
+ * an array, or returned values that cannot cross to the consumer. The shard
+ * keeps running; `fate` says what became of the batch.
+ */
+export class ShardProcessError extends HoneybeeError {
+  readonly shard: string;
+  /** How many inbox messages the batch held. */
+  readonly messages: number;
+  readonly fate: FailedBatchFate;
+  /** What went wrong, in a few words. */
+  readonly reason: string;
+  constructor(shard: string, messages: number, fate: FailedBatchFate, reason: string, cause?: unknown) {
+    super(
+      ErrorCodes.SHARD_PROCESS,
+      `Shard ${shard}: process() failed on a batch of ${messages} message(s): ${reason}. ` +
+        (fate === 'dropped' ? 'The batch was dropped (counted in processDropped).' : 'The batch was passed on unprocessed.'),
+      cause === undefined ? undefined : { cause }
+    );
+    this.shard = shard;
+    this.messages = messages;
+    this.fate = fate;
+    this.reason = reason;
   }
 }
 

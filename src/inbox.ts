@@ -3,7 +3,7 @@ import { SecondReaderError } from './errors.ts';
 import type { InboxMessage, InboxOverflow, InboxWriter, PoolInbox } from './types.ts';
 
 /** Options of an {@link Inbox}. */
-export interface InboxOptions {
+export interface InboxOptions<T = InboxMessage> {
   /** How many messages the inbox holds before its overflow policy applies. */
   capacity: number;
   /** What a write does when the inbox is full. */
@@ -13,7 +13,7 @@ export interface InboxOptions {
    * new one under `drop-newest`, the evicted oldest one under `drop-oldest`.
    * @default undefined
    */
-  onDrop?: (message: InboxMessage) => void;
+  onDrop?: (message: T) => void;
 }
 
 /**
@@ -37,18 +37,18 @@ export interface InboxOptions {
  * for await (const message of inbox) console.log(message.id, message.data);
  * ```
  */
-export class Inbox implements InboxWriter, PoolInbox {
+export class Inbox<T = InboxMessage> implements InboxWriter, PoolInbox<T> {
   readonly #capacity: number;
   readonly #lowWater: number;
   readonly #overflow: InboxOverflow;
-  readonly #onDrop: ((message: InboxMessage) => void) | undefined;
-  readonly #queue: AsyncQueue<InboxMessage>;
+  readonly #onDrop: ((message: T) => void) | undefined;
+  readonly #queue: AsyncQueue<T>;
   #drainWaiters: Array<() => void> = [];
   #received = 0;
   #dropped = 0;
 
   /** Creates an empty inbox; throws a `RangeError` if `capacity` is not a positive integer. */
-  constructor(options: InboxOptions) {
+  constructor(options: InboxOptions<T>) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1) {
       throw new RangeError(`Expected inbox capacity to be a positive integer, got ${String(options.capacity)}`);
     }
@@ -56,7 +56,7 @@ export class Inbox implements InboxWriter, PoolInbox {
     this.#lowWater = Math.floor(options.capacity / 2);
     this.#overflow = options.overflow;
     this.#onDrop = options.onDrop;
-    this.#queue = new AsyncQueue<InboxMessage>({
+    this.#queue = new AsyncQueue<T>({
       onTake: () => this.#afterTake(),
       secondReader: () => new SecondReaderError('the inbox')
     });
@@ -91,7 +91,8 @@ export class Inbox implements InboxWriter, PoolInbox {
     const queue = this.#queue;
     if (queue.ended) return true;
     this.#received++;
-    const message: InboxMessage = { id, data, receivedAt };
+    // `T` is InboxMessage wherever write() is used (a pool's inbox); put() serves the other kinds.
+    const message = { id, data, receivedAt } as InboxMessage as T;
     if (queue.size < this.#capacity) {
       queue.push(message);
       // A push may have gone straight to a waiting reader, so re-read the size.
@@ -115,6 +116,33 @@ export class Inbox implements InboxWriter, PoolInbox {
   }
 
   /**
+   * Delivers one value as it is, under the same capacity and overflow rules
+   * as {@link Inbox.write}: a sharded pool's inbox takes whole messages (or
+   * what its shards' `process` made of them) from its threads this way.
+   */
+  put(value: T): boolean {
+    const queue = this.#queue;
+    if (queue.ended) return true;
+    this.#received++;
+    if (queue.size < this.#capacity) {
+      queue.push(value);
+      return this.#overflow !== 'block' || queue.size < this.#capacity;
+    }
+    if (this.#overflow === 'block') {
+      queue.push(value);
+      return false;
+    }
+    if (this.#overflow === 'drop-newest') {
+      this.#drop(value);
+      return true;
+    }
+    const evicted = queue.evict();
+    queue.push(value);
+    if (evicted !== undefined) this.#drop(evicted);
+    return true;
+  }
+
+  /**
    * Calls `resume` once, on a microtask, when the depth has fallen to the
    * low-water mark (half the capacity, rounded down) — at once if it already
    * has, or if the inbox has ended.
@@ -125,17 +153,17 @@ export class Inbox implements InboxWriter, PoolInbox {
   }
 
   /** Takes the oldest message synchronously, or returns `undefined` when empty. */
-  shift(): InboxMessage | undefined {
+  shift(): T | undefined {
     return this.#queue.shift();
   }
 
   /** Takes up to `max` of the oldest messages synchronously (all by default); `[]` when empty. */
-  drain(max?: number): InboxMessage[] {
+  drain(max?: number): T[] {
     return this.#queue.drain(max);
   }
 
   /** Returns an iterator over arrays of messages: one promise per batch, not per message. */
-  batches(max?: number): AsyncIterableIterator<InboxMessage[], undefined, undefined> {
+  batches(max?: number): AsyncIterableIterator<T[], undefined, undefined> {
     return this.#queue.batches(max);
   }
 
@@ -149,7 +177,7 @@ export class Inbox implements InboxWriter, PoolInbox {
   }
 
   /** Returns a fresh iterator; breaking out of it keeps the rest buffered. */
-  [Symbol.asyncIterator](): AsyncIterableIterator<InboxMessage, undefined, undefined> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<T, undefined, undefined> {
     return this.#queue[Symbol.asyncIterator]();
   }
 
@@ -166,7 +194,7 @@ export class Inbox implements InboxWriter, PoolInbox {
     for (const resume of waiters) queueMicrotask(resume);
   }
 
-  #drop(message: InboxMessage): void {
+  #drop(message: T): void {
     this.#dropped++;
     if (this.#onDrop !== undefined) this.#onDrop(message);
   }

@@ -27,6 +27,7 @@ export type DisconnectCause = CloseCause;
  * Single consumer: every way of reading takes from the same buffer, and a
  * second iterator (or `batches()`) opened while one is still open throws
  * `SecondReaderError` instead of silently splitting the messages.
+ * `T` is what a sharded pool's shard module makes of the messages (its `process`).
  *
  * @example
  * ```ts
@@ -35,21 +36,21 @@ export type DisconnectCause = CloseCause;
  * }
  * ```
  */
-export interface PoolInbox extends AsyncIterable<InboxMessage> {
+export interface PoolInbox<T = InboxMessage> extends AsyncIterable<T> {
   /** Messages buffered and not yet taken. */
   readonly depth: number;
   /** Takes the oldest message synchronously, or `undefined` when empty. */
-  shift(): InboxMessage | undefined;
+  shift(): T | undefined;
   /**
    * Takes up to `max` of the oldest messages synchronously (all of them by
    * default), oldest first; `[]` when empty.
    */
-  drain(max?: number): InboxMessage[];
+  drain(max?: number): T[];
   /**
    * Yields arrays of messages, oldest first: each waits for at least one
    * message and holds at most `max` (default: everything buffered).
    */
-  batches(max?: number): AsyncIterable<InboxMessage[]>;
+  batches(max?: number): AsyncIterable<T[]>;
 }
 
 /**

@@ -4,7 +4,9 @@
  * one per command); a thread posts {@link ShardReport}s, inbox messages and
  * events in batches.
  */
-import type { ConnectOptions, InboxMessage, PoolEvent, PoolOptions, PoolStats } from '../types.ts';
+import type { FailedBatchFate } from '../errors.ts';
+import type { WireError } from './wire-error.ts';
+import type { ConnectOptions, PoolEvent, PoolOptions, PoolStats } from '../types.ts';
 
 /** Pool options that survive a structured clone: no functions, no logger. */
 export type ThreadPoolOptions = Omit<PoolOptions, 'logger' | 'workerFactory' | 'transport' | 'inspect' | 'signal'>;
@@ -22,12 +24,22 @@ export interface ThreadInit {
   readonly window: number;
   /** How often the thread posts its stats, ms. */
   readonly statsInterval: number;
+  /** The href of the shard module the thread imports before it starts its pool. */
+  readonly module?: string;
+}
+
+/** A line the shard module's `context.logger` wrote, on its way to the main thread's logger. */
+export interface LogLine {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly fields: unknown;
+  readonly message: string | undefined;
 }
 
 /** A command for a thread's pool. */
 export type ShardCommand =
   | { readonly op: 'connect'; readonly url: string; readonly options: ThreadConnectOptions | undefined }
-  | { readonly op: 'send'; readonly id: string; readonly data: string | Uint8Array | ArrayBuffer }
+  /** `ticket` asks for a verdict (`sendAsync`): the thread answers in a `verdicts` report. */
+  | { readonly op: 'send'; readonly id: string; readonly data: string | Uint8Array | ArrayBuffer; readonly ticket?: number }
   | { readonly op: 'remove'; readonly id: string }
   | { readonly op: 'reconnect'; readonly id: string }
   /** One inbox batch has been taken in: the thread may post another. */
@@ -45,7 +57,15 @@ export interface CommandFailure {
 /** What a thread posts back. */
 export type ShardReport =
   | { readonly type: 'ready' }
-  | { readonly type: 'inbox'; readonly messages: InboxMessage[] }
+  /** A batch as it crosses: inbox messages, or what the shard module's `process` made of them. */
+  | { readonly type: 'inbox'; readonly messages: unknown[] }
+  /** The shard module's `process` failed on a batch of `messages` messages. */
+  | { readonly type: 'process-error'; readonly messages: number; readonly fate: FailedBatchFate; readonly reason: string }
+  | { readonly type: 'log'; readonly lines: LogLine[] }
+  /** The fate of ticketed sends: taken by the socket, or refused with the error `Pool.send` threw. */
+  | { readonly type: 'verdicts'; readonly ok: number[]; readonly failed: Array<{ readonly ticket: number; readonly error: WireError }> }
+  /** The shard module could not be loaded: the thread ends without starting a pool. */
+  | { readonly type: 'module-failed'; readonly module: string; readonly message: string }
   | { readonly type: 'events'; readonly events: PoolEvent[] }
   /** A removed peer's worker has finished (its final events were posted before this). */
   | { readonly type: 'removed'; readonly id: string }

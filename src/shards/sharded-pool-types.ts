@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { BroadcastResult, PeerStats, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
+import type { BroadcastResult, InboxMessage, PeerStats, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
 import type { ThreadConnectOptions } from './protocol.ts';
 
 /** One shard thread as `stats()` reports it. */
@@ -18,6 +18,10 @@ export interface ShardedPoolStats extends PoolStats {
   readonly shards: ShardStats[];
   /** Commands a thread refused after the main thread had accepted them (a peer that dropped in between). */
   readonly commandFailures: number;
+  /** Batches on which a shard module's `process` failed (each a `ShardProcessError`). */
+  readonly processErrors: number;
+  /** Inbox messages dropped with those batches (`failedBatch: 'drop'`, the default). */
+  readonly processDropped: number;
 }
 
 /**
@@ -26,10 +30,14 @@ export interface ShardedPoolStats extends PoolStats {
  * Peer-to-thread assignment is rendezvous hashing over the shard ids.
  * `stats()` and `peerStats()` are at most `statsInterval` ms old.
  */
-export interface ShardedPool extends AsyncDisposable {
+export interface ShardedPool<T = InboxMessage> extends AsyncDisposable {
   readonly id: string;
-  /** Every thread's inbox, merged; batches cross the thread boundary whole. Single consumer. */
-  readonly inbox: PoolInbox;
+  /**
+   * Every thread's inbox, merged; batches cross the thread boundary whole.
+   * Single consumer. With a shard module's `process`, it holds what `process`
+   * returned (`T`) instead of the messages.
+   */
+  readonly inbox: PoolInbox<T>;
   /** Every thread's lifecycle events, merged. Single consumer; bounded, drops oldest. */
   readonly events: PoolEvents;
   /** The shard ids, `t0` … `t<n-1>`. */
@@ -41,6 +49,16 @@ export interface ShardedPool extends AsyncDisposable {
    * thread (the peer dropped meanwhile, backpressure) is counted in `commandFailures` and logged.
    */
   send(id: string, data: string | Uint8Array | ArrayBuffer): void;
+  /**
+   * Sends through the owning thread and settles with the send's fate there:
+   * resolves once the thread's pool took the frame (as `Pool.send` returning),
+   * rejects with the error `Pool.send` would have thrown (`ConnectionUnavailableError`,
+   * `BackpressureError`, `WriteFailedError`, … with the same `code` and fields),
+   * whether the main thread or the thread refused it. A send in flight when its
+   * thread dies rejects with `ConnectionUnavailableError`; one the pool's `close()`
+   * overtakes, with `PoolClosedError`. Never throws.
+   */
+  sendAsync(id: string, data: string | Uint8Array | ArrayBuffer): Promise<void>;
   /** Sends to every connected peer (or those `filter` accepts); `refused` lists the peers not connected. */
   broadcast(data: string | Uint8Array | ArrayBuffer, filter?: (id: string) => boolean): BroadcastResult;
   /** As `Pool.ready`: resolves on the peer's `connected`, rejects with `NotReadyError`. */

@@ -7,7 +7,9 @@ import {
   InvalidPayloadError,
   PeerExistsError,
   PeerNotFoundError,
-  PoolClosedError
+  PoolClosedError,
+  ShardModuleError,
+  ShardProcessError
 } from '../errors.ts';
 import { EventStream } from '../event-stream.ts';
 import { Inbox } from '../inbox.ts';
@@ -17,8 +19,9 @@ import { ReadyWaiters } from '../ready-waiters.ts';
 import type { BroadcastResult, InboxMessage, PeerStats, PoolEvent, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
 import { initialWorkerStats } from '../worker-stats.ts';
 import { wsTransport } from '../transports/ws.ts';
-import type { ShardReport, ThreadConnectOptions, ThreadInit, ThreadPoolOptions } from './protocol.ts';
+import type { LogLine, ShardReport, ThreadConnectOptions, ThreadInit, ThreadPoolOptions } from './protocol.ts';
 import { rendezvousOwner } from './rendezvous.ts';
+import { fromWire } from './wire-error.ts';
 import { ShardThread } from './shard-thread.ts';
 import { checkShardedOptions, type ShardedPoolOptions } from './sharded-options.ts';
 import type { ShardedPool, ShardedPoolStats } from './sharded-pool-types.ts';
@@ -34,6 +37,14 @@ interface Entry {
   waiters: ReadyWaiters | undefined;
 }
 
+/** A `sendAsync()` waiting for its thread's verdict. */
+interface Verdict {
+  readonly shard: ShardThread;
+  readonly label: string;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
 /** A `remove()` whose thread has not yet said the worker finished. */
 interface Removal {
   readonly shard: ShardThread;
@@ -44,39 +55,48 @@ function isPayload(data: unknown): data is string | Uint8Array | ArrayBuffer {
   return typeof data === 'string' || data instanceof Uint8Array || data instanceof ArrayBuffer;
 }
 
-class ShardedHoneybeePool implements ShardedPool {
+class ShardedHoneybeePool<T> implements ShardedPool<T> {
   readonly id: string;
   readonly shardIds: readonly string[];
   readonly #base: ReturnType<typeof resolvePoolOptions>;
   readonly #logger: Logger;
-  readonly #inbox: Inbox;
+  readonly #inbox: Inbox<T>;
+  readonly #onProcessError: ((error: ShardProcessError) => void) | undefined;
   readonly #events: EventStream;
   readonly #threads = new Map<string, ShardThread>();
   readonly #registry = new Map<string, Entry>();
   readonly #removals = new Map<string, Removal[]>();
+  readonly #verdicts = new Map<number, Verdict>();
+  #tickets = 0;
   readonly #started: Promise<void>;
   readonly #notStarted: Set<string>;
   #markStarted: () => void = () => {};
+  #failStarted: (error: Error) => void = () => {};
   #sent = 0;
   #failures = 0;
+  #processErrors = 0;
+  #processDropped = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: ShardedPoolOptions) {
-    const { shards, statsInterval, maxBatch, logger, signal, ...poolOptions } = checkShardedOptions(options);
+    const { shards, statsInterval, maxBatch, logger, signal, module: _module, moduleHref, onProcessError, ...poolOptions } = checkShardedOptions(options);
+    this.#onProcessError = onProcessError;
     const checked = { ...poolOptions, ...(logger === undefined ? {} : { logger }), ...(signal === undefined ? {} : { signal }) };
     this.#base = resolvePoolOptions(checked, { transport: () => wsTransport, logger: () => pino({ level: 'silent' }) });
     this.id = this.#base.id;
     this.#logger = this.#base.logger.child({ module: 'honeybee', pool: this.id });
-    this.#inbox = new Inbox({
+    this.#inbox = new Inbox<T>({
       capacity: this.#base.inboxSize,
       overflow: this.#base.inboxOverflow,
-      onDrop: (message) => this.#countDrop(message.id)
+      onDrop: (value) => this.#countDrop(value)
     });
     this.#events = new EventStream({ capacity: this.#base.eventsSize });
     this.shardIds = Array.from({ length: shards }, (_, i) => `t${i}`);
     this.#notStarted = new Set(this.shardIds);
-    this.#started = new Promise((resolve) => (this.#markStarted = resolve));
-    const init = { pool: poolOptions as ThreadPoolOptions, maxBatch, window: 2, statsInterval };
+    this.#started = new Promise((resolve, reject) => ((this.#markStarted = resolve), (this.#failStarted = reject)));
+    // A module that fails to load rejects started(); nobody has to be listening.
+    this.#started.catch(() => {});
+    const init = { pool: poolOptions as ThreadPoolOptions, maxBatch, window: 2, statsInterval, ...(moduleHref === undefined ? {} : { module: moduleHref }) };
     const handlers = {
       report: (thread: ShardThread, report: ShardReport) => this.#onReport(thread, report),
       crashed: (thread: ShardThread, code: number, error: Error | undefined) => this.#onCrash(thread, code, error)
@@ -88,7 +108,7 @@ class ShardedHoneybeePool implements ShardedPool {
     }
   }
 
-  get inbox(): PoolInbox {
+  get inbox(): PoolInbox<T> {
     return this.#inbox;
   }
 
@@ -113,12 +133,33 @@ class ShardedHoneybeePool implements ShardedPool {
   }
 
   send(id: string, data: string | Uint8Array | ArrayBuffer): void {
+    const entry = this.#sendable(id, data);
+    entry.shard.post({ op: 'send', id: entry.id, data });
+    this.#sent++;
+  }
+
+  sendAsync(id: string, data: string | Uint8Array | ArrayBuffer): Promise<void> {
+    let entry: Entry;
+    try {
+      entry = this.#sendable(id, data);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const ticket = ++this.#tickets;
+    this.#sent++;
+    return new Promise<void>((resolve, reject) => {
+      this.#verdicts.set(ticket, { shard: entry.shard, label: entry.label, resolve, reject });
+      entry.shard.post({ op: 'send', id: entry.id, data, ticket });
+    });
+  }
+
+  /** What `send` checks here, before the thread: open pool, known peer, a payload, connected. */
+  #sendable(id: string, data: unknown): Entry {
     this.#assertOpen('send');
     const entry = this.#registry.get(id) ?? this.#entryOf(id);
     if (!isPayload(data)) throw new InvalidPayloadError(entry.label, data);
     if (!entry.connected) throw new ConnectionUnavailableError(entry.label, this.#stateOf(entry));
-    entry.shard.post({ op: 'send', id: entry.id, data });
-    this.#sent++;
+    return entry;
   }
 
   broadcast(data: string | Uint8Array | ArrayBuffer, filter?: (id: string) => boolean): BroadcastResult {
@@ -208,7 +249,9 @@ class ShardedHoneybeePool implements ShardedPool {
       eventsDropped: this.#events.dropped + sum((s) => s.eventsDropped),
       peers,
       shards: threads.map((t) => ({ shard: t.shard, peerCount: counts.get(t) ?? 0, alive: t.worker !== undefined, restarts: t.restarts })),
-      commandFailures: this.#failures
+      commandFailures: this.#failures,
+      processErrors: this.#processErrors,
+      processDropped: this.#processDropped
     };
   }
 
@@ -251,6 +294,14 @@ class ShardedHoneybeePool implements ShardedPool {
         return;
       case 'removed':
         return this.#settleRemovals(thread, report.id);
+      case 'process-error':
+        return this.#processFailed(thread, report.messages, report.fate, report.reason);
+      case 'log':
+        return this.#relayLog(thread, report.lines);
+      case 'verdicts':
+        return this.#settleVerdicts(report);
+      case 'module-failed':
+        return this.#moduleFailed(new ShardModuleError(report.module, report.message));
       case 'stats':
       case 'closed':
         for (const failure of report.failures) {
@@ -261,9 +312,9 @@ class ShardedHoneybeePool implements ShardedPool {
     }
   }
 
-  #takeInbox(thread: ShardThread, messages: readonly InboxMessage[]): void {
+  #takeInbox(thread: ShardThread, values: readonly unknown[]): void {
     let full = false;
-    for (const message of messages) if (!this.#inbox.write(message.id, message.data, message.receivedAt)) full = true;
+    for (const value of values) if (!this.#inbox.put(value as T)) full = true;
     const generation = thread.generation;
     // Under `block`, a full inbox withholds the ack: the thread's own inbox fills and its sockets pause.
     if (full && this.#closing === undefined) this.#inbox.onDrain(() => thread.ack(generation));
@@ -299,7 +350,9 @@ class ShardedHoneybeePool implements ShardedPool {
   /** A thread died: its connections are gone with it. Report them, then redial every peer it owned. */
   #onCrash(thread: ShardThread, code: number, error: Error | undefined): void {
     this.#logger.error({ shard: thread.shard, exitCode: code, err: error }, 'shard thread exited; respawning it');
-    this.#failures += thread.discardQueue().filter((command) => command.op === 'send').length;
+    this.#failures += thread.discardQueue().filter((command) => command.op === 'send' && command.ticket === undefined).length;
+    // Sends queued for it or in flight when it died: the connection they were meant for is gone.
+    this.#abandonVerdicts(thread, (verdict) => new ConnectionUnavailableError(verdict.label, 'disconnected (its shard thread exited)'));
     this.#settleRemovals(thread);
     const at = Date.now();
     for (const entry of this.#registry.values()) {
@@ -317,15 +370,70 @@ class ShardedHoneybeePool implements ShardedPool {
     for (const entry of this.#registry.values()) entry.waiters?.rejectAll('closed');
     await Promise.all([...this.#threads.values()].map((thread) => thread.close()));
     for (const thread of this.#threads.values()) this.#settleRemovals(thread);
+    this.#abandonVerdicts(undefined, () => new PoolClosedError(this.id, 'send'));
     this.#registry.clear();
     this.#inbox.end();
     this.#events.end();
     this.#logger.info('closed');
   }
 
-  #countDrop(id: string): void {
-    const entry = this.#registry.get(id);
+  #countDrop(value: unknown): void {
+    // Processed values count against their peer when they still name one.
+    const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+    const entry = typeof id === 'string' ? this.#registry.get(id) : undefined;
     if (entry !== undefined) entry.drops += 1;
+  }
+
+  #processFailed(thread: ShardThread, messages: number, fate: 'dropped' | 'passed', reason: string): void {
+    const error = new ShardProcessError(thread.shard, messages, fate, reason);
+    this.#processErrors++;
+    if (fate === 'dropped') this.#processDropped += messages;
+    this.#logger.warn({ shard: thread.shard, code: error.code, messages, fate }, error.message);
+    try {
+      this.#onProcessError?.(error);
+    } catch (thrown) {
+      this.#logger.error({ err: thrown }, 'onProcessError threw');
+    }
+  }
+
+  #settleVerdicts(report: Extract<ShardReport, { type: 'verdicts' }>): void {
+    for (const ticket of report.ok) {
+      const verdict = this.#verdicts.get(ticket);
+      this.#verdicts.delete(ticket);
+      verdict?.resolve();
+    }
+    for (const { ticket, error } of report.failed) {
+      const verdict = this.#verdicts.get(ticket);
+      this.#verdicts.delete(ticket);
+      this.#failures++;
+      verdict?.reject(fromWire(error));
+    }
+  }
+
+  /** Rejects the verdicts `thread` will never give (it died, or the pool closed around them). */
+  #abandonVerdicts(thread: ShardThread | undefined, error: (verdict: Verdict) => Error): void {
+    for (const [ticket, verdict] of this.#verdicts) {
+      if (thread !== undefined && verdict.shard !== thread) continue;
+      this.#verdicts.delete(ticket);
+      this.#failures++;
+      verdict.reject(error(verdict));
+    }
+  }
+
+  #relayLog(thread: ShardThread, lines: readonly LogLine[]): void {
+    const logger = this.#logger.child({ shard: thread.shard });
+    for (const line of lines) {
+      if (line.message === undefined) logger[line.level](line.fields);
+      else logger[line.level](line.fields, line.message);
+    }
+  }
+
+  /** The shard module cannot be loaded: no thread can run, so the pool closes and `started()` says why. */
+  #moduleFailed(error: ShardModuleError): void {
+    if (this.#closing !== undefined) return;
+    this.#logger.error({ code: error.code, module: error.module }, error.message);
+    this.#failStarted(error);
+    void this.close();
   }
 }
 
@@ -333,7 +441,10 @@ class ShardedHoneybeePool implements ShardedPool {
  * Creates a pool that runs its peers on `shards` worker threads, one honeybee
  * pool per thread, behind the calls of `createPool`. Use it when one core
  * cannot keep up with the peers' traffic. Options that hold functions
- * (`workerFactory`, `transport`, `inspect`) cannot cross a thread and are refused.
+ * (`workerFactory`, `transport`, `inspect`) cannot cross a thread and are
+ * refused: a shard `module` (see `defineShard`) brings the worker, the
+ * transport and the per-batch `process` into each thread instead. `T` is what
+ * that `process` returns, one element (`ShardOutput<typeof import('./my-shard.ts').default>`).
  *
  * @throws InvalidOptionError on a bad option (pool options are checked as `createPool` checks them).
  * @example
@@ -344,6 +455,6 @@ class ShardedHoneybeePool implements ShardedPool {
  * for await (const batch of pool.inbox.batches(512)) handle(batch);
  * ```
  */
-export function createShardedPool(options: ShardedPoolOptions): ShardedPool {
-  return new ShardedHoneybeePool(options);
+export function createShardedPool<T = InboxMessage>(options: ShardedPoolOptions): ShardedPool<T> {
+  return new ShardedHoneybeePool<T>(options);
 }

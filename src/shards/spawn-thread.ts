@@ -13,11 +13,15 @@ import type { ThreadInit } from './protocol.ts';
  */
 export function spawnThread(init: ThreadInit): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./thread.js', here), { workerData: init });
-  const entry = new URL('./thread.ts', here).href;
-  const tsxApi = tsxLoaderApi(here);
-  const code = `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}));`;
-  return new Worker(code, { eval: true, workerData: init });
+  return spawnWorker(new URL(here.endsWith('.ts') ? './thread.ts' : './thread.js', here), init);
+}
+
+/** Starts a worker thread on `entry`; a `.ts` entry is imported through tsx (sources only). */
+export function spawnWorker(entry: URL, workerData: unknown): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
+  const tsxApi = tsxLoaderApi(import.meta.url);
+  const code = `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}));`;
+  return new Worker(code, { eval: true, workerData });
 }
 
 /** The file URL of tsx's ESM loader API, resolved from `from` (tsx is a devDependency: sources only). */

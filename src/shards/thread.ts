@@ -6,16 +6,70 @@
  * messages up in a MessagePort.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { HoneybeeError } from '../errors.ts';
+import { describeValue, errorText, HoneybeeError, ShardModuleError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import { createPool } from '../node.ts';
-import type { Pool } from '../pool.ts';
-import type { PoolEvent } from '../types.ts';
-import type { CommandFailure, ShardCommand, ShardReport, ThreadInit } from './protocol.ts';
+import type { InboxMessage, PoolEvent } from '../types.ts';
+import type { CommandFailure, LogLine, ShardCommand, ShardReport, ThreadInit } from './protocol.ts';
+import { loadShardModule, type LoadedShardModule, type ShardContext } from './shard-module.ts';
+import { toWire } from './wire-error.ts';
+
+/** A logger whose lines are posted to the main thread, one post per turn. */
+function forwardingLogger(post: (report: ShardReport) => void, bindings: Record<string, unknown> = {}): Logger {
+  let lines: LogLine[] = [];
+  const flush = (): void => {
+    const taken = lines;
+    lines = [];
+    try {
+      post({ type: 'log', lines: taken });
+    } catch {
+      // A field that cannot be cloned (a function, a socket): send the lines as text instead.
+      post({ type: 'log', lines: taken.map((line) => ({ ...line, fields: safeFields(line.fields) })) });
+    }
+  };
+  const make = (bound: Record<string, unknown>): Logger => {
+    const write =
+      (level: LogLine['level']) =>
+      (fields: unknown, message?: string): void => {
+        if (lines.length === 0) setImmediate(flush);
+        const merged = typeof fields === 'object' && fields !== null && !(fields instanceof Error) ? { ...bound, ...fields } : fields;
+        lines.push(typeof fields === 'string' ? { level, fields: bound, message: fields } : { level, fields: merged, message });
+      };
+    return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), child: (more) => make({ ...bound, ...more }) };
+  };
+  return make(bindings);
+}
+
+function safeFields(fields: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(fields, (_key, value: unknown) => (typeof value === 'function' ? describeValue(value) : value))) as unknown;
+  } catch {
+    return describeValue(fields);
+  }
+}
 
 /** Runs one shard on `port` until the main thread sends `close`. */
-function runShard(port: MessagePort, init: ThreadInit): void {
-  const pool = createPool({ ...init.pool, id: `${init.pool.id ?? 'honeybee'}/${init.shard}` });
+async function runShard(port: MessagePort, init: ThreadInit): Promise<void> {
   const post = (report: ShardReport): void => port.postMessage(report);
+  let module: LoadedShardModule | undefined;
+  if (init.module !== undefined) {
+    try {
+      module = await loadShardModule(init.module);
+    } catch (error) {
+      const reason = error instanceof ShardModuleError ? error.reason : errorText(error);
+      // No listener and no pool: the thread ends by itself once this is posted.
+      post({ type: 'module-failed', module: init.module, message: reason });
+      return;
+    }
+  }
+  const poolId = `${init.pool.id ?? 'honeybee'}/${init.shard}`;
+  const pool = createPool({
+    ...init.pool,
+    id: poolId,
+    ...(module?.workerFactory === undefined ? {} : { workerFactory: module.workerFactory }),
+    ...(module?.transport === undefined ? {} : { transport: module.transport })
+  });
+  const context: ShardContext = { shard: init.shard, pool: poolId, logger: forwardingLogger(post) };
   let credits = init.window;
   let wake: (() => void) | undefined;
   let failures: CommandFailure[] = [];
@@ -41,9 +95,11 @@ function runShard(port: MessagePort, init: ThreadInit): void {
       case 'send':
         try {
           pool.send(command.id, command.data);
+          if (command.ticket !== undefined) verdicts.ok.push(command.ticket);
         } catch (error) {
           // The main thread saw the peer connected; it dropped in the meantime.
-          refused('send', command.id, error);
+          if (command.ticket === undefined) refused('send', command.id, error);
+          else verdicts.failed.push({ ticket: command.ticket, error: toWire(error) });
         }
         return;
       case 'remove':
@@ -75,16 +131,56 @@ function runShard(port: MessagePort, init: ThreadInit): void {
     // Two turns: the final events' flush (scheduled with setImmediate when they arrived) goes first.
     void removed.then(() => setImmediate(() => setImmediate(() => post({ type: 'removed', id }))));
   };
+  let verdicts: Extract<ShardReport, { type: 'verdicts' }> = { type: 'verdicts', ok: [], failed: [] };
   port.on('message', (commands: ShardCommand[]) => {
     for (const command of commands) apply(command);
+    // Sends are settled synchronously: their verdicts go back in one post per command batch.
+    if (verdicts.ok.length !== 0 || verdicts.failed.length !== 0) {
+      post(verdicts);
+      verdicts = { type: 'verdicts', ok: [], failed: [] };
+    }
   });
 
+  const failedBatch = module?.failedBatch ?? 'drop';
+  /** Reports a failed `process`; returns what crosses instead (the batch itself under `'pass'`). */
+  const processFailed = (batch: InboxMessage[], reason: string): InboxMessage[] | undefined => {
+    const fate = failedBatch === 'pass' ? 'passed' : 'dropped';
+    post({ type: 'process-error', messages: batch.length, fate, reason });
+    return fate === 'passed' ? batch : undefined;
+  };
+  const processed = async (batch: InboxMessage[]): Promise<readonly unknown[] | undefined> => {
+    const process = module?.process;
+    if (process === undefined) return batch;
+    let result: unknown;
+    try {
+      result = process(batch, context);
+      if (typeof (result as { then?: unknown } | undefined)?.then === 'function') result = await result;
+    } catch (error) {
+      return processFailed(batch, `it threw ${errorText(error)}`);
+    }
+    if (!Array.isArray(result)) return processFailed(batch, `it returned ${describeValue(result)}, not an array`);
+    return result;
+  };
+  const cross = (batch: InboxMessage[], values: readonly unknown[]): void => {
+    try {
+      post({ type: 'inbox', messages: values as unknown[] });
+      return;
+    } catch (error) {
+      if (values === batch) throw error;
+      const passed = processFailed(batch, `its result cannot cross to the main thread (${errorText(error)})`);
+      if (passed !== undefined) post({ type: 'inbox', messages: passed });
+      else credits++;
+    }
+  };
   const forwardInbox = async (): Promise<void> => {
-    for await (const messages of pool.inbox.batches(init.maxBatch)) {
+    for await (const batch of pool.inbox.batches(init.maxBatch)) {
+      // The work runs before the wait for credit: it overlaps the main thread taking the previous batch.
+      const values = await processed(batch);
+      if (values === undefined || values.length === 0) continue;
       while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
       credits--;
-      post({ type: 'inbox', messages });
+      cross(batch, values);
     }
   };
   const forwardEvents = async (): Promise<void> => {
@@ -113,4 +209,4 @@ function runShard(port: MessagePort, init: ThreadInit): void {
   post({ type: 'ready' });
 }
 
-if (parentPort !== null) runShard(parentPort, workerData as ThreadInit);
+if (parentPort !== null) void runShard(parentPort, workerData as ThreadInit);
