@@ -286,7 +286,7 @@ export function verifySection(verify: VerifyResult): string {
   return [
     '## Verification: every message needs work (signed Nostr events)',
     '',
-    `${verify.peers} firehose peers replay ${verify.events} distinct signed events without pause; every message is parsed afresh and checked with nostr-tools' \`verifyEvent\` (id hash and Schnorr signature), in the consumer or in the shards' \`process\`. Verified events/s taken by the consumer over ${verify.seconds} s after a 1.5 s warm-up; cells are median (min–max) of the rounds; messages that failed verification: ${verify.invalid}.`,
+    `${verify.peers} firehose peers replay ${verify.events} distinct signed events without pause; every message is parsed afresh and checked with nostr-tools' \`verifyEvent\` (id hash and Schnorr signature), in the consumer or in the shards' \`process\`. Verified events/s taken by the consumer over ${verify.seconds} s after a 1 s warm-up; cells are median (min–max) of the rounds; messages that failed verification: ${verify.invalid}.`,
     '',
     table(['setup', 'verified events/s', 'vs one pool'], rows),
     '',

@@ -71,7 +71,7 @@ async function stopShards(shards: ChildProcess[]): Promise<void> {
 /** Runs the section; `log` reports progress. */
 export async function measureVerify(plan: Plan, log: (text: string) => void): Promise<VerifyResult> {
   const runs = plan.quick ? 1 : 3;
-  const seconds = plan.quick ? 0.5 : 3;
+  const seconds = plan.quick ? 0.5 : 2;
   const peers = plan.quick ? 4 : PEERS;
   const count = plan.quick ? 64 : 1000;
   const startedAt = performance.now();
