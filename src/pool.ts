@@ -122,6 +122,16 @@ type Ended = string | { id: string; error: unknown };
 
 const EMPTY_STATS: WorkerStats = { ...initialWorkerStats('unknown'), lastError: 'stats() threw' };
 
+/**
+ * Most workers started in one event-loop turn. Each start dials at once (a
+ * socket, a request, a handshake timer): 20 000 connect() calls in one turn
+ * were seconds of dialing before any reply could be read, by which time the
+ * handshake timers had fired and every peer redialed, over and over. A larger
+ * burst starts one slice per turn (`setImmediate`), so replies and timers
+ * are served between slices.
+ */
+const START_SLICE = 512;
+
 function isWorker(value: unknown): value is Worker {
   const candidate = value as Partial<Worker> | null;
   return (
@@ -155,7 +165,7 @@ class HoneybeePool implements Pool {
   #reentered = false;
   #unwatchSignal: (() => void) | undefined;
   #warnedSocketLimit = false;
-  /** Registered peers whose worker starts at the next microtask (one microtask for all of them). */
+  /** Registered peers whose worker starts at the next microtask (one microtask for all of them; see START_SLICE). */
   #starting: PeerEntry[] = [];
   readonly #startAll = (): void => this.#startWorkers();
   readonly #ended = (entry: PeerEntry, failure?: { error: unknown }): void => this.#workerEnded(entry, failure);
@@ -402,12 +412,15 @@ class HoneybeePool implements Pool {
    * burst of connect() calls, not one per peer), sent before any of them can
    * report its end.
    */
-  #startWorkers(): void {
-    const batch = this.#starting;
-    if (batch.length === 0) return;
-    this.#starting = [];
+  #startWorkers(all = false): void {
+    const pending = this.#starting;
+    if (pending.length === 0) return;
+    // A burst larger than one slice starts a slice per event-loop turn (see START_SLICE).
+    const batch = all || pending.length <= START_SLICE ? pending : pending.slice(0, START_SLICE);
+    this.#starting = batch === pending ? [] : pending.slice(START_SLICE);
     this.actor.send({ type: 'pool.register', ids: batch.map((entry) => entry.label) });
     for (const entry of batch) this.#runWorker(entry);
+    if (this.#starting.length > 0) setImmediate(this.#startAll);
   }
 
   /**
@@ -510,8 +523,8 @@ class HoneybeePool implements Pool {
         this.#stopWorker(entry);
       }
     }
-    // Peers registered in this turn: counted and ended now (their workers were told to stop).
-    this.#startWorkers();
+    // Peers registered but not started yet: counted and ended now (their workers were told to stop).
+    this.#startWorkers(true);
     this.#abort.abort();
     // The pool machine counts every worker from registration until its
     // start() has settled, so this also waits for removed peers still closing.
