@@ -10,7 +10,7 @@
  * `--only 100k` runs the one measure the default run leaves out: one
  * process holding `--peers` (default 100 000) connected peers, pings on
  * every `--ping` ms (default 20 000), idle for `--idle` s (default 25),
- * connected in waves of `--wave` peers (default 5 000; 0: all at once); see
+ * connected all at once, or in waves of `--wave` peers (each waiting for the last); see
  * hold.ts. It runs unpinned: its servers and client use every core.
  *
  * usage: npm run bench [-- --quick] [--source] [--runs <n>] [--only inbox,send,connect,register,storm,stall,floor,shards,verify,100k] [--out <dir>]
@@ -66,7 +66,7 @@ const steps: Array<[string, string, () => Promise<void>]> = [
           peers: Number(option('peers') ?? 100_000),
           idleSeconds: Number(option('idle') ?? 25),
           pingIntervalMs: Number(option('ping') ?? 20_000),
-          wave: Number(option('wave') ?? 5000)
+          wave: Number(option('wave') ?? 0)
         },
         log
       ))

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { finalizeEvent, generateSecretKey, verifyEvent, type Event } from 'nostr-tools/pure';
+import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
 
 /** Where the bench keeps what it generates once (signed events). */
 export const CACHE_DIR = join(tmpdir(), 'honeybee-bench');
@@ -44,16 +44,5 @@ export function readSignedEvents(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean);
 }
 
-/**
- * The per-message work every setup does, in the consumer or in a shard's
- * `process`: parse the relay message afresh and check the event's id and
- * Schnorr signature. Returns the event when it verifies, `undefined` when
- * it does not (or is no `EVENT`).
- */
-export function verifyMessage(data: string | Uint8Array): Event | undefined {
-  const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
-  const message = JSON.parse(text) as unknown;
-  if (!Array.isArray(message) || message[0] !== 'EVENT') return undefined;
-  const event = message[2] as Event;
-  return verifyEvent(event) ? event : undefined;
-}
+/** The per-message work every setup does, in the consumer or in a shard's `process` (see verify-shard.mjs). */
+export { verifyMessage } from './verify-shard.mjs';

@@ -20,7 +20,7 @@ const load = <T>(source: string, built: string): Promise<T> =>
   (entry === '' ? import(source) : import(entry.replace(/node\.js$/, built))) as Promise<T>;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** The shard module: `process` verifies in the shard. */
-export const SHARD_MODULE = new URL('./verify-shard.ts', import.meta.url);
+export const SHARD_MODULE = new URL('./verify-shard.mjs', import.meta.url);
 /** Small batches: each message costs ≈ 2 ms, and a batch is the unit that arrives. */
 const BATCH = 32;
 const WARMUP_MS = 1000;
@@ -51,6 +51,14 @@ async function rate<T>(batches: AsyncIterable<T[]>, take: (batch: T[]) => number
   return { perSecond: ((last.count - first.count) * 1000) / (last.at - first.at), taken: count };
 }
 
+/** Counts what a shard's `process` sent: verified events. A raw message means `process` never ran there. */
+function verifiedIn(batch: readonly unknown[]): number {
+  for (const item of batch) {
+    if (typeof (item as { sig?: unknown }).sig !== 'string') throw new Error(`a shard sent ${JSON.stringify(item).slice(0, 120)}, not a verified event: its process did not run`);
+  }
+  return batch.length;
+}
+
 const [kind = 'pool', shardsText = '1', port = '0', peersText = '16', secondsText = '3', natsUrl = '', cluster = ''] = process.argv.slice(2);
 const urls = urlsFor(Number(port), Number(peersText), 'n=inf');
 const seconds = Number(secondsText);
@@ -78,7 +86,7 @@ if (kind === 'pool') {
   const pool = createShardedPool({ shards: Number(shardsText), inboxSize: INBOX, maxBatch: BATCH, module: SHARD_MODULE });
   await pool.started();
   for (const url of urls) pool.connect(url);
-  result = await rate(pool.inbox.batches(1024), (batch) => batch.length, seconds);
+  result = await rate(pool.inbox.batches(1024), verifiedIn, seconds);
   // No close(): a closing thread still runs `process` on every frame its sockets take in until
   // their close handshakes end (behind megabytes of queued frames: seconds of verifying).
   // Only the rate is measured here; process.exit below ends the threads.
@@ -88,7 +96,7 @@ if (kind === 'pool') {
   const nc = await connect({ servers: natsUrl });
   const client = await createClusterClient({ nats: nc, cluster, requestTimeout: 1000 });
   for (const url of urls) await client.connect(url);
-  result = await rate(client.inbox.batches() as AsyncIterable<unknown[]>, (batch) => batch.length, seconds);
+  result = await rate(client.inbox.batches() as AsyncIterable<unknown[]>, verifiedIn, seconds);
   await client.close();
   await nc.close();
 }

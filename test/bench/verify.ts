@@ -35,7 +35,7 @@ const PEERS = 16;
 const LEASE_TTL = 3000;
 const HEARTBEAT = 500;
 /** The module every shard loads: its `process` verifies each message. */
-export const VERIFY_MODULE = join(ROOT, 'test', 'bench', 'verify-shard.ts');
+export const VERIFY_MODULE = join(ROOT, 'test', 'bench', 'verify-shard.mjs');
 
 /** Starts `count` NATS shard processes running the verification module; resolves once each has joined. */
 async function startShards(nats: TestNatsServer, cluster: string, count: number): Promise<ChildProcess[]> {
