@@ -17,9 +17,4 @@ export { linkSocketLogic } from './worker-link.ts';
 export type { WorkerLink, FrameTap } from './worker-link.ts';
 export { CLOSE_CAUSES, LIFECYCLE_KINDS } from './worker-events.ts';
 export type { CloseCause, SocketEvent, HandshakeEvent, ControlEvent, SelfEvent, WorkerEvent, SocketCommand, WorkerEmitted } from './worker-events.ts';
-// Worked examples of custom worker machines (see docs/custom-workers.md).
-export { authWorkerMachine } from './examples/auth-worker-machine.ts';
-export { parseAuthFrame, signerFrom } from './examples/auth-protocol.ts';
-export type { AuthFrame, Signer } from './examples/auth-protocol.ts';
-export { probeWorkerMachine, probeWorker, probeSettings } from './examples/probe-worker-machine.ts';
-export type { ProbeSettings } from './examples/probe-worker-machine.ts';
+// The worked examples (authWorkerMachine, probeWorker, ...) are in `honeybee-pool/examples` (machines/examples/index.ts).

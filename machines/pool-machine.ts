@@ -1,4 +1,4 @@
-import { assign, emit, enqueueActions, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup, type ErrorActorEvent } from 'xstate';
 import type { WorkerEmitted } from './worker-events.ts';
 
 /** Events the pool machine accepts. */
@@ -24,7 +24,7 @@ export type PoolMachineEvent =
   /** Every worker has finished. */
   | { type: 'pool.closed' }
   | { type: `xstate.done.actor.${string}` }
-  | { type: `xstate.error.actor.${string}`; error: unknown };
+  | ErrorActorEvent;
 
 /** Emitted by the pool actor (`pool.actor.on('connected', …)`), besides the worker events. */
 export type PoolEmitted = WorkerEmitted | { type: 'peer.crashed'; id: string; error: unknown };
@@ -50,11 +50,8 @@ type Rejected = Extract<PoolMachineEvent, { type: 'peer.rejected' }>;
  * whose `start()` rejected), whatever the worker is made of, so the count
  * covers custom workers that run no actor at all. It batches per turn: the
  * registrations, lifecycle events and ends of one turn arrive as one event
- * each, so a burst of 10 000 connects or closes costs this machine a few
- * transitions, not one or two per peer. (The façade takes a
- * worker machine's `xstate.done.actor.*` on its way here: this machine would
- * ignore it, and each peer's own event type would cost it a transition
- * lookup and a cache entry that lives as long as the pool.)
+ * each. A worker machine's own `xstate.done.actor.*` arrives too, as XState
+ * sends it; this machine ignores it.
  */
 export const poolMachine = setup({
   types: {
@@ -79,8 +76,8 @@ export const poolMachine = setup({
       return { type: 'peer.crashed' as const, id: rejected.id, error: rejected.error };
     }),
     emitMachineCrash: emit(({ event }) => {
-      const failed = event as { type: string; error?: unknown };
-      return { type: 'peer.crashed' as const, id: failed.type.slice('xstate.error.actor.'.length), error: failed.error };
+      const failed = event as ErrorActorEvent;
+      return { type: 'peer.crashed' as const, id: failed.actorId, error: failed.error };
     })
   }
 }).createMachine({

@@ -57,3 +57,11 @@ export type WorkerEmitted =
   | { type: 'disconnected'; id: string; at: number; code: number; reason: string; cause: CloseCause }
   | { type: 'dial_failed'; id: string; at: number; attempt: number; error: string }
   | { type: 'retired'; id: string; at: number; attempts: number };
+
+/**
+ * Emitted by the worker machine as it enters its final state: how whoever
+ * hosts it learns of its end on the listener it already has (`actor.on('*')`),
+ * with no subscription per worker. Not a lifecycle event: the pool does not
+ * forward it.
+ */
+export type WorkerEndedEvent = { type: 'worker.ended' };

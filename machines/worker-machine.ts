@@ -1,6 +1,6 @@
 import { assign, emit, fromCallback, raise, setup, type CallbackActorLogic, type EventObject } from 'xstate';
 import { computeBackoff, jitterFactor, type BackoffPolicy } from './backoff.ts';
-import type { CloseCause, SocketEvent, WorkerEmitted, WorkerEvent } from './worker-events.ts';
+import type { CloseCause, SocketEvent, WorkerEmitted, WorkerEndedEvent, WorkerEvent } from './worker-events.ts';
 import type { WorkerLink } from './worker-link.ts';
 
 /** The timings a worker runs on (all milliseconds; 0 turns ping/keepalive off). */
@@ -168,6 +168,16 @@ export function keepaliveTimeoutEvent(context: WorkerContext, reason = 'keepaliv
 }
 
 /**
+ * The worker's last word, emitted on entering `stopped`: the pool ends the
+ * peer's run on it (see {@link WorkerEndedEvent}). Inline in the chart rather
+ * than a named action, so `.provide()` cannot drop it; `workerFromMachine`
+ * finds it by identity in a machine's final states.
+ */
+export const emitWorkerEnded = emit<WorkerContext, WorkerEvent | HookFailure, undefined, WorkerEvent | HookFailure, WorkerEndedEvent>({
+  type: 'worker.ended'
+});
+
+/**
  * The connected heartbeat: on each timer, a dead keepalive ends the
  * connection; otherwise a due ping goes out; either way the state re-enters
  * itself, which re-arms the timer.
@@ -221,7 +231,7 @@ export const workerMachine = setup({
     context: {} as WorkerContext,
     input: {} as WorkerInput,
     events: {} as WorkerEvent | HookFailure,
-    emitted: {} as WorkerEmitted,
+    emitted: {} as WorkerEmitted | WorkerEndedEvent,
     tags: {} as WorkerMachineTag,
     output: {} as { retired: boolean; attempts: number }
   },
@@ -452,7 +462,8 @@ export const workerMachine = setup({
     },
     stopped: {
       tags: 'stopped',
-      type: 'final'
+      type: 'final',
+      entry: emitWorkerEnded
     }
   }
 });

@@ -43,6 +43,7 @@ export {
 } from './errors.ts';
 export type { ErrorCode, NotReadyReason } from './errors.ts';
 export type { Pool } from './pool.ts';
+export type { LocalPool, PoolShape } from './pool-api.ts';
 export type { PoolEvent, PoolEventKind } from './pool-event.ts';
 export type {
   InboxMessage,

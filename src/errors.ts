@@ -80,7 +80,7 @@ export class ConnectionUnavailableError extends HoneybeeError {
   constructor(peer: string, state: string, cause?: DialFailedError | ReadLimitError) {
     super(
       ErrorCodes.CONNECTION_UNAVAILABLE,
-      `Cannot send to ${peer}: it is ${state}, not connected${unavailableBecause(cause)}. Wait for its "connected" event and retry.`,
+      `Cannot send to ${peer}: it is ${state === 'backoff' ? 'in backoff' : state}, not connected${unavailableBecause(cause)}. Wait for its "connected" event and retry.`,
       cause === undefined ? undefined : { cause }
     );
     this.peer = peer;

@@ -20,19 +20,22 @@ export interface InboxOptions<T = InboxMessage> {
  * The pool's bounded inbox: workers write received messages into it, the
  * application reads them with `for await`.
  *
- * Under `block` nothing is ever lost: a write past capacity is still kept and
- * returns `false`, telling the worker to pause its socket until `onDrain`
- * calls back. The `drop-*` policies keep the depth at `capacity` and count
- * every discarded message.
+ * Under `block` nothing is ever lost and the capacity is a bound: an
+ * {@link Inbox.offer} at capacity is refused, and the worker keeps the
+ * message, pauses its socket and offers again when `onDrain` calls back.
+ * (A {@link Inbox.write} is kept even past capacity, for a writer that cannot
+ * hold a message itself.) The `drop-*` policies keep the depth at `capacity`
+ * and count every discarded message.
  *
  * Counters satisfy `received = taken + depth + dropped` at all times.
  *
  * @example
  * ```ts
  * const inbox = new Inbox({ capacity: 256, overflow: 'block' });
- * if (!inbox.write('wss://relay.example', 'hello', Date.now())) {
+ * if (!inbox.offer('wss://relay.example', 'hello', Date.now())) {
+ *   held.push('hello'); // offered again, first, once the inbox drains
  *   socket.pause();
- *   inbox.onDrain(() => socket.resume());
+ *   inbox.onDrain(() => retryHeldThenResume());
  * }
  * for await (const message of inbox) console.log(message.id, message.data);
  * ```
@@ -62,7 +65,7 @@ export class Inbox<T = InboxMessage> implements InboxWriter, PoolInbox<T> {
     });
   }
 
-  /** The number of buffered messages; may exceed the capacity under `block`. */
+  /** The number of buffered messages; exceeds the capacity only through {@link Inbox.write} under `block`. */
   get depth(): number {
     return this.#queue.size;
   }
@@ -80,6 +83,19 @@ export class Inbox<T = InboxMessage> implements InboxWriter, PoolInbox<T> {
   /** Whether {@link Inbox.end} has been called. */
   get ended(): boolean {
     return this.#queue.ended;
+  }
+
+  /**
+   * Takes one message if the inbox has room for it: under `block` at capacity
+   * it returns `false` without taking or counting it, and the caller keeps it
+   * (and anything newer from the same source) until {@link Inbox.onDrain}
+   * calls back. This is how sockets deliver, so under `block` the depth never
+   * exceeds the capacity. The `drop-*` policies always take it (and may drop).
+   */
+  offer(id: string, data: string | Uint8Array, receivedAt: number): boolean {
+    if (this.#overflow === 'block' && this.#queue.size >= this.#capacity && !this.#queue.ended) return false;
+    this.write(id, data, receivedAt);
+    return true;
   }
 
   /**

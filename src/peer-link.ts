@@ -52,7 +52,9 @@ export class PeerLink implements WorkerLink, TransportListener {
   readonly #openOptions: TransportOpenOptions;
   #pingRefused = false;
   // One function for every drain this link waits on, not one per pause.
-  readonly #resume = (): void => this.#resumeReading();
+  readonly #resume = (): void => this.#onDrain();
+  /** Frames the full inbox refused, oldest first; undefined while none wait. */
+  #held: HeldFrames | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -95,7 +97,8 @@ export class PeerLink implements WorkerLink, TransportListener {
     if (socket === undefined) return;
     this.#open = false;
     socket.close(code, reason);
-    // A socket paused for backpressure could never read the peer's close reply.
+    // A socket paused for backpressure could never read the peer's close reply
+    // (frames read meanwhile join the held ones, in order).
     this.#resumeReading();
   }
 
@@ -170,12 +173,8 @@ export class PeerLink implements WorkerLink, TransportListener {
     if (this.tap !== undefined && this.tap(data)) return;
     this.received += 1;
     this.lastMessageAt = at;
-    if (!this.inbox.write(this.id, data, at) && !this.paused && this.transport.canPause) {
-      // Backpressure: stop reading the socket until the consumer catches up.
-      this.paused = true;
-      this.#socket?.pause();
-      this.inbox.onDrain(this.#resume);
-    }
+    if (this.#held === undefined && this.inbox.offer(this.id, data, at)) return;
+    this.#hold(data, at);
   }
 
   onPong(): void {
@@ -202,11 +201,77 @@ export class PeerLink implements WorkerLink, TransportListener {
     report({ type: 'socket.closed', code, reason, cause });
   }
 
+  /**
+   * Backpressure: the inbox is full (`block`). Keeps the frame, after any held
+   * before it, and stops reading the socket until the consumer catches up.
+   * What is held is what the transport had already read when it paused.
+   */
+  #hold(data: string | Uint8Array, at: number): void {
+    let held = this.#held;
+    if (held === undefined) {
+      this.#held = held = new HeldFrames();
+      this.inbox.onDrain(this.#resume);
+    }
+    held.push(data, at);
+    // Not while closing: the peer's close reply must still be read.
+    if (!this.paused && this.#open && this.transport.canPause && this.#socket !== undefined) {
+      this.paused = true;
+      this.#socket.pause();
+    }
+  }
+
+  /** Frames received and not yet in the inbox (waiting for it to drain). */
+  get held(): number {
+    return this.#held?.size ?? 0;
+  }
+
+  /** The inbox has drained: hands it the held frames in order, then reads on once all are in. */
+  #onDrain(): void {
+    const held = this.#held;
+    if (held !== undefined) {
+      if (!held.offerTo(this.inbox, this.id)) {
+        this.inbox.onDrain(this.#resume);
+        return;
+      }
+      this.#held = undefined;
+    }
+    this.#resumeReading();
+  }
+
   #resumeReading(): void {
     const socket = this.#socket;
     if (!this.paused || socket === undefined) return;
     this.paused = false;
     this.lastActivityAt = this.now();
     socket.resume();
+  }
+}
+
+/** Frames a link holds while the inbox is full: two arrays and a read index, not an object per frame. */
+class HeldFrames {
+  readonly #data: Array<string | Uint8Array> = [];
+  readonly #at: number[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#data.length - this.#head;
+  }
+
+  push(data: string | Uint8Array, at: number): void {
+    this.#data.push(data);
+    this.#at.push(at);
+  }
+
+  /** Offers the frames oldest first; true once every one was taken. */
+  offerTo(inbox: InboxWriter, id: string): boolean {
+    const data = this.#data;
+    const at = this.#at;
+    while (this.#head < data.length) {
+      const i = this.#head;
+      if (!inbox.offer(id, data[i] as string | Uint8Array, at[i] as number)) return false;
+      data[i] = '';
+      this.#head = i + 1;
+    }
+    return true;
   }
 }

@@ -1,5 +1,6 @@
 import type { CloseCause } from '../machines/worker-events.ts';
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
+import type { HoneybeeError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { PoolEvent } from './pool-event.ts';
 import type { TlsOptions, Transport } from './transport.ts';
@@ -147,7 +148,7 @@ export interface BroadcastResult {
   /** The ids of the peers that took the message. */
   sent: string[];
   /** The peers that refused it (not connected, backpressure, a failed write), each with the error `send` would have thrown. */
-  refused: Array<{ id: string; error: unknown }>;
+  refused: Array<{ id: string; error: HoneybeeError }>;
 }
 
 /** Pool options after defaults and validation. */
@@ -170,9 +171,18 @@ export interface InboxWriter {
   /**
    * Delivers one message and counts it. Returns `false` when the inbox is full
    * under the `block` policy: the caller should stop reading its socket and
-   * call `onDrain` to learn when to resume. The message is kept either way.
+   * call `onDrain` to learn when to resume. The message is kept either way,
+   * even past `inboxSize`: prefer `offer` from a writer that can hold it.
    */
   write(id: string, data: string | Uint8Array, receivedAt: number): boolean;
+  /**
+   * Delivers one message only if the inbox has room. Returns `false` when the
+   * inbox is full under the `block` policy: the message was NOT taken nor
+   * counted; the caller keeps it, stops reading its socket, and offers it
+   * again (before anything newer) when `onDrain` calls back. Sockets deliver
+   * this way, so `inboxSize` bounds the inbox.
+   */
+  offer(id: string, data: string | Uint8Array, receivedAt: number): boolean;
   /** Calls `resume` once, when the inbox has drained below its low-water mark. */
   onDrain(resume: () => void): void;
 }

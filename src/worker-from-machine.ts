@@ -1,14 +1,15 @@
-import { createActor, type Actor, type AnyActorRef, type AnyStateMachine, type InputFrom } from 'xstate';
+import { createActor, type Actor, type AnyStateMachine, type InputFrom } from 'xstate';
 import { LIFECYCLE_KINDS, type WorkerEmitted } from '../machines/worker-events.ts';
 import type { WorkerLink } from '../machines/worker-link.ts';
-import { workerMachine, type WorkerTag } from '../machines/worker-machine.ts';
+import { emitWorkerEnded, workerMachine, type WorkerTag } from '../machines/worker-machine.ts';
 import { ConnectionUnavailableError, DialFailedError, ReadLimitError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { redactUrl } from './normalize-url.ts';
 import { PeerLink } from './peer-link.ts';
 import { toPoolEvent, type PoolEvent } from './pool-event.ts';
 import type { Transport } from './transport.ts';
-import type { ConnectionOptions, PoolPlugin, Worker, WorkerFactory, WorkerStats } from './types.ts';
+import type { ConnectionOptions, PoolPlugin, WorkerFactory, WorkerStats } from './types.ts';
+import type { RunFailure, RunnableWorker } from './worker-run.ts';
 
 /**
  * What {@link workerFromMachine} starts every worker machine with.
@@ -95,11 +96,24 @@ function lifecycleLog(logger: Logger, event: PoolEvent): void {
   else logger.info(event.kind);
 }
 
-type Relay = (source: AnyActorRef | undefined, target: AnyActorRef, event: { type: string }) => void;
-/** Actor systems whose relay reports worker ends (see `MachineWorker.#reportsEnds`). */
-const HOOKED = new WeakSet<object>();
-/** Running worker actors, to their workers, in hooked systems. */
-const WATCHED = new WeakMap<AnyActorRef, MachineWorker>();
+/**
+ * Whether a machine says it has ended by emitting `worker.ended` from every
+ * final state at its top level (the default machine, and any built from it
+ * with `.provide()`): its workers then learn of their end on the `on('*')`
+ * listener they have anyway. Other machines are subscribed to. Computed
+ * once per machine.
+ */
+const ENDS_BY_EMIT = new WeakMap<AnyStateMachine, boolean>();
+
+function endsByEmit(logic: AnyStateMachine): boolean {
+  let known = ENDS_BY_EMIT.get(logic);
+  if (known === undefined) {
+    const finals = Object.values(logic.root.states).filter((node) => node.type === 'final');
+    known = finals.length > 0 && finals.every((node) => node.entry.includes(emitWorkerEnded as never));
+    ENDS_BY_EMIT.set(logic, known);
+  }
+  return known;
+}
 
 // Shared by every worker without extra input.
 const NO_EXTRA: object = Object.freeze({});
@@ -139,7 +153,7 @@ class LifecycleTally {
  * `DefaultWorker` is this class with the default machine; most code wants
  * {@link workerFromMachine} instead of constructing it.
  */
-export class MachineWorker implements Worker {
+export class MachineWorker implements RunnableWorker {
   #actor: Actor<AnyStateMachine> | undefined;
   #link: PeerLink | undefined;
   #stopRequested = false;
@@ -148,7 +162,7 @@ export class MachineWorker implements Worker {
   readonly #logic: AnyStateMachine;
   readonly #extra: object;
   #plugin: PoolPlugin | undefined;
-  #onEnd: ((plugin: PoolPlugin) => void) | undefined;
+  #onEnd: ((plugin: PoolPlugin, failure: RunFailure) => void) | undefined;
   readonly #onEmitted = (emitted: { type: string }): void => this.#forward(emitted);
   readonly #transport: Transport | undefined;
 
@@ -167,13 +181,15 @@ export class MachineWorker implements Worker {
   /**
    * What `start()` does, reporting the end to `onEnd(plugin)` instead of
    * through a promise: the pool runs thousands of workers this way, without
-   * a promise chain per peer. Throws if the worker was already started.
+   * a promise chain per peer (see {@link RunnableWorker}). A machine that
+   * fails ends the run too, cleanly: the pool actor reports the failure
+   * itself (`peer.crashed`). Throws if the worker was already started.
    * @internal
    */
-  run<P extends PoolPlugin>(plugin: P, onEnd: (plugin: P) => void): void {
+  run<P extends PoolPlugin>(plugin: P, onEnd: (plugin: P, failure: RunFailure) => void): void {
     if (this.#actor) throw new Error(`Worker for ${this.#label} was already started`);
     if (this.#stopRequested) {
-      onEnd(plugin);
+      onEnd(plugin, undefined);
       return;
     }
     const own = this.#transport;
@@ -188,12 +204,14 @@ export class MachineWorker implements Worker {
     this.#actor = actor;
     actor.on('*', this.#onEmitted);
     this.#plugin = plugin;
-    this.#onEnd = onEnd as (plugin: PoolPlugin) => void;
+    this.#onEnd = onEnd as (plugin: PoolPlugin, failure: RunFailure) => void;
     // However the machine ends, its socket must not outlive it: a failed machine runs
     // no exit action (and stops no child), so the link is released at its end either way.
     // An error in the machine is a bug, but it must still end the run: the pool waits on it.
-    if (MachineWorker.#reportsEnds(plugin.host)) WATCHED.set(actor, this);
-    else {
+    // The default machine says `worker.ended` on the listener above; a failure of it reaches
+    // the pool actor as `xstate.error.actor.*`, and the pool calls settleCrash(). Any other
+    // machine is subscribed to.
+    if (!endsByEmit(this.#logic)) {
       actor.subscribe({
         complete: () => this.#ended(undefined),
         error: (error) => this.#ended({ error })
@@ -202,48 +220,24 @@ export class MachineWorker implements Worker {
     actor.start();
   }
 
-  #ended(failure: { error: unknown } | undefined): void {
-    if (this.#actor !== undefined) WATCHED.delete(this.#actor);
+  #ended(failure: RunFailure): void {
     if (failure !== undefined) this.logger.error({ err: failure.error }, 'worker machine failed');
     this.#link?.release();
     const onEnd = this.#onEnd;
     this.#onEnd = undefined;
-    onEnd?.(this.#plugin as PoolPlugin);
+    onEnd?.(this.#plugin as PoolPlugin, undefined);
   }
 
   /**
-   * Hooks the relay of `host`'s actor system (once per system), so a worker
-   * actor's end reaches its worker the way XState tells its parent: the
-   * `xstate.done.actor.*` / `xstate.error.actor.*` event every child sends.
-   * This replaces a subscription per worker (an observer, two bound
-   * functions and a Set entry each). A clean end (`xstate.done.actor.*`)
-   * stops here; a failure goes on to the pool actor, which reports it as
-   * `peer.crashed`. False when the system does not have the expected shape
-   * (another XState version): workers subscribe then.
+   * The pool actor reported that an actor named like this worker's crashed:
+   * if it was this worker's own (it is in error and its run has not ended),
+   * the run ends now. True when it was.
+   * @internal
    */
-  static #reportsEnds(host: AnyActorRef): boolean {
-    const system = host.system as unknown as { _relay?: Relay };
-    if (HOOKED.has(system)) return true;
-    const relay = system._relay;
-    if (typeof relay !== 'function') return false;
-    system._relay = (source, target, event) => {
-      // Only what a watched worker sends another actor (its end, to the pool actor) is looked at.
-      const worker = source !== undefined && source !== target ? WATCHED.get(source) : undefined;
-      if (worker === undefined) {
-        relay(source, target, event);
-        return;
-      }
-      const type = event.type;
-      // A clean end stops here: the pool machine would ignore it, and every peer's own
-      // event type would cost it a lookup and a cache entry. The end reaches the pool as
-      // the worker's report. A failure goes on to the pool actor (`peer.crashed`).
-      if (type.startsWith('xstate.done.actor.')) worker.#ended(undefined);
-      else {
-        relay(source, target, event);
-        if (type.startsWith('xstate.error.actor.')) worker.#ended({ error: (event as { error?: unknown }).error });
-      }
-    };
-    HOOKED.add(system);
+  settleCrash(): boolean {
+    const snapshot = this.#actor?.getSnapshot();
+    if (this.#onEnd === undefined || snapshot?.status !== 'error') return false;
+    this.#ended({ error: snapshot.error });
     return true;
   }
 
@@ -303,6 +297,10 @@ export class MachineWorker implements Worker {
   }
 
   #forward(emitted: { type: string }): void {
+    if (emitted.type === 'worker.ended') {
+      this.#ended(undefined);
+      return;
+    }
     if (!KINDS.has(emitted.type)) {
       // A machine may emit its own events for its own listeners; the pool only takes the four kinds.
       this.logger.debug({ type: emitted.type }, 'custom worker event not forwarded');

@@ -1,9 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { WebSocket as ServerSocket } from 'ws';
 import { createPool } from '../src/node.ts';
 import type { Pool } from '../src/pool.ts';
-import type { InboxMessage, PoolEvent, PoolOptions } from '../src/types.ts';
+import type { InboxMessage, PoolOptions } from '../src/types.ts';
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.ts';
 import {
   Opcode,
@@ -19,7 +18,7 @@ import {
 } from './helpers/hostile-servers.ts';
 import { startServer, type TestServer } from './helpers/servers.ts';
 import { generateCertificate, startTlsServer, type TlsTestServer } from './helpers/tls-server.ts';
-import { EventLog, type EventOf } from './helpers/event-log.ts';
+import { EventLog } from './helpers/event-log.ts';
 import { onConnection } from './helpers/on-connection.ts';
 import { captureLogger } from './helpers/capture-logger.ts';
 

@@ -89,6 +89,33 @@ describe('Inbox', () => {
     });
   });
 
+  describe('offer', () => {
+    it('under block refuses at capacity without taking or counting the message', () => {
+      const inbox = new Inbox({ capacity: 2, overflow: 'block' });
+      expect([1, 2, 3, 4].map((i) => inbox.offer(PEER, `m${i}`, i))).toEqual([true, true, false, false]);
+      expect({ depth: inbox.depth, received: inbox.received, dropped: inbox.dropped }).toEqual({ depth: 2, received: 2, dropped: 0 });
+      expect(inbox.shift()?.data).toBe('m1');
+      expect(inbox.offer(PEER, 'm3', 3)).toBe(true);
+      expect(inbox.drain().map((m) => m.data)).toEqual(['m2', 'm3']);
+    });
+
+    it('under the drop policies always takes the message, as write does', () => {
+      for (const overflow of ['drop-newest', 'drop-oldest'] as const) {
+        const inbox = new Inbox({ capacity: 2, overflow });
+        expect([1, 2, 3].map((i) => inbox.offer(PEER, `m${i}`, i))).toEqual([true, true, true]);
+        expect({ depth: inbox.depth, received: inbox.received, dropped: inbox.dropped }).toEqual({ depth: 2, received: 3, dropped: 1 });
+      }
+    });
+
+    it('after end takes nothing and reports it taken, so a holder lets go', () => {
+      const inbox = new Inbox({ capacity: 1, overflow: 'block' });
+      inbox.offer(PEER, 'a', 1);
+      inbox.end();
+      expect(inbox.offer(PEER, 'b', 2)).toBe(true);
+      expect(inbox.received).toBe(1);
+    });
+  });
+
   describe('onDrain', () => {
     it('resumes once, asynchronously, after the consumer drains to the low-water mark', async () => {
       const inbox = new Inbox({ capacity: 4, overflow: 'block' });

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cancel, createActor, raise, sendTo, setup, SimulatedClock, spawnChild, type AnyActorRef } from 'xstate';
-import { indexScheduler } from '../src/indexed-scheduler.ts';
+import { indexScheduler } from '../src/xstate-internals.ts';
 import { TimerWheel } from '../src/timer-wheel.ts';
 
 type AnyActorSystem = AnyActorRef['system'];

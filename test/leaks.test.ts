@@ -49,17 +49,6 @@ async function settle(check: () => boolean, timeout = 3000): Promise<void> {
   while (!check() && Date.now() < deadline) await delay(20);
 }
 
-function waitForEvent(pool: Pool, match: (event: PoolEvent) => boolean): Promise<PoolEvent> {
-  return new Promise((resolve, reject) => {
-    void (async () => {
-      for await (const event of pool.events) {
-        if (match(event)) return resolve(event);
-      }
-      reject(new Error('the events stream ended first'));
-    })();
-  });
-}
-
 function fullGc(): number {
   for (let i = 0; i < 3; i++) gc();
   return process.memoryUsage().heapUsed;

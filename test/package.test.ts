@@ -36,11 +36,13 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 
 const APP = `import { createPool, NotReadyError, type PoolEvent } from 'honeybee-pool';
 import { workerMachine } from 'honeybee-pool/machines';
+import { probeWorker } from 'honeybee-pool/examples';
 import { CONTRACT_CHECKS } from 'honeybee-pool/testkit';
 import { createInspector } from 'honeybee-pool/inspector';
 
 const url = process.argv[2] ?? '';
 const steady = workerMachine.provide({ delays: { dialDelay: 100 } });
+const probing = probeWorker({ message: '["PING"]' });
 await using pool = createPool({ id: 'scratch', reconnectDelay: 50, closeTimeout: 500 });
 const id = pool.connect(url);
 await pool.ready(id, { timeout: 5000 });
@@ -57,7 +59,7 @@ const inspector = await createInspector();
 const page = await fetch(inspector.url);
 const inspectorPage = page.status === 200 && (await page.text()).includes('<title>honeybee inspector</title>');
 await inspector.close();
-console.log(JSON.stringify({ id, data, kinds, checks, machine: steady.id, notReady: NotReadyError.name, inspectorPage }));
+console.log(JSON.stringify({ id, data, kinds, checks, machine: steady.id, example: probing.id, notReady: NotReadyError.name, inspectorPage }));
 `;
 
 const CONTRACT_TEST = `import { workerFromMachine } from 'honeybee-pool';
@@ -108,7 +110,7 @@ describe(`the ${pkg.name} tarball`, () => {
     expect(files).toEqual(expect.arrayContaining([
       'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md',
       'dist/src/node.js', 'dist/src/node.d.ts', 'dist/src/web.js', 'dist/src/web.d.ts', 'dist/src/inspector/index.js',
-      'dist/machines/index.js', 'dist/src/testkit/vitest.js'
+      'dist/machines/index.js', 'dist/machines/examples/index.js', 'dist/src/testkit/vitest.js'
     ]));
     expect(files.filter((file) => /^dist\/src\/(demo|diagrams)\/|\.map$|\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((file) => !/^(dist\/|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(file))).toEqual([]);
@@ -123,6 +125,7 @@ describe(`the ${pkg.name} tarball`, () => {
       kinds: ['connected'],
       checks: expect.any(Number),
       machine: 'worker',
+      example: 'worker',
       notReady: 'NotReadyError',
       inspectorPage: true
     });

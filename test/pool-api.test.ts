@@ -8,6 +8,8 @@ import {
   PoolClosedError,
   SecondReaderError,
   UnsupportedError,
+  WriteFailedError,
+  ErrorCodes,
   describeValue
 } from '../src/errors.ts';
 import { createPool } from '../src/node.ts';
@@ -247,9 +249,29 @@ describe('broadcast()', () => {
     expect(result.sent).toEqual([a, b]);
     expect(result.refused.map((r) => r.id)).toEqual([down]);
     expect(result.refused[0]?.error).toBeInstanceOf(ConnectionUnavailableError);
+    // Typed as the HoneybeeError send throws: its code and message read without a cast (strict TS).
+    expect(result.refused.map((r) => r.error.code)).toEqual([ErrorCodes.CONNECTION_UNAVAILABLE]);
     expect(pool.broadcast('only-b', (id) => id === b)).toEqual({ sent: [b], refused: [] });
     await expect.poll(() => received.sort(), WAIT).toEqual(['/a hi', '/b hi', '/b only-b']);
     expect(pool.stats().totalSent).toBe(3);
+  });
+
+  it('reports a custom worker that throws a non-HoneybeeError as a WriteFailedError', () => {
+    let finish = (): void => {};
+    const worker: Worker = {
+      start: () => new Promise<void>((resolve) => (finish = resolve)),
+      stop: () => finish(),
+      send: () => {
+        throw new TypeError('socket gone');
+      },
+      stats: () => initialWorkerStats('x')
+    };
+    const pool = newPool({ workerFactory: () => worker });
+    const id = pool.connect('ws://127.0.0.1:1');
+    const [refusal] = pool.broadcast('hi').refused;
+    expect(refusal?.id).toBe(id);
+    expect(refusal?.error).toBeInstanceOf(WriteFailedError);
+    expect(refusal?.error.message).toContain('socket gone');
   });
 
   it('refuses a bad payload or filter before sending anything', () => {

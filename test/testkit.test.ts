@@ -7,7 +7,7 @@ import { checkWorkerContract, type ContractCheckId, type ContractResult } from '
 import { describeWorkerContract } from '../src/testkit/vitest.ts';
 import type { Worker, WorkerFactory } from '../src/types.ts';
 import { workerFromMachine } from '../src/worker-from-machine.ts';
-import { nostrAuthLogic, nostrAuthPeer, probeAnsweringPeer, probeLogic } from './helpers/contract-peers.ts';
+import { badSignerLogic, nostrAuthLogic, nostrAuthPeer, probeAnsweringPeer, probeLogic } from './helpers/contract-peers.ts';
 import { initialWorkerStats } from '../src/worker-stats.ts';
 
 // The kit against every worker the library ships, then against deliberately
@@ -181,6 +181,13 @@ describe('checkWorkerContract', () => {
     };
     const results = await checkWorkerContract(neverConnects, FAST);
     expect(failed(results).sort()).toEqual(['events.alternate', 'inbox.tagged', 'send.typed', 'stop.backoff', 'stop.concurrent', 'stop.connected', 'stop.dialing']);
+  });
+
+  it("names the worker's last dial_failed error when it never connects", async () => {
+    const results = await checkWorkerContract(workerFromMachine(badSignerLogic), { ...FAST, peer: nostrAuthPeer() });
+    const error = results.find((result) => result.id === 'stop.connected')?.error ?? '';
+    expect(error).toContain('no connected event within 2000 ms');
+    expect(error).toMatch(/the worker reported dial_failed (once|\d+ times), last \(attempt \d+\): ".*invalid AUTH event/);
   });
 });
 

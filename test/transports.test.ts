@@ -8,7 +8,7 @@ import type { Logger } from '../src/logger.ts';
 import { createPool } from '../src/node.ts';
 import { toPoolEvent, toWorkerEmitted, type PoolEvent } from '../src/pool-event.ts';
 import { utf8Length, type Transport } from '../src/transport.ts';
-import { webSocketTransport, type WebSocketConstructor } from '../src/transports/web-socket.ts';
+import { webSocketTransport } from '../src/transports/web-socket.ts';
 import { wsTransport } from '../src/transports/ws.ts';
 import { probeWorkerFactory } from '../src/default-worker.ts';
 import { describeWorkerContract } from '../src/testkit/vitest.ts';
@@ -18,7 +18,8 @@ import { useCleanups } from './helpers/cleanups.ts';
 import { thrown } from './helpers/thrown.ts';
 
 // The standard-WebSocket transport, run in Node on ws's own class (it has the standard API).
-const web = webSocketTransport(WebSocket as unknown as WebSocketConstructor);
+// ws's class fits the standard constructor type as is: no cast (strict TypeScript).
+const web = webSocketTransport(WebSocket);
 
 const { defer, server, pool } = useCleanups();
 

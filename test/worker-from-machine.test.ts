@@ -12,7 +12,7 @@ import { probeLogic } from './helpers/contract-peers.ts';
 import { useCleanups } from './helpers/cleanups.ts';
 import { refusedUrl } from './helpers/servers.ts';
 
-const { defer, server, pool } = useCleanups();
+const { server, pool } = useCleanups();
 
 /** Custom machines that invoke their socket as an actor (`linkSocketLogic`) instead of dialing through the link. */
 const invokedSocket = setup({

@@ -35,7 +35,7 @@ type ReplayState = 'dialing' | 'connected' | 'backoff' | 'stopped';
  * `start()` settles only when the worker is done, `stop()` works at any time
  * and more than once, `send()` throws `ConnectionUnavailableError` unless
  * connected, `stats()` is a plain synchronous read, and the inbox writer's
- * backpressure signal (`write()` returning false) pauses the replay until
+ * backpressure signal (`offer()` refusing a frame) holds it and pauses the replay until
  * `onDrain`.
  */
 export class ReplayWorker implements Worker {
@@ -128,16 +128,18 @@ export class ReplayWorker implements Worker {
     this.#stats.received += 1;
     this.#stats.bytesIn += typeof data === 'string' ? utf8Length(data) : data.byteLength;
     this.#lastMessageAt = at;
-    if (plugin.inbox.write(this.id, data, at)) {
+    if (plugin.inbox.offer(this.id, data, at)) {
       this.#playNext();
       return;
     }
-    // The inbox is full: hold the replay, as a socket reader would pause, until it drains.
+    // The inbox is full: hold this frame and the replay, as a socket reader would pause, until it drains.
     this.#stats.paused = true;
-    plugin.inbox.onDrain(() => {
+    const retry = (): void => {
+      if (!plugin.inbox.offer(this.id, data, at)) return plugin.inbox.onDrain(retry);
       this.#stats.paused = false;
       if (this.#state === 'connected') this.#playNext();
-    });
+    };
+    plugin.inbox.onDrain(retry);
   }
 
   #endPass(): void {

@@ -12,6 +12,7 @@ import {
 } from '../errors.ts';
 import { normalizeUrl, redactUrl } from '../normalize-url.ts';
 import { resolveConnectOptions, resolvePoolOptions } from '../options.ts';
+import type { PoolShape } from '../pool-api.ts';
 import type { ConnectOptions } from '../types.ts';
 import { wsTransport } from '../transports/ws.ts';
 import { pino } from 'pino';
@@ -36,8 +37,13 @@ export interface ClusterInbox extends AsyncIterable<ClusterMessage> {
   batches(max?: number): AsyncIterable<ClusterMessage[]>;
 }
 
-/** A client of a shard cluster: registers peers, routes sends, reads the inbox and events. */
-export interface ClusterClient {
+/**
+ * A client of a shard cluster: registers peers, routes sends, reads the inbox
+ * and events. It shares `PoolShape` with `Pool` and `ShardedPool`; unlike them
+ * its registry is a NATS bucket, so `connect` and `send` are async, and it has
+ * no `broadcast`, `ready`, `reconnect` or stats (each shard has its own).
+ */
+export interface ClusterClient extends PoolShape<ClusterMessage, ClusterEvent> {
   /** Registers a peer (the desired set); a shard claims and dials it. Resolves with its id. */
   connect(url: string, options?: ConnectOptions): Promise<string>;
   /** Removes a peer from the desired set; its owner stops it and releases it. */

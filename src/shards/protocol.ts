@@ -28,6 +28,39 @@ export interface ThreadInit {
   readonly module?: string;
 }
 
+/**
+ * Inbox messages packed by column: no per-message object and no repeated
+ * property names or peer ids to clone, only one string (or byte array) per
+ * frame and two typed arrays. Message `i` is
+ * `{ id: ids[peer[i]], data: data[i], receivedAt: receivedAt[i] }`.
+ */
+export interface PackedBatch {
+  /** The batch's distinct peer ids. */
+  readonly ids: string[];
+  /** Per message, its peer's index in `ids`. */
+  readonly peer: Uint32Array;
+  readonly receivedAt: Float64Array;
+  readonly data: Array<string | Uint8Array>;
+}
+
+/**
+ * Frames as they came off the sockets, undecoded: every frame's bytes one
+ * after the other in `bytes` (transferred, not copied), frame `i` from
+ * `ends[i - 1]` (0 for the first) to `ends[i]`, text unless `binary[i]` is 1.
+ * The main thread decodes the text frames, so the thread (the busier side on
+ * a firehose) neither decodes nor copies a string per frame, and hands the
+ * buffer back with its `ack` (a fresh buffer of this size per batch costs
+ * more than the copy into it).
+ */
+export interface FrameBatch {
+  readonly ids: string[];
+  readonly peer: Uint32Array;
+  readonly receivedAt: Float64Array;
+  readonly ends: Uint32Array;
+  readonly binary: Uint8Array;
+  readonly bytes: ArrayBuffer;
+}
+
 /** A line the shard module's `context.logger` wrote, on its way to the main thread's logger. */
 export interface LogLine {
   readonly level: 'debug' | 'info' | 'warn' | 'error';
@@ -43,7 +76,8 @@ export type ShardCommand =
   | { readonly op: 'remove'; readonly id: string }
   | { readonly op: 'reconnect'; readonly id: string }
   /** One inbox batch has been taken in: the thread may post another. */
-  | { readonly op: 'ack' }
+  /** `buffer`: a frame batch's buffer, handed back (transferred) for the thread to pack into again. */
+  | { readonly op: 'ack'; readonly buffer?: ArrayBuffer }
   | { readonly op: 'close' };
 
 /** A command the thread's pool refused (the main thread checked what it could; the race is the rest). */
@@ -57,8 +91,12 @@ export interface CommandFailure {
 /** What a thread posts back. */
 export type ShardReport =
   | { readonly type: 'ready' }
-  /** A batch as it crosses: inbox messages, or what the shard module's `process` made of them. */
+  /** What the shard module's `process` made of a batch, as it crosses. */
   | { readonly type: 'inbox'; readonly messages: unknown[] }
+  /** A batch of inbox messages as it crosses, column by column (see {@link PackedBatch}). */
+  | ({ readonly type: 'packed' } & PackedBatch)
+  /** A batch of undecoded frames in one transferred buffer (see {@link FrameBatch}). */
+  | ({ readonly type: 'frames' } & FrameBatch)
   /** The shard module's `process` failed on a batch of `messages` messages. */
   | { readonly type: 'process-error'; readonly messages: number; readonly fate: FailedBatchFate; readonly reason: string }
   | { readonly type: 'log'; readonly lines: LogLine[] }

@@ -117,9 +117,9 @@ export function checkShardModule(exports: unknown, source: string): LoadedShardM
   if (machine !== undefined && (typeof machine !== 'object' || machine === null || typeof machine.transition !== 'function')) {
     throw new ShardModuleError(source, '`machine` is not an XState machine (createMachine / setup().createMachine)');
   }
-  const transport = module.transport as { dial?: unknown } | undefined;
-  if (transport !== undefined && (typeof transport !== 'object' || transport === null || typeof transport.dial !== 'function')) {
-    throw new ShardModuleError(source, '`transport` is not a Transport (an object with dial())');
+  const transport = module.transport as { open?: unknown } | undefined;
+  if (transport !== undefined && (typeof transport !== 'object' || transport === null || typeof transport.open !== 'function')) {
+    throw new ShardModuleError(source, '`transport` is not a Transport (an object with open())');
   }
   const failedBatch = module.failedBatch ?? 'drop';
   if (failedBatch !== 'drop' && failedBatch !== 'pass') throw new ShardModuleError(source, "`failedBatch` is neither 'drop' nor 'pass'");

@@ -30,6 +30,7 @@ export class ShardThread {
   readonly #handlers: ShardThreadHandlers;
   #worker: Worker | undefined;
   #queue: ShardCommand[] = [];
+  #transfer: ArrayBuffer[] = [];
   #flushQueued = false;
   #startedAt = 0;
   #quickDeaths = 0;
@@ -58,15 +59,19 @@ export class ShardThread {
     queueMicrotask(() => this.#flush());
   }
 
-  /** Acknowledges one inbox batch, unless the thread that posted it has died since. */
-  ack(generation: number): void {
-    if (generation === this.generation) this.post({ op: 'ack' });
+  /** Acknowledges one inbox batch, unless the thread that posted it has died since; `buffer` goes back to the thread. */
+  ack(generation: number, buffer?: ArrayBuffer): void {
+    if (generation !== this.generation) return;
+    if (buffer === undefined) return this.post({ op: 'ack' });
+    this.#transfer.push(buffer);
+    this.post({ op: 'ack', buffer });
   }
 
   /** Drops the queued commands (the thread they were meant for is gone); returns them. */
   discardQueue(): ShardCommand[] {
     const dropped = this.#queue;
     this.#queue = [];
+    this.#transfer = [];
     return dropped;
   }
 
@@ -92,8 +97,11 @@ export class ShardThread {
     this.#flushQueued = false;
     if (this.#worker === undefined || this.#queue.length === 0) return;
     const commands = this.#queue;
+    const transfer = this.#transfer;
     this.#queue = [];
-    this.#worker.postMessage(commands);
+    this.#transfer = [];
+    if (transfer.length === 0) this.#worker.postMessage(commands);
+    else this.#worker.postMessage(commands, transfer);
   }
 
   #spawn(): void {

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import type { BroadcastResult, InboxMessage, PeerStats, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
+import type { LocalPool } from '../pool-api.ts';
+import type { BroadcastResult, InboxMessage, PoolEvents, PoolInbox, PoolStats } from '../types.ts';
 import type { ThreadConnectOptions } from './protocol.ts';
 
 /** One shard thread as `stats()` reports it. */
@@ -26,23 +27,22 @@ export interface ShardedPoolStats extends PoolStats {
 
 /**
  * A pool whose peers live on `shards` worker threads, behind the calls of
- * `Pool` (everything but `actor`: each thread has its own pool actor).
- * Peer-to-thread assignment is rendezvous hashing over the shard ids.
- * `stats()` and `peerStats()` are at most `statsInterval` ms old.
+ * `Pool` (the shared `LocalPool`; everything but `actor`: each thread has its
+ * own pool actor). Peer-to-thread assignment is rendezvous hashing over the
+ * shard ids. `stats()` and `peerStats()` are at most `statsInterval` ms old.
  */
-export interface ShardedPool<T = InboxMessage> extends AsyncDisposable {
-  readonly id: string;
+export interface ShardedPool<T = InboxMessage> extends Omit<LocalPool<ThreadConnectOptions, ShardedPoolStats>, 'inbox'> {
   /**
    * Every thread's inbox, merged; batches cross the thread boundary whole.
    * Single consumer. With a shard module's `process`, it holds what `process`
-   * returned (`T`) instead of the messages.
+   * returned (`T`) instead of the messages (a `ShardedPool<InboxMessage>`, the
+   * default, is a `LocalPool`).
    */
   readonly inbox: PoolInbox<T>;
   /** Every thread's lifecycle events, merged. Single consumer; bounded, drops oldest. */
   readonly events: PoolEvents;
   /** The shard ids, `t0` … `t<n-1>`. */
   readonly shardIds: readonly string[];
-  connect(url: string, options?: ThreadConnectOptions): string;
   /**
    * Sends through the owning thread. Throws what `Pool.send` throws when it can
    * tell here (unknown peer, not connected, bad payload); a refusal inside the
@@ -61,16 +61,8 @@ export interface ShardedPool<T = InboxMessage> extends AsyncDisposable {
   sendAsync(id: string, data: string | Uint8Array | ArrayBuffer): Promise<void>;
   /** Sends to every connected peer (or those `filter` accepts); `refused` lists the peers not connected. */
   broadcast(data: string | Uint8Array | ArrayBuffer, filter?: (id: string) => boolean): BroadcastResult;
-  /** As `Pool.ready`: resolves on the peer's `connected`, rejects with `NotReadyError`. */
-  ready(id: string, options?: ReadyOptions): Promise<void>;
-  /** Drops the peer's connection (if any) and redials now. */
-  reconnect(id: string): void;
   /** Stops the peer and forgets it at once; resolves when its thread reports the worker finished. */
   remove(id: string): Promise<void>;
-  close(): Promise<void>;
-  peers(): string[];
-  stats(): ShardedPoolStats;
-  peerStats(id: string): PeerStats;
   /** Resolves once every thread has started. Commands given earlier are queued, not lost. */
   started(): Promise<void>;
   /** The shard that owns a peer id. */

@@ -19,7 +19,7 @@ import { ReadyWaiters } from '../ready-waiters.ts';
 import type { BroadcastResult, InboxMessage, PeerStats, PoolEvent, PoolEvents, PoolInbox, PoolStats, ReadyOptions } from '../types.ts';
 import { initialWorkerStats } from '../worker-stats.ts';
 import { wsTransport } from '../transports/ws.ts';
-import type { LogLine, ShardReport, ThreadConnectOptions, ThreadInit, ThreadPoolOptions } from './protocol.ts';
+import type { FrameBatch, LogLine, PackedBatch, ShardReport, ThreadConnectOptions, ThreadInit, ThreadPoolOptions } from './protocol.ts';
 import { rendezvousOwner } from './rendezvous.ts';
 import { fromWire } from './wire-error.ts';
 import { ShardThread } from './shard-thread.ts';
@@ -289,6 +289,10 @@ class ShardedHoneybeePool<T> implements ShardedPool<T> {
         return;
       case 'inbox':
         return this.#takeInbox(thread, report.messages);
+      case 'packed':
+        return this.#takePacked(thread, report);
+      case 'frames':
+        return this.#takeFrames(thread, report);
       case 'events':
         for (const event of report.events) this.#takeEvent(thread, event);
         return;
@@ -315,10 +319,39 @@ class ShardedHoneybeePool<T> implements ShardedPool<T> {
   #takeInbox(thread: ShardThread, values: readonly unknown[]): void {
     let full = false;
     for (const value of values) if (!this.#inbox.put(value as T)) full = true;
+    this.#acknowledge(thread, full);
+  }
+
+  #takePacked(thread: ShardThread, batch: PackedBatch): void {
+    const { ids, peer, receivedAt, data } = batch;
+    // Without a `process`, T is InboxMessage: write() builds each message here.
+    const inbox = this.#inbox;
+    let full = false;
+    for (let i = 0; i < data.length; i++) if (!inbox.write(ids[peer[i] as number] as string, data[i] as string | Uint8Array, receivedAt[i] as number)) full = true;
+    this.#acknowledge(thread, full);
+  }
+
+  #takeFrames(thread: ShardThread, batch: FrameBatch): void {
+    const { ids, peer, receivedAt, ends, binary } = batch;
+    const bytes = Buffer.from(batch.bytes);
+    const inbox = this.#inbox;
+    let full = false;
+    let start = 0;
+    for (let i = 0; i < ends.length; i++) {
+      const end = ends[i] as number;
+      // Binary frames are copied out: the buffer goes back to the thread.
+      const data = binary[i] === 1 ? Buffer.from(bytes.subarray(start, end)) : bytes.toString('utf8', start, end);
+      if (!inbox.write(ids[peer[i] as number] as string, data, receivedAt[i] as number)) full = true;
+      start = end;
+    }
+    this.#acknowledge(thread, full, batch.bytes);
+  }
+
+  #acknowledge(thread: ShardThread, full: boolean, buffer?: ArrayBuffer): void {
     const generation = thread.generation;
     // Under `block`, a full inbox withholds the ack: the thread's own inbox fills and its sockets pause.
-    if (full && this.#closing === undefined) this.#inbox.onDrain(() => thread.ack(generation));
-    else thread.ack(generation);
+    if (full && this.#closing === undefined) this.#inbox.onDrain(() => thread.ack(generation, buffer));
+    else thread.ack(generation, buffer);
   }
 
   #takeEvent(thread: ShardThread, event: PoolEvent): void {

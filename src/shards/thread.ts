@@ -9,6 +9,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { describeValue, errorText, HoneybeeError, ShardModuleError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { createPool } from '../node.ts';
+import { wsBytesTransport } from '../transports/ws.ts';
 import type { InboxMessage, PoolEvent } from '../types.ts';
 import type { CommandFailure, LogLine, ShardCommand, ShardReport, ThreadInit } from './protocol.ts';
 import { loadShardModule, type LoadedShardModule, type ShardContext } from './shard-module.ts';
@@ -48,6 +49,95 @@ function safeFields(fields: unknown): unknown {
   }
 }
 
+/** Packs inbox messages by column for the crossing (see `PackedBatch`). */
+function packBatch(batch: readonly InboxMessage[]): ShardReport {
+  const count = batch.length;
+  const ids: string[] = [];
+  const peer = new Uint32Array(count);
+  const receivedAt = new Float64Array(count);
+  const data = new Array<string | Uint8Array>(count);
+  // Frames come in runs from one peer: remember the last id before asking the map.
+  const index = new Map<string, number>();
+  let lastId = '';
+  let last = -1;
+  for (let i = 0; i < count; i++) {
+    const message = batch[i] as InboxMessage;
+    if (message.id !== lastId || last < 0) {
+      lastId = message.id;
+      last = index.get(lastId) ?? -1;
+      if (last < 0) {
+        last = ids.length;
+        ids.push(lastId);
+        index.set(lastId, last);
+      }
+    }
+    peer[i] = last;
+    receivedAt[i] = message.receivedAt;
+    data[i] = message.data;
+  }
+  return { type: 'packed', ids, peer, receivedAt, data };
+}
+
+/** Buffers handed back by the main thread, for {@link packFrames} to fill again. */
+const spareBuffers: ArrayBuffer[] = [];
+// Below this a buffer is not worth keeping; above the largest batch seen, it is not needed.
+const MIN_BUFFER = 64 * 1024;
+
+/** A buffer of at least `size` bytes: a spare one if there is one large enough. */
+function bufferFor(size: number): ArrayBuffer {
+  for (let i = spareBuffers.length - 1; i >= 0; i--) {
+    const spare = spareBuffers[i] as ArrayBuffer;
+    if (spare.byteLength >= size) {
+      spareBuffers.splice(i, 1);
+      return spare;
+    }
+  }
+  let capacity = MIN_BUFFER;
+  while (capacity < size) capacity *= 2;
+  return new ArrayBuffer(capacity);
+}
+
+/**
+ * Packs frames delivered as bytes (`wsBytesTransport`: text as a Buffer,
+ * binary as a plain Uint8Array) into one buffer, to be transferred.
+ */
+function packFrames(batch: readonly InboxMessage[]): { report: ShardReport; transfer: ArrayBuffer } {
+  const count = batch.length;
+  const ids: string[] = [];
+  const peer = new Uint32Array(count);
+  const receivedAt = new Float64Array(count);
+  const ends = new Uint32Array(count);
+  const binary = new Uint8Array(count);
+  const index = new Map<string, number>();
+  let lastId = '';
+  let last = -1;
+  let size = 0;
+  for (let i = 0; i < count; i++) size += (batch[i] as InboxMessage).data.length;
+  const buffer = bufferFor(size);
+  const bytes = new Uint8Array(buffer, 0, size);
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    const message = batch[i] as InboxMessage;
+    if (message.id !== lastId || last < 0) {
+      lastId = message.id;
+      last = index.get(lastId) ?? -1;
+      if (last < 0) {
+        last = ids.length;
+        ids.push(lastId);
+        index.set(lastId, last);
+      }
+    }
+    peer[i] = last;
+    receivedAt[i] = message.receivedAt;
+    const data = message.data as Uint8Array;
+    bytes.set(data, offset);
+    offset += data.length;
+    ends[i] = offset;
+    if (!Buffer.isBuffer(data)) binary[i] = 1;
+  }
+  return { report: { type: 'frames', ids, peer, receivedAt, ends, binary, bytes: buffer }, transfer: buffer };
+}
+
 /** Runs one shard on `port` until the main thread sends `close`. */
 async function runShard(port: MessagePort, init: ThreadInit): Promise<void> {
   const post = (report: ShardReport): void => port.postMessage(report);
@@ -63,11 +153,14 @@ async function runShard(port: MessagePort, init: ThreadInit): Promise<void> {
     }
   }
   const poolId = `${init.pool.id ?? 'honeybee'}/${init.shard}`;
+  // The default worker and no `process`: nothing here reads a frame, so frames cross undecoded.
+  const asBytes = module === undefined || (module.workerFactory === undefined && module.transport === undefined && module.process === undefined);
+  const transport = asBytes ? wsBytesTransport : module?.transport;
   const pool = createPool({
     ...init.pool,
     id: poolId,
     ...(module?.workerFactory === undefined ? {} : { workerFactory: module.workerFactory }),
-    ...(module?.transport === undefined ? {} : { transport: module.transport })
+    ...(transport === undefined ? {} : { transport })
   });
   const context: ShardContext = { shard: init.shard, pool: poolId, logger: forwardingLogger(post) };
   let credits = init.window;
@@ -112,6 +205,7 @@ async function runShard(port: MessagePort, init: ThreadInit): Promise<void> {
         }
         return;
       case 'ack':
+        if (command.buffer !== undefined && spareBuffers.length < init.window + 1) spareBuffers.push(command.buffer);
         credits++;
         wake?.();
         return;
@@ -162,13 +256,18 @@ async function runShard(port: MessagePort, init: ThreadInit): Promise<void> {
     return result;
   };
   const cross = (batch: InboxMessage[], values: readonly unknown[]): void => {
+    if (values === batch && asBytes) {
+      const { report, transfer } = packFrames(batch);
+      port.postMessage(report, [transfer]);
+      return;
+    }
+    if (values === batch) return post(packBatch(batch));
     try {
       post({ type: 'inbox', messages: values as unknown[] });
       return;
     } catch (error) {
-      if (values === batch) throw error;
       const passed = processFailed(batch, `its result cannot cross to the main thread (${errorText(error)})`);
-      if (passed !== undefined) post({ type: 'inbox', messages: passed });
+      if (passed !== undefined) post(packBatch(passed));
       else credits++;
     }
   };

@@ -90,6 +90,18 @@ export class WorkerRun {
     return new WorkerRun(id, worker as Worker, report, options, abort);
   }
 
+  /**
+   * Why the worker is not connected, as its own events said: its last
+   * `dial_failed` error (and how many it reported), or '' if it reported none.
+   */
+  lastDialFailure(): string {
+    const failures = this.events.filter((event) => event.kind === 'dial_failed');
+    const last = failures.at(-1);
+    if (last === undefined) return '';
+    const times = failures.length === 1 ? 'once' : `${failures.length} times`;
+    return `; the worker reported dial_failed ${times}, last (attempt ${last.attempt}): ${JSON.stringify(last.error)}`;
+  }
+
   count(kind: PoolEvent['kind']): number {
     return this.events.filter((event) => event.kind === kind).length;
   }
@@ -97,7 +109,11 @@ export class WorkerRun {
   start(): void {
     const plugin: PoolPlugin = {
       poolId: 'honeybee-testkit',
-      inbox: { write: (id, data, receivedAt) => this.#write(id, data, receivedAt), onDrain: () => {} },
+      inbox: {
+        write: (id, data, receivedAt) => this.#write(id, data, receivedAt),
+        offer: (id, data, receivedAt) => this.#write(id, data, receivedAt),
+        onDrain: () => {}
+      },
       events: { write: (event) => this.#record(event) },
       transport: this.options.transport,
       options: this.options,

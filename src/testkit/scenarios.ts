@@ -166,7 +166,7 @@ async function survivePeerClose(env: KitEnv, run: WorkerRun): Promise<void> {
   const connections = run.count('connected');
   peer.closeAll(4000, 'kit: please reconnect');
   const back = await run.waitFor(() => run.count('connected') > connections, env.connectTimeout);
-  env.report.expect('events.alternate', back, `no new connection within ${env.connectTimeout} ms after the peer closed the first one`);
+  env.report.expect('events.alternate', back, `no new connection within ${env.connectTimeout} ms after the peer closed the first one${run.lastDialFailure()}`);
 }
 
 /** The whole life of a connection: send, receive, a peer-side close and a reconnect, then stop(). */
@@ -182,7 +182,7 @@ export async function connectedLife(env: KitEnv): Promise<void> {
   run.start();
   if (!(await run.waitFor(() => run.count('connected') > 0, env.connectTimeout))) {
     for (const id of ['events.alternate', 'stop.connected', 'inbox.tagged', 'send.typed'] as const) {
-      report.fail(id, `no connected event within ${env.connectTimeout} ms`);
+      report.fail(id, `no connected event within ${env.connectTimeout} ms${run.lastDialFailure()}`);
     }
     await finish(env, run, 'connected life');
     return;

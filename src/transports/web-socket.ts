@@ -9,20 +9,27 @@ import {
   type TransportSocket
 } from '../transport.ts';
 
+/**
+ * An event handler slot. Written as a method type so that a class whose
+ * handlers take a richer event (the DOM's `MessageEvent`, `ws`'s own event
+ * types) still fits: the transport only ever reads the fields named here.
+ */
+type Handler<E> = { bivariant(event: E): void }['bivariant'] | null;
+
 /** The part of a standard `WebSocket` this transport uses (browsers, Deno, Bun, Node 22, and `ws`'s class). */
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
   readonly bufferedAmount: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onopen: Handler<unknown>;
+  onmessage: Handler<{ data: unknown }>;
+  onerror: Handler<unknown>;
+  onclose: Handler<{ code: number; reason: string }>;
   send(data: string | Uint8Array | ArrayBuffer): void;
   close(code?: number, reason?: string): void;
 }
 
-/** A standard `WebSocket` constructor. */
+/** A standard `WebSocket` constructor: the global one, or `ws`'s class (`import { WebSocket } from 'ws'`) as is. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 function ignore(): void {}

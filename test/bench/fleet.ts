@@ -118,15 +118,19 @@ function countingWs(onDial: (() => void) | undefined): typeof WS {
   } as typeof WS;
 }
 
-type Internals = typeof import('../../src/indexed-scheduler.ts') & typeof import('../../src/timer-wheel.ts');
+type Internals = Pick<typeof import('../../src/xstate-internals.ts'), 'indexScheduler'> & typeof import('../../src/timer-wheel.ts');
 
 /** The pool's scheduler and clock from the same build (or sources) as {@link loadHoneybee}. */
 async function loadSchedulers(): Promise<Internals> {
   const entry = process.env.HONEYBEE_ENTRY;
   const [scheduler, wheel] =
     entry === undefined || entry === ''
-      ? await Promise.all([import('../../src/indexed-scheduler.ts'), import('../../src/timer-wheel.ts')])
-      : await Promise.all([import(entry.replace(/node\.js$/, 'indexed-scheduler.js')), import(entry.replace(/node\.js$/, 'timer-wheel.js'))]);
+      ? await Promise.all([import('../../src/xstate-internals.ts'), import('../../src/timer-wheel.ts')])
+      : await Promise.all([
+          // Builds before the internals moved to one file had the scheduler in indexed-scheduler.js.
+          import(entry.replace(/node\.js$/, 'xstate-internals.js')).catch(() => import(entry.replace(/node\.js$/, 'indexed-scheduler.js'))),
+          import(entry.replace(/node\.js$/, 'timer-wheel.js'))
+        ]);
   return { ...scheduler, ...wheel } as Internals;
 }
 

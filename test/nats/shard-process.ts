@@ -4,7 +4,6 @@
  * environment, reporting over IPC. SIGTERM leaves gracefully.
  */
 import { connect } from '@nats-io/transport-node';
-import { pino } from 'pino';
 import { createShard } from '../../src/nats/index.ts';
 
 const env = process.env;
