@@ -96,6 +96,11 @@ export function useBuild(build: boolean): string {
   return 'the tsc build (test-artifacts/bench-build)';
 }
 
+/** What the clients load honeybee from (`HONEYBEE_ENTRY`): the build's `src/node.js`, or '' for the sources. */
+export function currentEntry(): string {
+  return honeybeeEntry;
+}
+
 /** Makes the clients started from now on load honeybee from `entry` (a built `src/index.js`; '' for the sources). */
 export function useEntry(entry: string): void {
   honeybeeEntry = entry;

@@ -273,7 +273,7 @@ function floorSection(floor: FloorRow, connect: ConnectRow[]): string {
 export function verifySection(verify: VerifyResult): string {
   const pool = verify.verifiedPerSecond.pool;
   const rows = Object.entries(verify.verifiedPerSecond).map(([setup, summary]) => [
-    setup === 'pool' ? 'one pool (verifies in its consumer)' : `${setup} (verify in \`process\`)`,
+    setup === 'pool' ? 'one pool (verifies in its consumer)' : setup.startsWith('NATS') ? `${setup} (verify in the shard's transport)` : `${setup} (verify in \`process\`)`,
     cell(summary),
     pool === undefined ? '–' : x(ratio(summary, pool))
   ]);
@@ -286,7 +286,7 @@ export function verifySection(verify: VerifyResult): string {
   return [
     '## Verification: every message needs work (signed Nostr events)',
     '',
-    `${verify.peers} firehose peers replay ${verify.events} distinct signed events without pause; every message is parsed afresh and checked with nostr-tools' \`verifyEvent\` (id hash and Schnorr signature), in the consumer or in the shards' \`process\`. Verified events/s taken by the consumer over ${verify.seconds} s after a 1 s warm-up; cells are median (min–max) of the rounds; messages that failed verification: ${verify.invalid}.`,
+    `${verify.peers} firehose peers replay ${verify.events} distinct signed events without pause; every message is parsed afresh and checked with nostr-tools' \`verifyEvent\` (id hash and Schnorr signature): in the consumer, in the thread shards' \`process\` (the verified events cross), or in the NATS shards' transport (\`createShard\` takes no shard module yet; the frames that verify go on to the stream). Verified events/s taken by the consumer over ${verify.seconds} s after a 1 s warm-up; cells are median (min–max) of the rounds; messages that failed verification: ${verify.invalid}.`,
     '',
     table(['setup', 'verified events/s', 'vs one pool'], rows),
     '',

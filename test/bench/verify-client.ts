@@ -2,7 +2,8 @@
  * One run of the verification bench (see verify.ts), in its own process:
  * `peers` firehose connections stream signed Nostr events without pause and
  * every one is parsed and verified (`verifyEvent`), either in the consumer
- * (`pool`) or in the shards' `process` (`threads`, `nats`). Counts the
+ * (`pool`), in the thread shards' `process` (`threads`), or in the NATS
+ * shards' transport (`nats`; see verify-nats-shard.ts). Counts the
  * verified events the consumer takes over `seconds` after a 1 s warm-up.
  *
  * usage: tsx verify-client.ts <pool|threads|nats> <shards> <port> <peers> <seconds> [natsUrl cluster]
@@ -34,27 +35,37 @@ const INBOX = 128;
  * taken at arrivals, not at timer ticks).
  */
 async function rate<T>(batches: AsyncIterable<T[]>, take: (batch: T[]) => number, seconds: number): Promise<{ perSecond: number; taken: number }> {
-  const startAt = performance.now() + WARMUP_MS;
-  const endAt = startAt + seconds * 1000;
+  // The clock starts at the first batch: a NATS shard claims its peers a heartbeat after it joins.
+  let startAt = Number.POSITIVE_INFINITY;
   let first: { at: number; count: number } | undefined;
   let last: { at: number; count: number } | undefined;
   let count = 0;
   for await (const batch of batches) {
     count += take(batch);
     const at = performance.now();
+    if (startAt === Number.POSITIVE_INFINITY) startAt = at + WARMUP_MS;
     if (at < startAt) continue;
     if (first === undefined) first = { at, count };
     else last = { at, count };
-    if (at >= endAt && last !== undefined) break;
+    if (last !== undefined && last.at - first.at >= seconds * 1000) break;
   }
   if (first === undefined || last === undefined) throw new Error('too few batches arrived to measure a rate');
   return { perSecond: ((last.count - first.count) * 1000) / (last.at - first.at), taken: count };
 }
 
-/** Counts what a shard's `process` sent: verified events. A raw message means `process` never ran there. */
+/** Counts what a thread's `process` sent: verified events. A raw message means `process` never ran there. */
 function verifiedIn(batch: readonly unknown[]): number {
   for (const item of batch) {
     if (typeof (item as { sig?: unknown }).sig !== 'string') throw new Error(`a shard sent ${JSON.stringify(item).slice(0, 120)}, not a verified event: its process did not run`);
+  }
+  return batch.length;
+}
+
+/** Counts what a NATS shard sent: the relay messages whose events verified there (see verify-nats-shard.ts). */
+function relayedIn(batch: readonly unknown[]): number {
+  for (const item of batch) {
+    const data = (item as { data?: unknown }).data;
+    if (typeof data !== 'string' || !data.startsWith('["EVENT"')) throw new Error(`a NATS shard sent ${JSON.stringify(item).slice(0, 120)}, not a relay EVENT`);
   }
   return batch.length;
 }
@@ -96,7 +107,7 @@ if (kind === 'pool') {
   const nc = await connect({ servers: natsUrl });
   const client = await createClusterClient({ nats: nc, cluster, requestTimeout: 1000 });
   for (const url of urls) await client.connect(url);
-  result = await rate(client.inbox.batches() as AsyncIterable<unknown[]>, verifiedIn, seconds);
+  result = await rate(client.inbox.batches() as AsyncIterable<unknown[]>, relayedIn, seconds);
   await client.close();
   await nc.close();
 }
