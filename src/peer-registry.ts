@@ -11,6 +11,16 @@ import type { Transport } from './transport.ts';
 import type { ConnectionOptions, EventWriter, InboxWriter, PoolEvent, PoolPlugin } from './types.ts';
 import type { RunFailure, RunnableWorker } from './worker-run.ts';
 
+/**
+ * Most workers started in one event-loop turn. Each start dials at once (a
+ * socket, a request, a handshake timer): 20 000 connect() calls in one turn
+ * were seconds of dialing before any reply could be read, by which time the
+ * handshake timers had fired and every peer redialed, over and over. A larger
+ * burst starts one slice per turn (`setTimeout(0)`), so replies and timers
+ * are served between slices.
+ */
+const START_SLICE = 512;
+
 /** What every peer of one pool shares: one object, not a copy per peer. */
 interface PoolShared {
   readonly poolId: string;
@@ -121,7 +131,7 @@ export class PeerRegistry {
   readonly #finishing = new Map<string, PeerEntry>();
   /** Set by the pool's close(): ready() waiters of a peer that ends now are rejected as `closed`. */
   closing = false;
-  /** Registered peers whose worker starts at the next microtask (one microtask for all of them). */
+  /** Registered peers whose worker starts at the next microtask (one microtask for all of them; see START_SLICE). */
   #starting: PeerEntry[] = [];
   readonly #startAll = (): void => this.startPending();
   readonly #ended = (entry: PeerEntry, failure: RunFailure): void => this.#workerEnded(entry, failure);
@@ -234,14 +244,18 @@ export class PeerRegistry {
    * Starts the workers of the peers registered since the last call. The pool
    * machine counts them in one `pool.register` event (one transition for a
    * burst of connect() calls, not one per peer), sent before any of them can
-   * report its end.
+   * report its end. `all`: every pending peer at once (the pool's close()).
    */
-  startPending(): void {
-    const batch = this.#starting;
-    if (batch.length === 0) return;
-    this.#starting = [];
+  startPending(all = false): void {
+    const pending = this.#starting;
+    if (pending.length === 0) return;
+    // A burst larger than one slice starts a slice per event-loop turn (see START_SLICE).
+    const batch = all || pending.length <= START_SLICE ? pending : pending.slice(0, START_SLICE);
+    this.#starting = batch === pending ? [] : pending.slice(START_SLICE);
     this.#host.actor.send({ type: 'pool.register', ids: batch.map((entry) => entry.label) });
     for (const entry of batch) this.#run(entry);
+    // setTimeout, not setImmediate: browsers have no setImmediate. Either way the I/O waiting runs first.
+    if (this.#starting.length > 0) setTimeout(this.#startAll, 0);
   }
 
   /** Runs the worker to its end, then tells the pool machine (which counts it down, and reports a failure). */

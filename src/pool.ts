@@ -327,8 +327,8 @@ class HoneybeePool implements Pool {
     this.#logger.info({ peers: this.#peers.size }, 'closing');
     // Every live worker is registered or finishing (a replaced finishing entry was stopped by remove()).
     this.#peers.stopAll();
-    // Peers registered in this turn: counted and ended now (their workers were told to stop).
-    this.#peers.startPending();
+    // Peers registered but not started yet: counted and ended now (their workers were told to stop).
+    this.#peers.startPending(true);
     this.#abort.abort();
     // The pool machine counts every worker from registration until its
     // run has ended, so this also waits for removed peers still closing.

@@ -36,6 +36,7 @@ describe('npm run bench -- --quick', () => {
         storm: Array<{ kind: string; allBackMs: number; peakDialsPerSecond: number }>;
         stall: Array<{ overflow: string; rssGrowthAfterFullMiB: number; series: unknown[] }>;
         floor: Record<'createUs' | 'eventUs' | 'heapPerActor', Record<string, Summary>>;
+        verify: { verifiedPerSecond: Record<string, Summary>; invalid: number };
       };
     };
     const { results } = report;
@@ -71,11 +72,16 @@ describe('npm run bench -- --quick', () => {
     for (const measure of ['createUs', 'eventUs', 'heapPerActor'] as const) {
       for (const kind of ['minimal', 'minimal-invoke', 'worker']) expectSummary(results.floor[measure][kind]);
     }
+    // Signed events verified in the consumer and in the thread shards' `process` (NATS is left out of quick mode).
+    for (const setup of ['pool', 'threads × 1', 'threads × 2']) expectSummary(results.verify.verifiedPerSecond[setup]);
+    expect(results.verify.invalid).toBe(0);
+    expect(report.targets.map((target) => target.measure)).toContain('verified events/s: threads × 2 / one pool (both verify every event)');
     // One line per target of performance.md, each with a number.
     expect(report.targets.length).toBeGreaterThanOrEqual(16);
     for (const target of report.targets) expect(Number.isFinite(target.value)).toBe(true);
     const markdown = readFileSync(join(out, 'bench.md'), 'utf8');
     expect(markdown).toContain('## Targets');
     expect(markdown).toContain('| floor: ws + actor + pool actor |');
+    expect(markdown).toContain('| threads × 2 (verify in `process`) |');
   });
 });

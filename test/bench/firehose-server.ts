@@ -11,11 +11,17 @@
  *   ready, so every client has finished connecting before the first frame;
  * - `mode=sink`: read and discard whatever the client sends, unparsed.
  *
- * `GET /stats` answers `{ "connections": <open> }`. Prints
+ * `GET /stats` answers `{ "connections": <open>, "pings": <received> }`. Prints
  * `{ port, payloadBytes }` on stdout once listening.
  *
- * usage: tsx firehose-server.ts [--port <port>]
+ * With `--signed <file>` (see signed-events.ts) the frames are the file's
+ * relay messages, signed Nostr events, replayed round-robin instead of the
+ * one fixed message. `--host` picks the loopback address to listen on
+ * (127.0.0.1 by default; only 127.0.0.0/8 is accepted).
+ *
+ * usage: tsx firehose-server.ts [--port <port>] [--host 127.x.y.z] [--signed <file>]
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -34,7 +40,14 @@ const PAYLOAD = JSON.stringify([
     sig: 'c'.repeat(128)
   }
 ]);
-const BATCH = 1000;
+const option = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? undefined : process.argv[at + 1];
+};
+const signedFile = option('signed');
+/** What the frames carry, in turn. */
+const PAYLOADS = signedFile === undefined ? [PAYLOAD] : readFileSync(signedFile, 'utf8').split('\n').filter(Boolean);
+const BATCH = Math.max(1000, PAYLOADS.length);
 
 /** One unmasked server-to-client text frame (payload < 64 KiB). */
 function frame(payload: string): Buffer {
@@ -45,13 +58,14 @@ function frame(payload: string): Buffer {
 }
 
 function frames(count: number): Buffer {
-  return Buffer.concat(Array.from({ length: count }, () => frame(PAYLOAD)));
+  return Buffer.concat(Array.from({ length: count }, (_, i) => frame(PAYLOADS[i % PAYLOADS.length]!)));
 }
 
 const batch = frames(BATCH);
 const remainders = new Map<number, Buffer>();
 const groups = new Map<string, Array<() => void>>();
 let connections = 0;
+let pings = 0;
 
 function rawSocket(ws: WebSocket): Socket {
   return (ws as unknown as { _socket: Socket })._socket;
@@ -90,7 +104,7 @@ function whenGroupReady(group: string | null, size: number, start: () => void): 
 
 const http = createServer((request, response) => {
   response.setHeader('content-type', 'application/json');
-  response.end(JSON.stringify({ connections }));
+  response.end(JSON.stringify({ connections, pings }));
 });
 const wss = new WebSocketServer({ server: http, perMessageDeflate: false, clientTracking: false });
 
@@ -98,6 +112,7 @@ wss.on('connection', (ws, request) => {
   connections++;
   ws.on('close', () => connections--);
   ws.on('error', () => {});
+  ws.on('ping', () => pings++);
   const query = new URL(request.url ?? '/', 'ws://x').searchParams;
   const raw = rawSocket(ws);
   if (query.get('mode') === 'sink') {
@@ -115,10 +130,11 @@ wss.on('connection', (ws, request) => {
   else ready();
 });
 
-const portAt = process.argv.indexOf('--port');
-const port = portAt === -1 ? 0 : Number(process.argv[portAt + 1]);
+const port = Number(option('port') ?? 0);
+const host = option('host') ?? '127.0.0.1';
+if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) throw new Error(`--host must be a loopback address (127.0.0.0/8), not ${host}`);
 // A deep accept backlog: 10 000 clients dial at once, and a dropped SYN costs a 1 s retransmit.
-http.listen({ host: '127.0.0.1', port, backlog: 4096 }, () => {
-  process.stdout.write(`${JSON.stringify({ port: (http.address() as AddressInfo).port, payloadBytes: PAYLOAD.length })}\n`);
+http.listen({ host, port, backlog: 4096 }, () => {
+  process.stdout.write(`${JSON.stringify({ port: (http.address() as AddressInfo).port, payloadBytes: PAYLOADS[0]!.length })}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));

@@ -96,6 +96,11 @@ export function useBuild(build: boolean): string {
   return 'the tsc build (test-artifacts/bench-build)';
 }
 
+/** What the clients load honeybee from (`HONEYBEE_ENTRY`): the build's `src/node.js`, or '' for the sources. */
+export function currentEntry(): string {
+  return honeybeeEntry;
+}
+
 /** Makes the clients started from now on load honeybee from `entry` (a built `src/index.js`; '' for the sources). */
 export function useEntry(entry: string): void {
   honeybeeEntry = entry;
@@ -111,6 +116,8 @@ async function* jsonLines(child: Child): AsyncGenerator<Record<string, unknown>>
 /** A firehose server child process (see firehose-server.ts). */
 export interface Server {
   readonly port: number;
+  /** The loopback address it listens on. */
+  readonly host: string;
   /** Open WebSocket connections, as the server counts them. */
   connections(): Promise<number>;
   /** Resolves once the server holds no connection (or after `timeoutMs`). */
@@ -118,19 +125,22 @@ export interface Server {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startServer(port = 0): Promise<Server> {
-  const child = start('firehose-server.ts', port === 0 ? [] : ['--port', String(port)], 'server');
+/** Starts a firehose server; `host` is a 127.0.0.0/8 address, `args` more flags (`--signed <file>`). */
+export async function startServer(port = 0, options: { host?: string; args?: string[] } = {}): Promise<Server> {
+  const host = options.host ?? '127.0.0.1';
+  const child = start('firehose-server.ts', [...(port === 0 ? [] : ['--port', String(port)]), '--host', host, ...(options.args ?? [])], 'server');
   const lines = jsonLines(child);
   const first = await lines.next();
   if (first.done === true) throw new Error('firehose server exited before listening');
   const bound = Number(first.value.port);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const connections = async (): Promise<number> => {
-    const response = await fetch(`http://127.0.0.1:${bound}/stats`);
+    const response = await fetch(`http://${host}:${bound}/stats`);
     return ((await response.json()) as { connections: number }).connections;
   };
   return {
     port: bound,
+    host,
     connections,
     idle: async (timeoutMs = 15_000) => {
       const deadline = Date.now() + timeoutMs;

@@ -4,6 +4,8 @@
  */
 import type { Summary } from './harness.ts';
 import type { ConnectRow, FloorRow, InboxRow, Plan, RegisterRow, StallResult, StormResult } from './measures.ts';
+import type { HoldResult } from './hold.ts';
+import type { VerifyResult } from './verify.ts';
 
 export interface Results {
   inbox: InboxRow[];
@@ -13,6 +15,8 @@ export interface Results {
   storm: StormResult[];
   stall: StallResult[];
   floor?: FloorRow;
+  verify?: VerifyResult;
+  hold?: HoldResult;
 }
 
 /** One line of the targets table. */
@@ -48,6 +52,27 @@ function ratio(a: Summary, b: Summary): number {
 function check(measure: string, target: string, value: number, limit: number, unit = '×'): TargetCheck {
   const digits = unit === '×' ? 2 : 1;
   return { measure, target, measured: `${value.toFixed(digits)}${unit === '×' ? '×' : ` ${unit}`}`, value, limit, met: value <= limit };
+}
+
+/** A target the measured ratio must reach (throughput: higher is better). */
+function atLeast(measure: string, target: string, value: number, limit: number): TargetCheck {
+  return { measure, target, measured: `${value.toFixed(2)}×`, value, limit, met: value >= limit };
+}
+
+/** The scaling targets of the verification bench: ratios of verified events/s. */
+export const VERIFY_TARGETS = [
+  { measure: 'verified events/s: threads × 2 / one pool (both verify every event)', of: 'threads × 2', over: 'pool', limit: 1.6 },
+  { measure: 'verified events/s: NATS shards × 2 / × 1', of: 'NATS × 2', over: 'NATS × 1', limit: 1.5 }
+] as const;
+
+function verifyChecks(verify: VerifyResult): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const { measure, of, over, limit } of VERIFY_TARGETS) {
+    const a = verify.verifiedPerSecond[of];
+    const b = verify.verifiedPerSecond[over];
+    if (a !== undefined && b !== undefined) checks.push(atLeast(measure, `≥ ${limit.toFixed(2)}×`, ratio(a, b), limit));
+  }
+  return checks;
 }
 
 /** Every target of performance.md, evaluated on one run's medians. */
@@ -89,6 +114,7 @@ export function targets(results: Results): TargetCheck[] {
   for (const stall of results.stall) {
     checks.push(check(`stalled consumer (${stall.overflow}): RSS growth after the inbox filled`, `flat (< ${FLAT_MIB} MiB)`, stall.rssGrowthAfterFullMiB, FLAT_MIB, 'MiB'));
   }
+  if (results.verify !== undefined) checks.push(...verifyChecks(results.verify));
   return checks;
 }
 
@@ -243,6 +269,61 @@ function floorSection(floor: FloorRow, connect: ConnectRow[]): string {
   return lines.join('\n');
 }
 
+/** The verification bench: every setup's verified events/s, then its targets next to the measured ratios. */
+export function verifySection(verify: VerifyResult): string {
+  const pool = verify.verifiedPerSecond.pool;
+  const rows = Object.entries(verify.verifiedPerSecond).map(([setup, summary]) => [
+    setup === 'pool' ? 'one pool (verifies in its consumer)' : setup.startsWith('NATS') ? `${setup} (verify in the shard's transport)` : `${setup} (verify in \`process\`)`,
+    cell(summary),
+    pool === undefined ? '–' : x(ratio(summary, pool))
+  ]);
+  const targetRows = VERIFY_TARGETS.map(({ measure, of, over, limit }) => {
+    const a = verify.verifiedPerSecond[of];
+    const b = verify.verifiedPerSecond[over];
+    const value = a === undefined || b === undefined ? undefined : ratio(a, b);
+    return [measure, `≥ ${limit.toFixed(2)}×`, value === undefined ? 'not run' : x(value), value === undefined ? '—' : value >= limit ? 'yes' : '**no**'];
+  });
+  return [
+    '## Verification: every message needs work (signed Nostr events)',
+    '',
+    `${verify.peers} firehose peers replay ${verify.events} distinct signed events without pause; every message is parsed afresh and checked with nostr-tools' \`verifyEvent\` (id hash and Schnorr signature): in the consumer, in the thread shards' \`process\` (the verified events cross), or in the NATS shards' transport (\`createShard\` takes no shard module yet; the frames that verify go on to the stream). Verified events/s taken by the consumer over ${verify.seconds} s after a 1 s warm-up; cells are median (min–max) of the rounds; messages that failed verification: ${verify.invalid}.`,
+    '',
+    table(['setup', 'verified events/s', 'vs one pool'], rows),
+    '',
+    table(['target', 'limit', 'measured', 'met'], targetRows),
+    ...(verify.notes.length === 0 ? [] : ['', ...verify.notes])
+  ].join('\n');
+}
+
+/** One process holding many peers (`--only 100k`). */
+export function holdSection(hold: HoldResult): string {
+  const m = hold.measured;
+  const n = (value: number | undefined, fraction = 1): string => (value === undefined ? '–' : value.toFixed(fraction));
+  const count = (value: number): string => value.toLocaleString('en-US');
+  return [
+    `## One process, ${count(hold.peers)} connected peers (pings every ${hold.pingIntervalMs / 1000} s)`,
+    '',
+    `${count(hold.peers)} idle peers over ${hold.servers} server processes, one per loopback address (127.0.0.2 …), one honeybee pool in one client process; descriptor limit ${hold.fdLimit.before} → ${hold.fdLimit.after} (${hold.fdLimit.raisedBy}).`,
+    '',
+    table(
+      ['measure', 'value'],
+      [
+        [
+          'time until every peer connected',
+          `${n(m.connectMs! / 1000, 1)} s (${hold.wave >= hold.peers ? 'all at once' : `in waves of ${count(hold.wave)}`}; the connect() calls: ${n(m.connectCallsMs! / 1000, 2)} s; ${count(m.dials!)} dials for ${count(hold.peers)} peers)`
+        ],
+        ['CPU time of that connect, per peer', `${n((m.connectCpuMs! * 1000) / hold.peers, 0)} µs`],
+        ['heap per connected peer', `${n(m.heapPerPeer! / 1024, 2)} KiB (heap ${n(m.heapMiB, 0)} MiB in all)`],
+        ['RSS per connected peer', `${n(m.rssPerPeer! / 1024, 2)} KiB (RSS ${n(m.rssMiB, 0)} MiB in all; ${n(m.rssIdleEndMiB, 0)} MiB after the idle time)`],
+        [`idle CPU over ${n(m.idleSeconds, 0)} s`, `${n(m.idleCpuPercent, 1)} % of one core (${n(m.idleCpuUsPerPeerPerSecond, 2)} µs per peer per second); ${count(m.pingsWhileIdle!)} pings reached the servers; ${m.dropsWhileIdle} drops`],
+        ['event-loop delay while idle', `p99 ${n(m.eventLoopDelayP99Ms, 1)} ms, max ${n(m.eventLoopDelayMaxMs, 1)} ms`],
+        ['`await pool.close()`', `${n(m.closeMs! / 1000, 2)} s (CPU ${n(m.closeCpuMs! / 1000, 2)} s); ${count(m.disconnectedEvents!)} disconnected events`]
+      ]
+    ),
+    ...(hold.notes.length === 0 ? [] : ['', ...hold.notes])
+  ].join('\n');
+}
+
 function stallSection(results: StallResult[]): string {
   return [
     '## Stalled consumer (one flooding peer, nobody reads the inbox)',
@@ -278,7 +359,9 @@ export function markdown(header: Record<string, unknown>, machine: Record<string
     results.register.length === 0 ? '' : registerSection(results.register),
     results.storm.length === 0 ? '' : stormSection(results.storm),
     results.stall.length === 0 ? '' : stallSection(results.stall),
-    results.floor === undefined ? '' : floorSection(results.floor, results.connect)
+    results.floor === undefined ? '' : floorSection(results.floor, results.connect),
+    results.verify === undefined ? '' : verifySection(results.verify),
+    results.hold === undefined ? '' : holdSection(results.hold)
   ];
   return `${sections.filter((part) => part !== '').join('\n\n')}\n`;
 }
