@@ -19,7 +19,6 @@ type NodeEntry = typeof import('../../src/node.ts');
 const entry = process.env.HONEYBEE_ENTRY ?? '';
 const load = <T>(source: string, built: string): Promise<T> =>
   (entry === '' ? import(source) : import(entry.replace(/node\.js$/, built))) as Promise<T>;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** The shard module: `process` verifies in the shard. */
 export const SHARD_MODULE = new URL('./verify-shard.mjs', import.meta.url);
 /** Small batches: each message costs ≈ 2 ms, and a batch is the unit that arrives. */

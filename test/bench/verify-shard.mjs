@@ -13,7 +13,7 @@ import { verifyEvent } from 'nostr-tools/pure';
  * one); returns the event when it verifies.
  */
 export function verifyMessage(data) {
-  const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+  const text = typeof data === 'string' ? data : new TextDecoder().decode(data);
   const message = JSON.parse(text);
   if (!Array.isArray(message) || message[0] !== 'EVENT') return undefined;
   const event = message[2];
