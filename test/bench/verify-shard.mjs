@@ -1,3 +1,4 @@
+/* global TextDecoder */
 // The shard module of the verification bench, in plain JavaScript: a thread of
 // the compiled package has no TypeScript loader, so the module a user hands a
 // thread is JavaScript, and so is this one. Every thread shard and NATS shard
