@@ -49,6 +49,7 @@ export class Inbox<T = InboxMessage> implements InboxWriter, PoolInbox<T> {
   #drainWaiters: Array<() => void> = [];
   #received = 0;
   #dropped = 0;
+  #held = 0;
 
   /** Creates an empty inbox; throws a `RangeError` if `capacity` is not a positive integer. */
   constructor(options: InboxOptions<T>) {
@@ -63,6 +64,16 @@ export class Inbox<T = InboxMessage> implements InboxWriter, PoolInbox<T> {
       onTake: () => this.#afterTake(),
       secondReader: () => new SecondReaderError('the inbox')
     });
+  }
+
+  /** Frames that writers hold after a refused {@link Inbox.offer}, waiting to be offered again. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /** A writer holds `delta` more (or, negative, fewer) refused frames. */
+  noteHeld(delta: number): void {
+    this.#held += delta;
   }
 
   /** The number of buffered messages; exceeds the capacity only through {@link Inbox.write} under `block`. */

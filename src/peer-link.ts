@@ -215,6 +215,7 @@ export class PeerLink implements WorkerLink, TransportListener {
       this.inbox.onDrain(this.#resume);
     }
     this.#held.push(data, at);
+    this.inbox.noteHeld?.(1);
     // Not while closing: the peer's close reply must still be read.
     if (!this.paused && this.#open && this.transport.canPause) {
       this.paused = true;
@@ -228,6 +229,7 @@ export class PeerLink implements WorkerLink, TransportListener {
     if (held !== undefined) {
       for (; this.#next < held.length; this.#next += 2) {
         if (!this.inbox.offer(this.id, held[this.#next] as string | Uint8Array, held[this.#next + 1] as number)) return this.inbox.onDrain(this.#resume);
+        this.inbox.noteHeld?.(-1);
       }
       this.#held = undefined;
     }

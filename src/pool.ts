@@ -233,6 +233,7 @@ class HoneybeePool implements Pool {
       inboxDepth: this.#inbox.depth,
       eventsDepth: this.#events.depth,
       totalReceived: this.#inbox.received - this.#inbox.dropped,
+      inboxHeld: this.#inbox.held,
       totalSent: this.#totalSent,
       inboxDropped: this.#inbox.dropped,
       eventsDropped: this.#events.dropped,

@@ -185,6 +185,11 @@ export interface InboxWriter {
   offer(id: string, data: string | Uint8Array, receivedAt: number): boolean;
   /** Calls `resume` once, when the inbox has drained below its low-water mark. */
   onDrain(resume: () => void): void;
+  /**
+   * Counts frames a writer keeps after a refused `offer`: +1 for each frame it
+   * starts to hold, −1 for each held frame the inbox later takes. Optional.
+   */
+  noteHeld?(delta: number): void;
 }
 
 /** Writes lifecycle events into the pool's events stream (and the pool actor). */
@@ -244,6 +249,12 @@ export interface PoolStats {
   inboxDepth: number;
   eventsDepth: number;
   totalReceived: number;
+  /**
+   * Frames read from sockets that wait in their peer's link for room in the
+   * inbox (under `block`, in order; they count in `totalReceived` once taken).
+   * A single pool reports it; a sharded pool leaves it out.
+   */
+  inboxHeld?: number;
   totalSent: number;
   inboxDropped: number;
   eventsDropped: number;

@@ -350,7 +350,10 @@ class NatsShard implements Shard {
   /** Frames the pool's inbox has kept so far; read once per turn of the event loop (stats() walks every peer). */
   #writtenNow(): number {
     if (this.#written === undefined) {
-      this.#written = this.pool.stats().totalReceived;
+      // Frames already read but still held in their links (the inbox was full) enter the inbox
+      // before anything read from now on, so the new epoch starts after them too.
+      const stats = this.pool.stats();
+      this.#written = stats.totalReceived + (stats.inboxHeld ?? 0);
       setImmediate(() => (this.#written = undefined));
     }
     return this.#written;
