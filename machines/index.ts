@@ -1,14 +1,5 @@
 export { workerMachine, nextDialDelay, keepaliveRemaining, heartbeatDelay, nextPingAt, keepaliveTimeoutEvent } from './worker-machine.ts';
-export type {
-  WorkerContext,
-  WorkerInput,
-  WorkerTiming,
-  WorkerTag,
-  WorkerMachineTag,
-  SocketInput,
-  HandshakeLogic,
-  ConnectionLogic
-} from './worker-machine.ts';
+export type { WorkerContext, WorkerInput, WorkerTiming, WorkerTag, WorkerMachineTag, SocketInput, HandshakeLogic, ConnectionLogic } from './worker-machine.ts';
 export { poolMachine } from './pool-machine.ts';
 export type { PoolContext, PoolEmitted, PoolMachineEvent } from './pool-machine.ts';
 export { computeBackoff, jitterFactor } from './backoff.ts';

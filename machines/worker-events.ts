@@ -41,15 +41,13 @@ export type ControlEvent =
 /** Raised by the worker machine itself, never sent from outside. */
 export type SelfEvent =
   /** Leave the connection and dial again: raised by `worker.reconnect` once the close frame is out. */
-  | { type: 'worker.redial' };
+  { type: 'worker.redial' };
 
 /** Everything the worker machine accepts. */
 export type WorkerEvent = SocketEvent | HandshakeEvent | ControlEvent | SelfEvent;
 
 /** The commands an invoked socket actor (`linkSocketLogic`) takes: `link.ping()` and `link.close()` as events. */
-export type SocketCommand =
-  | { type: 'socket.ping' }
-  | { type: 'socket.close'; code: number; reason: string };
+export type SocketCommand = { type: 'socket.ping' } | { type: 'socket.close'; code: number; reason: string };
 
 /** Lifecycle events the worker emits (`actor.on(type, …)`); `at` is epoch ms from the injected clock. */
 export type WorkerEmitted =

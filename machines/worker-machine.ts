@@ -264,9 +264,7 @@ export const workerMachine = setup({
     hasConnectionHook: () => false,
     canRetry: ({ context }) => context.timing.retry.maxRetries === 0 || context.attempt <= context.timing.retry.maxRetries,
     keepaliveExpired: ({ context }) =>
-      context.timing.keepaliveTimeout > 0 &&
-      !context.link.paused &&
-      context.now() - lastActivity(context) >= context.timing.keepaliveTimeout,
+      context.timing.keepaliveTimeout > 0 && !context.link.paused && context.now() - lastActivity(context) >= context.timing.keepaliveTimeout,
     pingDue: ({ context }) => context.nextPingAt !== undefined && context.now() >= context.nextPingAt,
     tooManyFlaps: ({ context }) => tooManyFlaps(context)
   },
@@ -363,10 +361,7 @@ export const workerMachine = setup({
   // Flaps also raise `attempt`, so only a streak that ended in a failed dial means the policy gave up.
   output: ({ context }) => ({
     retired:
-      (context.timing.retry.maxRetries > 0 &&
-        context.attempt > context.timing.retry.maxRetries &&
-        context.waitingAfter === 'dial_failed') ||
-      tooManyFlaps(context),
+      (context.timing.retry.maxRetries > 0 && context.attempt > context.timing.retry.maxRetries && context.waitingAfter === 'dial_failed') || tooManyFlaps(context),
     attempts: context.attempt
   }),
   on: {
@@ -389,11 +384,7 @@ export const workerMachine = setup({
           tags: 'dialing',
           after: { handshakeTimeout: { target: '#worker.failed', actions: { type: 'recordDialFailure', params: { failure: 'openTimeout' } } } },
           on: {
-            'socket.open': [
-              { guard: 'hasHandshake', target: 'handshaking' },
-              { guard: 'hasConnectionHook', target: 'connected.hooked' },
-              { target: 'connected' }
-            ],
+            'socket.open': [{ guard: 'hasHandshake', target: 'handshaking' }, { guard: 'hasConnectionHook', target: 'connected.hooked' }, { target: 'connected' }],
             'socket.failed': { target: '#worker.failed', actions: { type: 'recordDialFailure', params: { failure: 'error' } } }
           }
         },
@@ -465,7 +456,10 @@ export const workerMachine = setup({
     failed: {
       tags: 'backoff',
       entry: 'emitDialFailed',
-      always: [{ guard: 'canRetry', target: 'backoff' }, { target: 'stopped', actions: 'emitRetired' }]
+      always: [
+        { guard: 'canRetry', target: 'backoff' },
+        { target: 'stopped', actions: 'emitRetired' }
+      ]
     },
     // After a connection ended: `retry.maxFlaps` short ones in a row retire the worker.
     backoff: {

@@ -12,14 +12,7 @@ export { consoleLogger } from './logger.ts';
 export type { Logger, ConsoleLevel } from './logger.ts';
 export { webSocketTransport } from './transports/web-socket.ts';
 export type { WebSocketConstructor, WebSocketLike } from './transports/web-socket.ts';
-export type {
-  Transport,
-  TransportCapabilities,
-  TransportListener,
-  TransportOpenOptions,
-  TransportSocket,
-  TlsOptions
-} from './transport.ts';
+export type { Transport, TransportCapabilities, TransportListener, TransportOpenOptions, TransportSocket, TlsOptions } from './transport.ts';
 export {
   HoneybeeError,
   ErrorCodes,

@@ -132,10 +132,7 @@ export class InvalidPoolIdError extends HoneybeeError {
 /** `send` was given something that is not a string, Uint8Array or ArrayBuffer. */
 export class InvalidPayloadError extends HoneybeeError {
   constructor(peer: string, value: unknown) {
-    super(
-      ErrorCodes.INVALID_PAYLOAD,
-      `Cannot send to ${peer}: expected a string, Uint8Array or ArrayBuffer, got ${describeValue(value)}`
-    );
+    super(ErrorCodes.INVALID_PAYLOAD, `Cannot send to ${peer}: expected a string, Uint8Array or ArrayBuffer, got ${describeValue(value)}`);
   }
 }
 
@@ -205,11 +202,7 @@ export class NotReadyError extends HoneybeeError {
   readonly peer: string;
   readonly reason: NotReadyReason;
   constructor(peer: string, reason: NotReadyReason, detail = '', cause?: unknown) {
-    super(
-      ErrorCodes.NOT_READY,
-      `Peer ${peer} did not connect: ${NOT_READY_TEXT[reason]}${detail}.`,
-      cause === undefined ? undefined : { cause }
-    );
+    super(ErrorCodes.NOT_READY, `Peer ${peer} did not connect: ${NOT_READY_TEXT[reason]}${detail}.`, cause === undefined ? undefined : { cause });
     this.peer = peer;
     this.reason = reason;
   }

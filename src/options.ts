@@ -78,8 +78,19 @@ const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const LOGGER_METHODS = ['info', 'warn', 'error', 'debug', 'child'] as const;
 
 const CONNECT_KEYS = [
-  'reconnectDelay', 'minUptime', 'keepaliveTimeout', 'pingInterval', 'handshakeTimeout',
-  'readLimit', 'sendHighWaterMark', 'closeTimeout', 'headers', 'protocols', 'tls', 'retry', 'transport'
+  'reconnectDelay',
+  'minUptime',
+  'keepaliveTimeout',
+  'pingInterval',
+  'handshakeTimeout',
+  'readLimit',
+  'sendHighWaterMark',
+  'closeTimeout',
+  'headers',
+  'protocols',
+  'tls',
+  'retry',
+  'transport'
 ] as const;
 const POOL_KEYS = ['id', 'logger', 'inboxSize', 'inboxOverflow', 'eventsSize', 'workerFactory', 'inspect', 'signal', ...CONNECT_KEYS];
 const READY_KEYS = ['signal', 'timeout'] as const;

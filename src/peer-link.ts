@@ -244,4 +244,3 @@ export class PeerLink implements WorkerLink, TransportListener {
     socket.resume();
   }
 }
-

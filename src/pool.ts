@@ -114,10 +114,7 @@ class HoneybeePool implements Pool {
     // One Node timer for every delayed transition of every worker (see TimerWheel).
     const clock = new TimerWheel();
     // Inspection is opt-in: with no observer the system does no inspection work.
-    this.actor =
-      options.inspect === undefined
-        ? createActor(poolLogic, { input, clock })
-        : createActor(poolLogic, { input, clock, inspect: options.inspect });
+    this.actor = options.inspect === undefined ? createActor(poolLogic, { input, clock }) : createActor(poolLogic, { input, clock, inspect: options.inspect });
     // Stopping a peer must not scan every other peer's timers (see indexScheduler; XState's own if its canary
     // fails, or on a runtime without it: the web entry leaves it out of the bundle).
     runtime.indexScheduler?.(this.actor.system, this.#logger);
@@ -140,8 +137,7 @@ class HoneybeePool implements Pool {
     const id = normalizeUrl(url);
     this.#assertOpen('connect');
     if (this.#peers.has(id)) throw new PeerExistsError(redactUrl(id));
-    const connection =
-      options === undefined ? this.#options.connection : resolveConnectOptions(this.#options.connection, options, this.#options);
+    const connection = options === undefined ? this.#options.connection : resolveConnectOptions(this.#options.connection, options, this.#options);
     const label = redactUrl(id);
     const logger = new PeerLogger(this.#logger, label);
     const worker = this.#createWorker(id, label, logger, connection);

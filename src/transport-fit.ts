@@ -39,12 +39,7 @@ export function transportDefaults(
  *
  * @throws UnsupportedOptionError
  */
-export function refuseUnsupported(
-  connection: ConnectionOptions,
-  fit: TransportFit,
-  given: Readonly<Record<string, unknown>>,
-  overflow: InboxOverflow | undefined
-): void {
+export function refuseUnsupported(connection: ConnectionOptions, fit: TransportFit, given: Readonly<Record<string, unknown>>, overflow: InboxOverflow | undefined): void {
   const { transport } = fit;
   const name = transport.name;
   if (!transport.canSetHeaders && given.headers !== undefined && Object.keys(connection.headers).length > 0) {

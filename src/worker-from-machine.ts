@@ -35,9 +35,7 @@ type OwnInput<TLogic extends AnyStateMachine> = Omit<InputFrom<TLogic>, keyof Ho
  * optional `now` / `random`). A machine that takes none accepts no extra input
  * at all, so a stale `options.input` is a compile error rather than ignored.
  */
-export type ExtraWorkerInput<TLogic extends AnyStateMachine> = [keyof OwnInput<TLogic>] extends [never]
-  ? Record<string, never>
-  : OwnInput<TLogic>;
+export type ExtraWorkerInput<TLogic extends AnyStateMachine> = [keyof OwnInput<TLogic>] extends [never] ? Record<string, never> : OwnInput<TLogic>;
 
 /** Options of {@link workerFromMachine}. */
 export interface WorkerFromMachineOptions<TExtra> {
@@ -146,7 +144,13 @@ export class MachineWorker implements RunnableWorker {
   readonly #onEmitted = (emitted: { type: string }): void => this.#forward(emitted);
   readonly #transport: Transport | undefined;
 
-  constructor(logic: AnyStateMachine, readonly id: string, readonly logger: Logger, extraInput: object = NO_EXTRA, transport?: Transport) {
+  constructor(
+    logic: AnyStateMachine,
+    readonly id: string,
+    readonly logger: Logger,
+    extraInput: object = NO_EXTRA,
+    transport?: Transport
+  ) {
     this.#logic = logic;
     this.#extra = extraInput;
     this.#label = redactUrl(id);
@@ -339,10 +343,7 @@ export class MachineWorker implements RunnableWorker {
  * const pool = createPool({ pingInterval: 10_000, keepaliveTimeout: 15_000, workerFactory: workerFromMachine(probeWorkerMachine) });
  * ```
  */
-export function workerFromMachine<TLogic extends AnyStateMachine>(
-  machine: TLogic & AcceptsHostedInput<TLogic>,
-  ...[options]: OptionsArgs<TLogic>
-): WorkerFactory {
+export function workerFromMachine<TLogic extends AnyStateMachine>(machine: TLogic & AcceptsHostedInput<TLogic>, ...[options]: OptionsArgs<TLogic>): WorkerFactory {
   const input = options?.input;
   const transport = options?.transport;
   const factory: WorkerFactory = (_ctx, id, logger) => {

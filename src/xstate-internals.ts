@@ -165,13 +165,7 @@ function install(system: System): boolean {
     (internals as SystemInternals)._relay(entry.source, entry.target, entry.event);
   };
 
-  const schedule = (
-    source: AnyActorRef,
-    target: AnyActorRef,
-    event: EventObject,
-    delay: number,
-    id: string = Math.random().toString(36).slice(2)
-  ): void => {
+  const schedule = (source: AnyActorRef, target: AnyActorRef, event: EventObject, delay: number, id: string = Math.random().toString(36).slice(2)): void => {
     const entry = new Pending(source, target, event, delay, id, Date.now());
     const slot = slots.get(source);
     if (slot === undefined || (!(slot instanceof Map) && slot.id === id)) slots.set(source, entry);

@@ -170,10 +170,12 @@ describe('in a pool', () => {
     expect(() => p.send(id, 'too early')).toThrow(expect.objectContaining({ code: ErrorCodes.CONNECTION_UNAVAILABLE }));
     expect(p.peerStats(id)).toMatchObject({ state: 'dialing', connected: false, received: 0 });
     // The first retry is immediate; after the second timeout the worker waits out its backoff.
-    await expect.poll(() => events.filter((event) => event.kind === 'dial_failed')).toEqual([
-      expect.objectContaining({ attempt: 1, error: 'handshake not done within 300 ms of the socket opening' }),
-      expect.objectContaining({ attempt: 2, error: 'handshake not done within 300 ms of the socket opening' })
-    ]);
+    await expect
+      .poll(() => events.filter((event) => event.kind === 'dial_failed'))
+      .toEqual([
+        expect.objectContaining({ attempt: 1, error: 'handshake not done within 300 ms of the socket opening' }),
+        expect.objectContaining({ attempt: 2, error: 'handshake not done within 300 ms of the socket opening' })
+      ]);
     expect(p.peerStats(id).state).toBe('backoff');
   });
 
@@ -181,10 +183,12 @@ describe('in a pool', () => {
     const { server, hooks } = await relay();
     const { pool: p, events } = pool(badSignerLogic);
     const id = p.connect(server.url);
-    await expect.poll(() => events.find((event) => event.kind === 'dial_failed')).toMatchObject({
-      attempt: 1,
-      error: 'authentication rejected: auth-required: invalid AUTH event'
-    });
+    await expect
+      .poll(() => events.find((event) => event.kind === 'dial_failed'))
+      .toMatchObject({
+        attempt: 1,
+        error: 'authentication rejected: auth-required: invalid AUTH event'
+      });
     expect(hooks.rejected).toBeGreaterThan(0);
     expect(events.some((event) => event.kind === 'connected')).toBe(false);
     expect(p.peerStats(id).received).toBe(0);

@@ -8,7 +8,6 @@ const never = (): number => {
   throw new Error('random() must not be called when no jitter applies');
 };
 
-
 const attempts = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('computeBackoff', () => {

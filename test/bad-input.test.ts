@@ -33,7 +33,6 @@ async function openServer(): Promise<TestServer & { received: Array<{ data: Buff
   return Object.assign(started, { received });
 }
 
-
 function expectTyped<T extends HoneybeeError>(fn: () => unknown, type: abstract new (...args: never[]) => T): T {
   const error = thrown(fn);
   expect(error).toBeInstanceOf(type);
@@ -271,15 +270,17 @@ describe('options', () => {
     expectTyped(() => createPool({ id } as unknown as PoolOptions), InvalidPoolIdError);
   });
 
-  it.each([['a string', 'x'], ['an array', []], ['a Map', new Map()], ['a class instance', new Date()]])(
-    'createPool and connect reject %s as the options object',
-    (_label, options) => {
-      expect(expectTyped(() => createPool(options as PoolOptions), InvalidOptionError).option).toBe('options');
-      const pool = openPool();
-      expect(expectTyped(() => pool.connect('ws://127.0.0.1:9', options as PoolOptions), InvalidOptionError).option).toBe('options');
-      expect(pool.peers()).toEqual([]);
-    }
-  );
+  it.each([
+    ['a string', 'x'],
+    ['an array', []],
+    ['a Map', new Map()],
+    ['a class instance', new Date()]
+  ])('createPool and connect reject %s as the options object', (_label, options) => {
+    expect(expectTyped(() => createPool(options as PoolOptions), InvalidOptionError).option).toBe('options');
+    const pool = openPool();
+    expect(expectTyped(() => pool.connect('ws://127.0.0.1:9', options as PoolOptions), InvalidOptionError).option).toBe('options');
+    expect(pool.peers()).toEqual([]);
+  });
 
   it(`connect rejects every per-peer option out of range or wrongly typed, and pool-only options, registering nothing`, async () => {
     const server = await openServer();

@@ -36,7 +36,8 @@ async function startPeer(): Promise<Peer> {
 
 /** Serves the page and the example's bundle on 127.0.0.1. */
 async function servePage(bundle: string): Promise<{ server: Server; url: string }> {
-  const html = '<!doctype html><meta charset="utf-8"><title>honeybee peers</title>' +
+  const html =
+    '<!doctype html><meta charset="utf-8"><title>honeybee peers</title>' +
     '<style>body{font:14px system-ui;margin:16px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}' +
     '.connected{color:#070}.backoff,.dialing{color:#a60}.stopped{color:#888}</style>' +
     '<div id="app"></div><script type="module" src="/app.js"></script>';
@@ -69,7 +70,13 @@ async function buildExample(): Promise<string> {
 type Row = { id: string; state: string | null };
 const rows = (page: Page): Promise<Row[]> =>
   page.$$eval('tr[data-peer]', (trs) => trs.map((tr) => ({ id: tr.getAttribute('data-peer') ?? '', state: tr.getAttribute('data-state') })));
-const stats = (page: Page) => page.evaluate('window.pool.stats()') as Promise<{ peerCount: number; totalSent: number; totalReceived: number; peers: Array<{ id: string; state: string; received: number; sent: number; bytesOut: number; restarts: number }> }>;
+const stats = (page: Page) =>
+  page.evaluate('window.pool.stats()') as Promise<{
+    peerCount: number;
+    totalSent: number;
+    totalReceived: number;
+    peers: Array<{ id: string; state: string; received: number; sent: number; bytesOut: number; restarts: number }>;
+  }>;
 
 describe.skipIf(!haveChromium)(`a pool in Chromium: the web build and the React example${skipNote}`, () => {
   let browser: Browser;

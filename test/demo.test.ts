@@ -3,14 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../src/errors.ts';
 import { parseArgs, parseDuration } from '../src/demo/args.ts';
-import {
-  formatCauses,
-  formatLastEvent,
-  formatStatus,
-  formatSummary,
-  formatTable,
-  type StatusRow
-} from '../src/demo/format.ts';
+import { formatCauses, formatLastEvent, formatStatus, formatSummary, formatTable, type StatusRow } from '../src/demo/format.ts';
 import { startDemoPeers } from '../src/demo/peers.ts';
 import { createScreen } from '../src/demo/screen.ts';
 import { createTally, restarts, recordEvent } from '../src/demo/tally.ts';
@@ -172,7 +165,14 @@ describe('formatLastEvent', () => {
 
 describe('formatTable', () => {
   it('pads columns to their widest cell, right-aligning numbers, with no trailing spaces', () => {
-    const lines = formatTable(['NAME', 'N', 'NOTE'], [['a', '1,234', ''], ['long', '5', 'x']], ['left', 'right', 'left']);
+    const lines = formatTable(
+      ['NAME', 'N', 'NOTE'],
+      [
+        ['a', '1,234', ''],
+        ['long', '5', 'x']
+      ],
+      ['left', 'right', 'left']
+    );
     expect(lines).toEqual(['NAME      N  NOTE', 'a     1,234', 'long      5  x']);
   });
 });
@@ -221,7 +221,14 @@ describe('formatSummary', () => {
 
 describe('createScreen', () => {
   function fakeOut(isTTY: boolean, columns = 80): { isTTY: boolean; columns: number; text: string; write(t: string): void } {
-    return { isTTY, columns, text: '', write(t) { this.text += t; } };
+    return {
+      isTTY,
+      columns,
+      text: '',
+      write(t) {
+        this.text += t;
+      }
+    };
   }
 
   it('keeps every block, separated by a blank line, when not on a terminal', () => {

@@ -37,8 +37,11 @@ function transitions(machine: AnyStateMachine): Drawn[] {
     for (const definition of definitions) {
       for (const target of definition.target ?? []) {
         const reenter = (definition as { reenter?: unknown }).reenter === true;
-        const receivers = states(machine.root).filter((state) => (reenter || state !== target) && state.type !== 'final' && !(state.always ?? []).some((always) => always.guard === undefined));
-        for (const source of node === machine.root ? receivers : [node]) drawn.push({ source, target, trigger: trigger(definition), event: String(definition.eventType) });
+        const receivers = states(machine.root).filter(
+          (state) => (reenter || state !== target) && state.type !== 'final' && !(state.always ?? []).some((always) => always.guard === undefined)
+        );
+        for (const source of node === machine.root ? receivers : [node])
+          drawn.push({ source, target, trigger: trigger(definition), event: String(definition.eventType) });
       }
     }
   }

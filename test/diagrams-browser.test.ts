@@ -9,7 +9,9 @@ import { CHROMIUM, CHROMIUM_FLAGS as FLAGS, chromiumSkipNote as skipNote, haveCh
 
 const OUT = new URL('../visualizations/', import.meta.url);
 const ARTIFACTS = new URL('../test-artifacts/diagrams/', import.meta.url);
-const svgs = readdirSync(OUT).filter((file) => file.endsWith('.svg')).sort();
+const svgs = readdirSync(OUT)
+  .filter((file) => file.endsWith('.svg'))
+  .sort();
 
 /** What the page measures of one drawn SVG, in CSS pixels. */
 interface Measured {
@@ -134,7 +136,9 @@ describe.skipIf(!haveChromium)(`the diagrams in Chromium${skipNote}`, () => {
   it.each(svgs)('%s reads at 800 px wide: its text stays at least 9 px tall', async (file) => {
     const page = await browser.newPage({ viewport: { width: 800, height: 1200 } });
     await page.setContent(`<!doctype html><html><body style="margin:0;background:#fff">${readFileSync(new URL(file, OUT), 'utf8')}</body></html>`);
-    await page.evaluate(`(() => { const svg = document.querySelector('svg'); svg.style.width = Math.min(800, svg.getBoundingClientRect().width) + 'px'; svg.style.height = 'auto'; })()`);
+    await page.evaluate(
+      `(() => { const svg = document.querySelector('svg'); svg.style.width = Math.min(800, svg.getBoundingClientRect().width) + 'px'; svg.style.height = 'auto'; })()`
+    );
     const measured = (await page.evaluate(MEASURE)) as Measured;
     expect(measured.width).toBeLessThanOrEqual(800);
     expect(measured.smallestText).toBeGreaterThanOrEqual(9);
@@ -162,7 +166,10 @@ describe.skipIf(!haveChromium)(`the diagrams in Chromium${skipNote}`, () => {
       return [...document.querySelectorAll('#chart g.node, #chart g.cluster, #chart g.statediagram-state')].map((g) => g.textContent.trim());
     })()`)) as string[];
     for (const state of statesOf(machine.root)) {
-      expect(labels.some((label) => label.startsWith(state.key)), `${state.key} is shown by name in ${name}.mmd`).toBe(true);
+      expect(
+        labels.some((label) => label.startsWith(state.key)),
+        `${state.key} is shown by name in ${name}.mmd`
+      ).toBe(true);
     }
     await page.locator('#chart svg').screenshot({ path: new URL(`${name}-mermaid.png`, ARTIFACTS).pathname });
     // Known and left: Mermaid's default layout routes the edge from the `connected` box to

@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 /** Every event name a machine's states react to (the `on`, `after` and `always` keys). */
 function handledEvents(node: AnyStateNode): string[] {
-  const own = [...node.transitions.keys()].map((type) => (type.startsWith('xstate.after.') ? type.split('.')[2] ?? type : type));
+  const own = [...node.transitions.keys()].map((type) => (type.startsWith('xstate.after.') ? (type.split('.')[2] ?? type) : type));
   return [...own, ...Object.values(node.states).flatMap((child) => handledEvents(child as AnyStateNode))];
 }
 
@@ -29,7 +29,10 @@ describe('generated diagrams (visualizations/)', () => {
 
   it('are current: each checked-in .mmd and .svg equals what the machines give now', () => {
     for (const diagram of diagrams) {
-      for (const [ext, text] of [['mmd', diagram.mermaid], ['svg', diagram.svg]] as const) {
+      for (const [ext, text] of [
+        ['mmd', diagram.mermaid],
+        ['svg', diagram.svg]
+      ] as const) {
         const file = new URL(`${diagram.name}.${ext}`, OUT);
         expect(existsSync(file), `visualizations/${diagram.name}.${ext} is missing: run npm run diagrams`).toBe(true);
         expect(readFileSync(file, 'utf8'), `visualizations/${diagram.name}.${ext} ${STALE}`).toBe(text);
@@ -58,7 +61,13 @@ describe('generated diagrams (visualizations/)', () => {
 
   it('draw the worker states with their public names, and stop transitions from every waiting state', () => {
     const mermaid = toMermaid(machineToModel(workerMachine, 'worker'));
-    for (const line of ['[*] --> session', 'backoff --> session: after dialDelay', 'backoff --> stopped: [tooManyFlaps]<br/>worker.stop', 'state "failed<br/>tag backoff" as failed', 'stopped --> [*]']) {
+    for (const line of [
+      '[*] --> session',
+      'backoff --> session: after dialDelay',
+      'backoff --> stopped: [tooManyFlaps]<br/>worker.stop',
+      'state "failed<br/>tag backoff" as failed',
+      'stopped --> [*]'
+    ]) {
       expect(mermaid).toContain(line);
     }
     // Mermaid shows a `state : description` line instead of the state's name (GitHub too).
@@ -79,7 +88,9 @@ describe('README.md and docs/', () => {
 
   it('README.md embeds the public view of the worker', () => {
     const readme = readFileSync(new URL('README.md', root), 'utf8');
-    expect(embeddedBlock(readme, 'worker-public'), `the worker-public diagram in README.md ${STALE}`).toBe(mermaidFence(readFileSync(new URL('worker-public.mmd', OUT), 'utf8')));
+    expect(embeddedBlock(readme, 'worker-public'), `the worker-public diagram in README.md ${STALE}`).toBe(
+      mermaidFence(readFileSync(new URL('worker-public.mmd', OUT), 'utf8'))
+    );
   });
 
   it.each(documentPages(root))('%s only embeds diagrams that exist, and refreshing it changes nothing', (page) => {

@@ -61,7 +61,12 @@ async function buildPackage(): Promise<void> {
   writeFileSync(join(APP, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
   symlinkSync(PKG, join(APP, 'node_modules', 'honeybee-pool'), 'dir');
   // An optional peer dependency that is not installed here is typed `any`, as TypeScript's shorthand module.
-  writeFileSync(join(APP, 'blocks', 'optional-peers.d.ts'), missingOptionalPeers().map((name) => `declare module '${name}';\n`).join(''));
+  writeFileSync(
+    join(APP, 'blocks', 'optional-peers.d.ts'),
+    missingOptionalPeers()
+      .map((name) => `declare module '${name}';\n`)
+      .join('')
+  );
 }
 
 /** The optional peer dependencies that do not resolve from the repository. */

@@ -27,7 +27,6 @@ import { usePoolFixture, type InboxLog } from './helpers/pool-fixture.ts';
 // nothing reaches the process as an unhandled rejection, an uncaught
 // exception or an error-level log line.
 
-
 const unhandledRejection = vi.fn();
 const uncaughtException = vi.fn();
 const errorLines: string[] = [];
@@ -70,7 +69,6 @@ async function proxyTo(url: string): Promise<FaultProxy> {
   return track(await startFaultProxy(url));
 }
 
-
 /**
  * A healthy peer in the same pool as the faulty one: connected once, never
  * disconnected, and still exchanging messages in both directions at the end.
@@ -78,10 +76,12 @@ async function proxyTo(url: string): Promise<FaultProxy> {
 async function bystander(pool: Pool, log: EventLog, inbox: InboxLog): Promise<{ check(): Promise<void> }> {
   const srv = await server();
   const echoed: string[] = [];
-  onConnection(srv, (socket) => socket.on('message', (data) => {
-    echoed.push(String(data));
-    socket.send(`echo ${String(data)}`);
-  }));
+  onConnection(srv, (socket) =>
+    socket.on('message', (data) => {
+      echoed.push(String(data));
+      socket.send(`echo ${String(data)}`);
+    })
+  );
   const id = pool.connect(`${srv.url}/bystander`);
   await log.nth('connected', 1, id);
   return {
@@ -98,27 +98,24 @@ async function bystander(pool: Pool, log: EventLog, inbox: InboxLog): Promise<{ 
 // ---------------------------------------------------------------------------
 
 describe('handshake faults', () => {
-  it.each([401, 403, 404, 500])(
-    'HTTP %i on the upgrade: dial_failed naming the status on every attempt, connected once the server accepts',
-    async (status) => {
-      const hostile: HttpStatusServer = track(await startHttpStatusServer(status));
-      const { pool, log, inbox } = logged();
-      const other = await bystander(pool, log, inbox);
-      const id = pool.connect(hostile.url);
+  it.each([401, 403, 404, 500])('HTTP %i on the upgrade: dial_failed naming the status on every attempt, connected once the server accepts', async (status) => {
+    const hostile: HttpStatusServer = track(await startHttpStatusServer(status));
+    const { pool, log, inbox } = logged();
+    const other = await bystander(pool, log, inbox);
+    const id = pool.connect(hostile.url);
 
-      const failures = await Promise.all([1, 2, 3].map((n) => log.nth('dial_failed', n, id)));
-      expect(failures.map((e) => e.attempt)).toEqual([1, 2, 3]);
-      for (const failure of failures) expect(failure.error).toContain(String(status));
-      expect(pool.peerStats(id)).toMatchObject({ connected: false, lastError: expect.stringContaining(String(status)) });
+    const failures = await Promise.all([1, 2, 3].map((n) => log.nth('dial_failed', n, id)));
+    expect(failures.map((e) => e.attempt)).toEqual([1, 2, 3]);
+    for (const failure of failures) expect(failure.error).toContain(String(status));
+    expect(pool.peerStats(id)).toMatchObject({ connected: false, lastError: expect.stringContaining(String(status)) });
 
-      hostile.setStatus(null);
-      await log.nth('connected', 1, id);
-      expect(hostile.accepted).toBe(1);
-      expect(log.kinds(id).filter((kind) => kind !== 'dial_failed')).toEqual(['connected']);
-      expect(pool.peerStats(id)).toMatchObject({ connected: true, dialFailures: log.all('dial_failed', id).length });
-      await other.check();
-    }
-  );
+    hostile.setStatus(null);
+    await log.nth('connected', 1, id);
+    expect(hostile.accepted).toBe(1);
+    expect(log.kinds(id).filter((kind) => kind !== 'dial_failed')).toEqual(['connected']);
+    expect(pool.peerStats(id)).toMatchObject({ connected: true, dialFailures: log.all('dial_failed', id).length });
+    await other.check();
+  });
 
   it('302 redirect: dial_failed naming 302; the Location is never followed, so headers never reach another host', async () => {
     const elsewhere = await server();
@@ -169,10 +166,12 @@ describe('handshake faults', () => {
 
     it('is accepted when the CA is passed through connect(url, { tls: { ca } }), and carries data both ways', async () => {
       const echoed: string[] = [];
-      tls.wss.on('connection', (socket) => socket.on('message', (data) => {
-        echoed.push(String(data));
-        socket.send(`secure ${String(data)}`);
-      }));
+      tls.wss.on('connection', (socket) =>
+        socket.on('message', (data) => {
+          echoed.push(String(data));
+          socket.send(`secure ${String(data)}`);
+        })
+      );
       const { pool, log, inbox } = logged();
       const id = pool.connect(`${tls.url}/secure`, { tls: { ca: tls.ca } });
 
@@ -204,11 +203,13 @@ describe('protocol faults', () => {
 
   it('invalid UTF-8 from a peer that then ignores the close handshake: disconnected within closeTimeout, not after ws’s 30 s', async () => {
     // The server reads nothing after the bad frame: ws's close frame is never answered and TCP stays up.
-    const hostile = track(await startScriptedServer((socket, n) => {
-      if (n > 1) return;
-      socket.pause();
-      writeRaw(socket, frame(Opcode.text, Buffer.from([0xc3, 0x28])));
-    }));
+    const hostile = track(
+      await startScriptedServer((socket, n) => {
+        if (n > 1) return;
+        socket.pause();
+        writeRaw(socket, frame(Opcode.text, Buffer.from([0xc3, 0x28])));
+      })
+    );
     const { pool, log, inbox } = logged({ closeTimeout: 300 });
     const other = await bystander(pool, log, inbox);
     const id = pool.connect(hostile.url);
@@ -285,7 +286,15 @@ describe('protocol faults', () => {
     for (let k = 1; k < waits.length; k++) expect(waits[k]).toBeGreaterThan(waits[k - 1] as number);
     expect(waits[3]).toBeGreaterThanOrEqual(20 + 320 - 5);
     expect(log.kinds(id).slice(0, 9)).toEqual([
-      'connected', 'disconnected', 'connected', 'disconnected', 'connected', 'disconnected', 'connected', 'disconnected', 'connected'
+      'connected',
+      'disconnected',
+      'connected',
+      'disconnected',
+      'connected',
+      'disconnected',
+      'connected',
+      'disconnected',
+      'connected'
     ]);
     expect(downs.every((down) => down.cause === 'remote_close' && down.code === 1000)).toBe(true);
     await other.check();

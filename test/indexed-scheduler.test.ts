@@ -158,8 +158,7 @@ function scenario(steps: Step[], options: { indexed: boolean; lib?: XState; whee
   for (const [wait, index, event] of steps) {
     advance(wait);
     probes[index]!.actor.send(event);
-    const records = (rootActor.system as unknown as { getSnapshot(): { _scheduledEvents: Record<string, ScheduledRecord> } }).getSnapshot()
-      ._scheduledEvents;
+    const records = (rootActor.system as unknown as { getSnapshot(): { _scheduledEvents: Record<string, ScheduledRecord> } }).getSnapshot()._scheduledEvents;
     keys.push(
       Object.entries(records)
         .map(([key, record]) => {
@@ -251,14 +250,11 @@ describe('indexScheduler', () => {
       ]);
     });
 
-    it.each(['xstate.cjs.js', 'xstate.development.cjs.js', 'xstate.esm.js', 'xstate.development.esm.js'])(
-      'with XState’s build %s',
-      async (file) => {
-        const path = fileURLToPath(new URL(`../node_modules/xstate/dist/${file}`, import.meta.url));
-        const lib = (file.includes('.cjs.') ? createRequire(import.meta.url)(path) : await import(pathToFileURL(path).href)) as XState;
-        expect(scenario(STEPS, { indexed: true, lib })).toEqual(scenario(STEPS, { indexed: false, lib }));
-      }
-    );
+    it.each(['xstate.cjs.js', 'xstate.development.cjs.js', 'xstate.esm.js', 'xstate.development.esm.js'])('with XState’s build %s', async (file) => {
+      const path = fileURLToPath(new URL(`../node_modules/xstate/dist/${file}`, import.meta.url));
+      const lib = (file.includes('.cjs.') ? createRequire(import.meta.url)(path) : await import(pathToFileURL(path).href)) as XState;
+      expect(scenario(STEPS, { indexed: true, lib })).toEqual(scenario(STEPS, { indexed: false, lib }));
+    });
   });
 
   describe('the system snapshot', () => {

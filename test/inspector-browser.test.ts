@@ -88,7 +88,11 @@ describe.skipIf(!haveChromium)(`the inspector page in Chromium${skipNote}`, () =
     // Its own timeline, newest first: back to connected after the failures, in the details beside the table.
     await page.locator(`[data-peer="${victim}"]`).click();
     await expect.poll(() => page.locator('#timeline[data-scope="peer"] li').count()).toBeGreaterThanOrEqual(3);
-    const own = (await page.locator('#timeline li').evaluateAll((items) => items.map((item) => [item.getAttribute('data-event-peer'), Number(item.getAttribute('data-at')), item.getAttribute('data-event-type')]))) as Array<[string, number, string]>;
+    const own = (await page
+      .locator('#timeline li')
+      .evaluateAll((items) =>
+        items.map((item) => [item.getAttribute('data-event-peer'), Number(item.getAttribute('data-at')), item.getAttribute('data-event-type')])
+      )) as Array<[string, number, string]>;
     expect(new Set(own.map(([peer]) => peer))).toEqual(new Set([victim]));
     expect(own.map(([, at]) => at)).toEqual(own.map(([, at]) => at).sort((a, b) => b - a));
     expect(own[0]?.[2]).toBe('connected');
@@ -134,7 +138,17 @@ describe.skipIf(!haveChromium)(`the inspector page in Chromium${skipNote}`, () =
         states: [...document.querySelectorAll('.row[data-peer] .badge')].map((badge) => badge.textContent),
         changes: [...document.querySelectorAll('.row[data-peer] .last')].map((cell) => cell.textContent)
       };
-    })()`)) as { scroll: number; columns: number; hidden: number; wrapped: string[]; brokenLabels: string[]; detailsInView: boolean; upperCased: number; states: string[]; changes: string[] };
+    })()`)) as {
+      scroll: number;
+      columns: number;
+      hidden: number;
+      wrapped: string[];
+      brokenLabels: string[];
+      detailsInView: boolean;
+      upperCased: number;
+      states: string[];
+      changes: string[];
+    };
     expect(layout.scroll, 'horizontal scroll').toBeLessThanOrEqual(0);
     expect(await page.locator('.chip[data-state="connected"] b').textContent()).toBe('3');
     expect(layout.columns).toBe(7);

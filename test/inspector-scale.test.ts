@@ -21,7 +21,11 @@ describe.skipIf(!haveChromium)(`the inspector page at ${PEERS} churning peers${c
   let inspector: Inspector;
   let pool: Pool;
   let stopDrain = (): void => {};
-  const failing = (): string[] => pool.stats().peers.filter((peer) => peer.id.includes('/fail/')).map((peer) => peer.id);
+  const failing = (): string[] =>
+    pool
+      .stats()
+      .peers.filter((peer) => peer.id.includes('/fail/'))
+      .map((peer) => peer.id);
 
   beforeAll(async () => {
     [browser, server] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS }), startChurnServer()]);
@@ -31,7 +35,10 @@ describe.skipIf(!haveChromium)(`the inspector page at ${PEERS} churning peers${c
     inspector.watch(pool);
     stopDrain = drain(pool);
     for (const url of peerUrls(server.port, PEERS)) pool.connect(url);
-    await vi.waitFor(() => expect(pool.stats().peers.filter((peer) => peer.state === 'connected').length).toBeGreaterThan(PEERS * 0.95), { timeout: 30_000, interval: 250 });
+    await vi.waitFor(() => expect(pool.stats().peers.filter((peer) => peer.state === 'connected').length).toBeGreaterThan(PEERS * 0.95), {
+      timeout: 30_000,
+      interval: 250
+    });
   }, 60_000);
 
   afterAll(async () => {

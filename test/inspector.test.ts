@@ -52,7 +52,10 @@ async function viewer(url: string): Promise<Viewer> {
   return opened;
 }
 const withToken = (url: string, token: string): string => url.replace(/token=[^&]+/, `token=${token}`);
-const isActor = (name: string) => (m: WireMessage): m is WireActorEvent => m.type === '@xstate.actor' && m.name === name;
+const isActor =
+  (name: string) =>
+  (m: WireMessage): m is WireActorEvent =>
+    m.type === '@xstate.actor' && m.name === name;
 
 /** An actor as the page learns it: a root's `@xstate.actor`, or a row of a replay's `@honeybee.actors`. */
 function actorNamed(messages: WireMessage[], name: string): { sessionId: string; parentId: string | undefined; snapshot: WireSnapshot } | undefined {
@@ -129,7 +132,7 @@ describe('the page module (src/inspector/page-html.ts)', () => {
     expect(refreshPageSvgs(html, { 'worker-public': svg }) === html, 'the chart in inspector.html is stale: run npm run diagrams').toBe(true);
   });
 
-    it('is what the server serves, read from no file (an installed package has no visualizations/)', async () => {
+  it('is what the server serves, read from no file (an installed package has no visualizations/)', async () => {
     expect(await loadInspectorPage()).toBe(INSPECTOR_PAGE);
     expect(readFileSync(new URL('../src/inspector/page.ts', import.meta.url), 'utf8')).not.toMatch(/node:fs|readFile/);
   });
@@ -139,10 +142,18 @@ describe('docs/inspector.md', () => {
   it('documents the inspector defaults exactly as INSPECTOR_DEFAULTS has them', () => {
     const page = readFileSync(new URL('../docs/inspector.md', import.meta.url), 'utf8');
     const section = page.slice(page.indexOf('## The inspector'), page.indexOf('## Diagrams'));
-    const rows = new Map(section.split('\n').filter((line) => line.startsWith('| `')).map((line) => {
-      const [name = '', value = ''] = line.slice(1, -1).split(' | ').map((cell) => cell.trim().replaceAll('`', ''));
-      return [name, value];
-    }));
+    const rows = new Map(
+      section
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .map((line) => {
+          const [name = '', value = ''] = line
+            .slice(1, -1)
+            .split(' | ')
+            .map((cell) => cell.trim().replaceAll('`', ''));
+          return [name, value];
+        })
+    );
     for (const [name, value] of Object.entries(INSPECTOR_DEFAULTS)) {
       expect(rows.get(name), `README default of ${name}`).toBe(typeof value === 'string' ? `'${value}'` : String(value));
     }
@@ -314,7 +325,12 @@ describe('InspectionHub', () => {
     const hub = new InspectionHub({ throttleMs: 10, maxEvents: 3, statsIntervalMs: 1000 });
     const root = createActor(counter);
     for (let at = 0; at < 10; at++) {
-      const event = { type: '@xstate.action', actorRef: root, rootId: root.sessionId, action: { type: 'xstate.emit', params: { event: { type: 'connected', id: 'ws://a', at } } } };
+      const event = {
+        type: '@xstate.action',
+        actorRef: root,
+        rootId: root.sessionId,
+        action: { type: 'xstate.emit', params: { event: { type: 'connected', id: 'ws://a', at } } }
+      };
       hub.inspect.next?.(event as InspectionEvent);
     }
     expect(eventsIn(hub.replay()).map((event) => event.at)).toEqual([7, 8, 9]);
@@ -322,7 +338,12 @@ describe('InspectionHub', () => {
   });
 
   const emit = (hub: InspectionHub, root: ReturnType<typeof createActor>, event: Record<string, unknown>): void => {
-    hub.inspect.next?.({ type: '@xstate.action', actorRef: root, rootId: root.sessionId, action: { type: 'xstate.emit', params: { event } } } as unknown as InspectionEvent);
+    hub.inspect.next?.({
+      type: '@xstate.action',
+      actorRef: root,
+      rootId: root.sessionId,
+      action: { type: 'xstate.emit', params: { event } }
+    } as unknown as InspectionEvent);
   };
 
   it("keeps each peer's last events apart from the global timeline: the last one in the replay, 20 on request", () => {
@@ -334,7 +355,10 @@ describe('InspectionHub', () => {
     // The failure left the 3-event timeline long ago, but the page still learns why that peer is down.
     expect(eventsIn(replay).map((event) => event.id)).toEqual(['ws://busy', 'ws://busy', 'ws://busy']);
     const last = replay.filter((m): m is WireLastEvents => m.type === '@honeybee.last').flatMap((m) => m.events);
-    expect(last).toEqual([expect.objectContaining({ id: 'ws://down', type: 'dial_failed', error: 'Unexpected server response: 503' }), expect.objectContaining({ id: 'ws://busy', at: 39 })]);
+    expect(last).toEqual([
+      expect.objectContaining({ id: 'ws://down', type: 'dial_failed', error: 'Unexpected server response: 503' }),
+      expect.objectContaining({ id: 'ws://busy', at: 39 })
+    ]);
     const sessionId = replay.find((m): m is WireLastEvents => m.type === '@honeybee.last')?.sessionId ?? '';
     const busy: WireHistory = hub.history(sessionId, 'ws://busy');
     expect(busy.events.map((event) => event.at)).toEqual(Array.from({ length: 20 }, (_, i) => 20 + i));
@@ -350,7 +374,11 @@ describe('InspectionHub', () => {
     hub.attach((batch) => batches.push(JSON.parse(batch) as WireMessage[]));
     const actor = createActor(ticking, { inspect: hub.inspect }).start();
     await vi.waitFor(() => expect(batches.flat().some((m) => m.type === '@xstate.actor')).toBe(true));
-    const sent = (): string[] => batches.slice(1).flat().map((m) => m.type);
+    const sent = (): string[] =>
+      batches
+        .slice(1)
+        .flat()
+        .map((m) => m.type);
     for (let i = 0; i < 5; i++) {
       actor.send({ type: 'tick' });
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -359,16 +387,43 @@ describe('InspectionHub', () => {
     await vi.waitFor(() => expect(sent().filter((type) => type === '@xstate.snapshot')).toHaveLength(2));
     // The first snapshot after the start, then the flip: the five ticks changed nothing.
     expect(sent()).not.toContain('@xstate.event');
-    expect(batches.flat().filter((m) => m.type === '@xstate.snapshot').at(-1)).toMatchObject({ snapshot: { value: 'off' } });
+    expect(
+      batches
+        .flat()
+        .filter((m) => m.type === '@xstate.snapshot')
+        .at(-1)
+    ).toMatchObject({ snapshot: { value: 'off' } });
     hub.close();
   });
 
   it('sends counters as deltas: changed peers, and traffic-only changes a share at a time', async () => {
-    const peers: PeerStats[] = Array.from({ length: 600 }, (_, i) => ({
-      id: `ws://127.0.0.1:1/peer/${i}`, state: 'connected', received: 0, sent: 0, restarts: 0, dialFailures: 0, drops: 0, attempt: 0,
-      connectedSince: 1, paused: false, lastError: null
-    }) as unknown as PeerStats);
-    const stats = (): PoolStats => ({ peerCount: peers.length, inboxDepth: 0, eventsDepth: 0, totalReceived: 0, totalSent: 0, inboxDropped: 0, eventsDropped: 0, peers: peers.map((peer) => ({ ...peer })) });
+    const peers: PeerStats[] = Array.from(
+      { length: 600 },
+      (_, i) =>
+        ({
+          id: `ws://127.0.0.1:1/peer/${i}`,
+          state: 'connected',
+          received: 0,
+          sent: 0,
+          restarts: 0,
+          dialFailures: 0,
+          drops: 0,
+          attempt: 0,
+          connectedSince: 1,
+          paused: false,
+          lastError: null
+        }) as unknown as PeerStats
+    );
+    const stats = (): PoolStats => ({
+      peerCount: peers.length,
+      inboxDepth: 0,
+      eventsDepth: 0,
+      totalReceived: 0,
+      totalSent: 0,
+      inboxDropped: 0,
+      eventsDropped: 0,
+      peers: peers.map((peer) => ({ ...peer }))
+    });
     const watched: WatchablePool = { id: 'fake', stats };
     const hub = new InspectionHub({ throttleMs: 1, maxEvents: 10, statsIntervalMs: 100 });
     hub.watch(watched);

@@ -64,8 +64,7 @@ describe('after close()', () => {
     const hung = await startHungServer();
     const tls = await startTlsServer();
     const refused = await refusedUrl();
-    const closeServers = (): Promise<unknown> =>
-      Promise.all([...servers, flapping].map((s) => s.close()).concat(hung.close(), tls.close()));
+    const closeServers = (): Promise<unknown> => Promise.all([...servers, flapping].map((s) => s.close()).concat(hung.close(), tls.close()));
     cleanups.push(closeServers);
     for (const server of servers) {
       server.wss.on('connection', (socket) => {
@@ -115,9 +114,12 @@ describe('after close()', () => {
     pool.remove(removed);
     for (const id of live) pool.send(id, 'ping');
     await delay(100);
-    expect(pool.stats().peers.map((p) => p.state).sort()).toEqual(
-      expect.arrayContaining(['backoff', 'connected', 'dialing'])
-    );
+    expect(
+      pool
+        .stats()
+        .peers.map((p) => p.state)
+        .sort()
+    ).toEqual(expect.arrayContaining(['backoff', 'connected', 'dialing']));
 
     await pool.close();
 

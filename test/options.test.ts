@@ -22,7 +22,6 @@ function fakeTransport(name: string): Transport {
 const transport = fakeTransport('test');
 const runtime: Runtime = { transport: () => transport, logger: () => pino({ level: 'silent' }) };
 
-
 function expectInvalid(fn: () => unknown, option: string, value: unknown): void {
   const error = thrown(fn);
   expect(error).toBeInstanceOf(InvalidOptionError);
@@ -219,18 +218,14 @@ describe('resolvePoolOptions', () => {
   });
 
   it('copies tls options without undefined keys', () => {
-    const tls = resolvePoolOptions({ tls: { ca: ['a', Buffer.from('b')], rejectUnauthorized: false, key: undefined } }, runtime)
-      .connection.tls;
+    const tls = resolvePoolOptions({ tls: { ca: ['a', Buffer.from('b')], rejectUnauthorized: false, key: undefined } }, runtime).connection.tls;
     expect(tls).toEqual({ ca: ['a', Buffer.from('b')], rejectUnauthorized: false });
     expect(tls && 'key' in tls).toBe(false);
   });
 });
 
 describe('resolveConnectOptions', () => {
-  const base = resolvePoolOptions(
-    { headers: { Authorization: 'pool' }, retry: { maxRetries: 2, initialDelay: 500 }, pingInterval: 1000 },
-    runtime
-  ).connection;
+  const base = resolvePoolOptions({ headers: { Authorization: 'pool' }, retry: { maxRetries: 2, initialDelay: 500 }, pingInterval: 1000 }, runtime).connection;
 
   it('returns the base values when given no overrides', () => {
     expect(resolveConnectOptions(base, undefined)).toEqual(base);
@@ -277,12 +272,9 @@ describe('resolveConnectOptions', () => {
     expect({ ...base, transport: undefined }).toEqual(before);
   });
 
-  it.each(rejected(connectTable).filter(([option]) => option !== 'options'))(
-    'rejects `%s` = %s, naming the option and the value',
-    (option, _shown, value) => {
-      expectInvalid(() => resolveConnectOptions(base, nested(option, value)), option, value);
-    }
-  );
+  it.each(rejected(connectTable).filter(([option]) => option !== 'options'))('rejects `%s` = %s, naming the option and the value', (option, _shown, value) => {
+    expectInvalid(() => resolveConnectOptions(base, nested(option, value)), option, value);
+  });
 
   it.each([['x'], [1], [null], [[]]])('rejects per-peer options that are %o', (value) => {
     expectInvalid(() => resolveConnectOptions(base, value), 'options', value);

@@ -107,31 +107,46 @@ afterAll(async () => {
 
 describe(`the ${pkg.name} tarball`, () => {
   it('ships the built entries, LICENSE, CHANGELOG, docs/ and the pictures, and no demo, diagram code or source maps', () => {
-    expect(files).toEqual(expect.arrayContaining([
-      'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md',
-      'dist/src/node.js', 'dist/src/node.d.ts', 'dist/src/web.js', 'dist/src/web.d.ts', 'dist/src/inspector/index.js',
-      'dist/machines/index.js', 'dist/machines/examples/index.js', 'dist/src/testkit/vitest.js'
-    ]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'CHANGELOG.md',
+        'dist/src/node.js',
+        'dist/src/node.d.ts',
+        'dist/src/web.js',
+        'dist/src/web.d.ts',
+        'dist/src/inspector/index.js',
+        'dist/machines/index.js',
+        'dist/machines/examples/index.js',
+        'dist/src/testkit/vitest.js'
+      ])
+    );
     expect(files.filter((file) => /^dist\/src\/(demo|diagrams)\/|\.map$|\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
     // docs/ and the pictures ship too, so the README's links work from node_modules.
     expect(files).toEqual(expect.arrayContaining(['docs/api.md', 'docs/browser.md', 'visualizations/worker.svg']));
     expect(files.filter((file) => !/^(dist\/|docs\/[\w-]+\.md$|visualizations\/[\w-]+\.svg$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(file))).toEqual([]);
   });
 
-  it.each(['nodenext', 'bundler'])('compiles in a strict app (skipLibCheck off) with %s resolution, then runs', async (mode) => {
-    await run('node', [tsc, '-p', `tsconfig.${mode}.json`], { cwd: app });
-    const { stdout } = await run('node', [join(`out-${mode}`, 'app.js'), server.url], { cwd: app, timeout: 20_000 });
-    expect(JSON.parse(stdout)).toEqual({
-      id: server.url,
-      data: 'pong:ping',
-      kinds: ['connected'],
-      checks: expect.any(Number),
-      machine: 'worker',
-      example: 'worker',
-      notReady: 'NotReadyError',
-      inspectorPage: true
-    });
-  }, 60_000);
+  it.each(['nodenext', 'bundler'])(
+    'compiles in a strict app (skipLibCheck off) with %s resolution, then runs',
+    async (mode) => {
+      await run('node', [tsc, '-p', `tsconfig.${mode}.json`], { cwd: app });
+      const { stdout } = await run('node', [join(`out-${mode}`, 'app.js'), server.url], { cwd: app, timeout: 20_000 });
+      expect(JSON.parse(stdout)).toEqual({
+        id: server.url,
+        data: 'pong:ping',
+        kinds: ['connected'],
+        checks: expect.any(Number),
+        machine: 'worker',
+        example: 'worker',
+        notReady: 'NotReadyError',
+        inspectorPage: true
+      });
+    },
+    60_000
+  );
 
   it(`runs describeWorkerContract under vitest 3 (peer range ${pkg.peerDependencies.vitest ?? 'none'})`, async () => {
     const version = JSON.parse(readFileSync(join(app, 'node_modules', 'vitest', 'package.json'), 'utf8')) as { version: string };

@@ -5,7 +5,10 @@ import { PeerLogger } from '../src/peer-logger.ts';
 
 function recorder(enabled: (level: string) => boolean, children: Array<Record<string, unknown>>, lines: unknown[][]) {
   const make = (bindings: Record<string, unknown>): Logger & { isLevelEnabled(level: string): boolean } => {
-    const at = (level: string) => (...args: unknown[]): void => void lines.push([level, bindings, ...args]);
+    const at =
+      (level: string) =>
+      (...args: unknown[]): void =>
+        void lines.push([level, bindings, ...args]);
     return {
       debug: at('debug'),
       info: at('info'),
@@ -25,7 +28,10 @@ describe('PeerLogger', () => {
   it('creates the peer child only when a line is written at an enabled level, then once', () => {
     const children: Array<Record<string, unknown>> = [];
     const lines: unknown[][] = [];
-    const logger = new PeerLogger(recorder((level) => level !== 'debug', children, lines), 'ws://peer');
+    const logger = new PeerLogger(
+      recorder((level) => level !== 'debug', children, lines),
+      'ws://peer'
+    );
     logger.debug('registered');
     expect(children).toEqual([]);
     logger.info({ code: 1000 }, 'disconnected');

@@ -344,8 +344,17 @@ describe('logger', () => {
   it("accepts any object with pino's method shape, and writes through its child()", async () => {
     const lines: Array<{ level: string; bindings: Record<string, unknown>; fields: unknown; message: string | undefined }> = [];
     const recorder = (bindings: Record<string, unknown>) => {
-      const at = (level: string) => (fields: unknown, message?: string): void => void lines.push({ level, bindings, fields, message });
-      const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more: Record<string, unknown>) => recorder({ ...bindings, ...more }) };
+      const at =
+        (level: string) =>
+        (fields: unknown, message?: string): void =>
+          void lines.push({ level, bindings, fields, message });
+      const logger = {
+        debug: at('debug'),
+        info: at('info'),
+        warn: at('warn'),
+        error: at('error'),
+        child: (more: Record<string, unknown>) => recorder({ ...bindings, ...more })
+      };
       return logger;
     };
     const refused = await refusedUrl();
@@ -354,7 +363,12 @@ describe('logger', () => {
     await pool.ready(id).catch(() => undefined);
     await pool.close();
     expect(lines.some((line) => line.level === 'warn' && line.message === 'dial failed')).toBe(true);
-    expect(lines.find((line) => line.message === 'dial failed')?.bindings).toMatchObject({ app: 'x', module: 'honeybee', pool: 'recorded', peer: `${refused}?token=***` });
+    expect(lines.find((line) => line.message === 'dial failed')?.bindings).toMatchObject({
+      app: 'x',
+      module: 'honeybee',
+      pool: 'recorded',
+      peer: `${refused}?token=***`
+    });
     expect(thrown(() => createPool({ logger: { info() {} } as never }))).toBeInstanceOf(InvalidOptionError);
   });
 });

@@ -92,7 +92,11 @@ describe('open', () => {
     const pool = startPool();
     pool.register('ws://127.0.0.1:1');
     const boom = new Error('bad action');
-    const failing = createMachine({ entry: () => { throw boom; } });
+    const failing = createMachine({
+      entry: () => {
+        throw boom;
+      }
+    });
     const child = workerChild(pool.actor, 'ws://127.0.0.1:1', failing);
     child.subscribe({ error: () => {} });
     expect(pool.emitted).toEqual([{ type: 'peer.crashed', id: 'ws://127.0.0.1:1', error: boom }]);

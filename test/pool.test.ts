@@ -33,13 +33,8 @@ const { pool: newPool, server, track } = usePoolFixture();
 /** Resolves after the I/O callbacks of this turn, when the pool actor has re-emitted its events. */
 const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-
 /** Asserts `fn` throws an instance of `type` carrying `code`, and returns the error. */
-function expectHoneybeeError<T extends HoneybeeError>(
-  fn: () => unknown,
-  type: abstract new (...args: never[]) => T,
-  code: string
-): T {
+function expectHoneybeeError<T extends HoneybeeError>(fn: () => unknown, type: abstract new (...args: never[]) => T, code: string): T {
   const error = thrown(fn);
   expect(error).toBeInstanceOf(type);
   expect((error as HoneybeeError).code).toBe(code);
@@ -430,7 +425,7 @@ describe('Pool', () => {
       ['calls pool.close()', 'close']
     ] as const)('a factory that %s is rejected with FactoryError; nothing is registered', async (_label, mode) => {
       const srv = await server();
-      let current: (typeof mode) | 'normal' = mode;
+      let current: typeof mode | 'normal' = mode;
       const factory: WorkerFactory = (ctx, id, logger) => {
         const worker = defaultWorkerFactory(ctx, id, logger);
         switch (current) {

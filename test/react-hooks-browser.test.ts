@@ -46,7 +46,8 @@ async function bundle(code: string): Promise<string> {
 }
 
 async function servePage(script: string): Promise<{ server: Server; url: string }> {
-  const html = '<!doctype html><meta charset="utf-8"><title>README peer table</title>' +
+  const html =
+    '<!doctype html><meta charset="utf-8"><title>README peer table</title>' +
     '<style>body{font:14px system-ui;margin:16px}td{border:1px solid #ccc;padding:4px 8px}</style>' +
     '<div id="app"></div><script type="module" src="/app.js"></script>';
   const server = createServer((request, response) => {
@@ -102,9 +103,7 @@ describe.skipIf(!haveChromium)(`the README's React table in Chromium (honeybee-p
   });
 
   it('shows both peers connected, with the greeting counted', async () => {
-    await expect.poll(() => rows(page), { timeout: 10_000 }).toEqual(
-      peers.map((peer) => ({ id: `${peer.url}`, state: 'connected', received: 1 }))
-    );
+    await expect.poll(() => rows(page), { timeout: 10_000 }).toEqual(peers.map((peer) => ({ id: `${peer.url}`, state: 'connected', received: 1 })));
     expect(await page.locator('caption').textContent()).toBe('2 connected, 2 received');
   });
 

@@ -15,7 +15,12 @@ function tableAfter(heading: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(first + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split(' | ')
+        .map((cell) => cell.trim())
+    );
   }
   return rows;
 }
@@ -25,7 +30,9 @@ function literal(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
   if (typeof value === 'object' && value !== null) {
-    return `{ ${Object.entries(value).map(([key, item]) => `'${key}': ${literal(item)}`).join(', ')} }`;
+    return `{ ${Object.entries(value)
+      .map(([key, item]) => `'${key}': ${literal(item)}`)
+      .join(', ')} }`;
   }
   return String(value);
 }
@@ -89,7 +96,12 @@ describe('README', () => {
 
 describe('links in README.md and docs/', () => {
   const root = new URL('../', import.meta.url);
-  const pages = ['README.md', ...readdirSync(new URL('docs/', root)).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+  const pages = [
+    'README.md',
+    ...readdirSync(new URL('docs/', root))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`)
+  ];
 
   /** Whether the npm package ships this file, so that the link works from node_modules too. */
   function shipped(file: URL): boolean {
@@ -108,7 +120,15 @@ describe('links in README.md and docs/', () => {
   /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
   function anchors(markdown: string): Set<string> {
     const headings = markdown.split('\n').filter((line) => /^#{1,6} /.test(line));
-    return new Set(headings.map((line) => line.replace(/^#+ /, '').toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replaceAll(' ', '-')));
+    return new Set(
+      headings.map((line) =>
+        line
+          .replace(/^#+ /, '')
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N} _-]/gu, '')
+          .replaceAll(' ', '-')
+      )
+    );
   }
 
   it.each(pages)('%s links only to files and headings that exist', (page) => {

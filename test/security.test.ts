@@ -80,7 +80,10 @@ describe('credentials', () => {
     const refused = await refusedUrl();
     const withCredentials = (url: string, user: string, pw: string): string => url.replace('://', `://${user}:${pw}@`);
 
-    const { pool, log: { items: events } } = logged({
+    const {
+      pool,
+      log: { items: events }
+    } = logged({
       id: 'secure-pool',
       logger,
       handshakeTimeout: 200,
@@ -131,19 +134,42 @@ describe('credentials', () => {
     ];
     // Peers whose dials fail (refused, HTTP 401, TLS): a send names the dial error as its cause.
     const afterFailedDials = [ids[1], ids[2], ids[3]].map((failing) => caught(() => pool.send(failing as string, 'x')));
-    expect(afterFailedDials.map((e) => [e.name, (e.cause as Error | undefined)?.name])).toEqual(
-      Array(3).fill(['ConnectionUnavailableError', 'DialFailedError'])
-    );
+    expect(afterFailedDials.map((e) => [e.name, (e.cause as Error | undefined)?.name])).toEqual(Array(3).fill(['ConnectionUnavailableError', 'DialFailedError']));
     errors.push(...afterFailedDials);
     expect(errors.map((e) => e.name)).toEqual([
-      'PeerExistsError', 'ConnectionUnavailableError', 'PeerNotFoundError', 'PeerNotFoundError', 'PeerNotFoundError',
-      'InvalidPayloadError', 'InvalidOptionError', 'InvalidOptionError', 'InvalidOptionError', 'InvalidUrlError', 'InvalidUrlError',
-      'InvalidUrlError', 'PeerNotFoundError', 'PeerNotFoundError', 'InvalidPayloadError',
-      'ConnectionUnavailableError', 'ConnectionUnavailableError', 'ConnectionUnavailableError'
+      'PeerExistsError',
+      'ConnectionUnavailableError',
+      'PeerNotFoundError',
+      'PeerNotFoundError',
+      'PeerNotFoundError',
+      'InvalidPayloadError',
+      'InvalidOptionError',
+      'InvalidOptionError',
+      'InvalidOptionError',
+      'InvalidUrlError',
+      'InvalidUrlError',
+      'InvalidUrlError',
+      'PeerNotFoundError',
+      'PeerNotFoundError',
+      'InvalidPayloadError',
+      'ConnectionUnavailableError',
+      'ConnectionUnavailableError',
+      'ConnectionUnavailableError'
     ]);
     const stats = pool.stats();
     // ready() gives up with an error that names the peer the same way.
-    errors.push(...(await Promise.all([ids[1], ids[2]].map((failing) => pool.ready(failing as string, { timeout: 1 }).then(() => { throw new Error('ready resolved'); }, (e: HoneybeeError) => e)))));
+    errors.push(
+      ...(await Promise.all(
+        [ids[1], ids[2]].map((failing) =>
+          pool.ready(failing as string, { timeout: 1 }).then(
+            () => {
+              throw new Error('ready resolved');
+            },
+            (e: HoneybeeError) => e
+          )
+        )
+      ))
+    );
     await pool.close();
     errors.push(caught(() => pool.connect(withCredentials(good.url, 'z', SECRETS.goodPw)))); // PoolClosedError
 
@@ -185,7 +211,10 @@ describe('readLimit', () => {
   ] as const)('%s: %s', async (_label, readLimit, size, outcome) => {
     const server = track(await startServer());
     server.wss.on('connection', (socket) => socket.send(Buffer.alloc(size, 0x61), { binary: true }));
-    const { pool, log: { items: events } } = logged({ reconnectDelay: 10_000 });
+    const {
+      pool,
+      log: { items: events }
+    } = logged({ reconnectDelay: 10_000 });
     const inbox: Array<string | Uint8Array> = [];
     void (async () => {
       for await (const message of pool.inbox) inbox.push(message.data);
@@ -209,12 +238,17 @@ describe('readLimit', () => {
   });
 
   it('counts the whole message, not each fragment: 8 fragments of 200 bytes under a 1 KiB limit end in read_limit, nothing delivered', async () => {
-    const hostile = track(await startScriptedServer((socket) => {
-      const frames: Buffer[] = [];
-      for (let i = 0; i < 8; i++) frames.push(frame(i === 0 ? Opcode.text : Opcode.continuation, 'x'.repeat(200), i === 7));
-      writeRaw(socket, Buffer.concat(frames));
-    }));
-    const { pool, log: { items: events } } = logged({ readLimit: 1024, reconnectDelay: 10_000 });
+    const hostile = track(
+      await startScriptedServer((socket) => {
+        const frames: Buffer[] = [];
+        for (let i = 0; i < 8; i++) frames.push(frame(i === 0 ? Opcode.text : Opcode.continuation, 'x'.repeat(200), i === 7));
+        writeRaw(socket, Buffer.concat(frames));
+      })
+    );
+    const {
+      pool,
+      log: { items: events }
+    } = logged({ readLimit: 1024, reconnectDelay: 10_000 });
     let delivered = 0;
     void (async () => {
       for await (const _ of pool.inbox) delivered++;
@@ -230,7 +264,10 @@ describe('readLimit', () => {
     const bystander = track(await startServer());
     let bystanderSocket: ServerSocket | undefined;
     bystander.wss.on('connection', (socket) => (bystanderSocket = socket));
-    const { pool, log: { items: events } } = logged({ reconnectDelay: 10_000 });
+    const {
+      pool,
+      log: { items: events }
+    } = logged({ reconnectDelay: 10_000 });
     const inbox: string[] = [];
     void (async () => {
       for await (const message of pool.inbox) inbox.push(String(message.data));
@@ -252,12 +289,20 @@ describe('readLimit', () => {
 describe('sendHighWaterMark', () => {
   it('applies per peer: a 64 KiB peer is refused while a default (16 MiB) peer to an equally stalled server still accepts', async () => {
     const servers = [track(await startServer()), track(await startServer())] as [TestServer, TestServer];
-    const stalled = servers.map((server) => new Promise<net.Socket>((resolve) => server.wss.once('connection', (s) => {
-      const raw = rawSocketOf(s);
-      raw.pause();
-      resolve(raw);
-    })));
-    const { pool, log: { items: events } } = logged();
+    const stalled = servers.map(
+      (server) =>
+        new Promise<net.Socket>((resolve) =>
+          server.wss.once('connection', (s) => {
+            const raw = rawSocketOf(s);
+            raw.pause();
+            resolve(raw);
+          })
+        )
+    );
+    const {
+      pool,
+      log: { items: events }
+    } = logged();
     const small = pool.connect(servers[0].url, { sendHighWaterMark: 64 * 1024 });
     const large = pool.connect(servers[1].url);
     await Promise.all(stalled);

@@ -21,11 +21,10 @@ describeWorkerContract('the auth example (NIP-42 AUTH against a verifying relay)
   peer: nostrAuthPeer()
 });
 
-describeWorkerContract(
-  'the probe example (application-level probes instead of pings)',
-  workerFromMachine(probeLogic),
-  { peer: probeAnsweringPeer(), connection: { pingInterval: 20, keepaliveTimeout: 1000 } }
-);
+describeWorkerContract('the probe example (application-level probes instead of pings)', workerFromMachine(probeLogic), {
+  peer: probeAnsweringPeer(),
+  connection: { pingInterval: 20, keepaliveTimeout: 1000 }
+});
 
 describeWorkerContract(
   'the replay example (a from-scratch Worker object)',
@@ -122,11 +121,7 @@ describe('checkWorkerContract', () => {
       })),
       ['stats']
     ],
-    [
-      'an interval timer that outlives the worker',
-      broken((inner) => ({ start: (plugin) => (setInterval(() => {}, 60_000), inner.start(plugin)) })),
-      ['cleanup']
-    ],
+    ['an interval timer that outlives the worker', broken((inner) => ({ start: (plugin) => (setInterval(() => {}, 60_000), inner.start(plugin)) })), ['cleanup']],
     [
       'a connected event reported twice',
       broken((inner) => ({

@@ -13,7 +13,13 @@ describe('TimerWheel', () => {
     const wheel = new TimerWheel(10);
     const ran: Array<[string, number]> = [];
     const start = performance.now();
-    for (const [name, ms] of [['c', 250], ['a', 3], ['b', 40], ['a2', 3], ['z', 0]] as const) {
+    for (const [name, ms] of [
+      ['c', 250],
+      ['a', 3],
+      ['b', 40],
+      ['a2', 3],
+      ['z', 0]
+    ] as const) {
       wheel.setTimeout(() => ran.push([name, performance.now() - start]), ms);
     }
     expect(vi.getTimerCount()).toBe(1);

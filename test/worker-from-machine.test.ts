@@ -81,8 +81,7 @@ async function treeOf(factory: PoolOptions['workerFactory']): Promise<{ tree: st
   const inspect = (event: InspectionEvent): void => void inspected.push(event);
   const p = pool(factory === undefined ? { inspect } : { workerFactory: factory, inspect });
   const id = p.connect(peer.url);
-  const worker = (): AnyActorRef | undefined =>
-    inspected.map((event) => event.actorRef as AnyActorRef).find((ref) => ref.id === id);
+  const worker = (): AnyActorRef | undefined => inspected.map((event) => event.actorRef as AnyActorRef).find((ref) => ref.id === id);
   await expect.poll(() => worker()?.getSnapshot().hasTag('connected')).toBe(true);
   return { tree: actorTree(inspected, p.actor), tags: [...(worker()?.getSnapshot().tags ?? [])], id, p };
 }

@@ -40,9 +40,7 @@ describe('dialing', () => {
     expect(w.tags()).toEqual(['dialing']);
     expect(w.events).toEqual([]);
     w.advance(1);
-    expect(w.events).toEqual([
-      { type: 'dial_failed', id: ID, at: T0 + 500, attempt: 1, error: 'handshake timed out after 500 ms' }
-    ]);
+    expect(w.events).toEqual([{ type: 'dial_failed', id: ID, at: T0 + 500, attempt: 1, error: 'handshake timed out after 500 ms' }]);
     expect(w.fake.instances[0]?.cleanedUp).toBe(true);
     expect(w.fake.live).toBe(0);
   });
@@ -51,9 +49,7 @@ describe('dialing', () => {
     const w = startWorker();
     w.fake.current.fail('connect ECONNREFUSED 127.0.0.1:9');
     expect(w.tags()).toEqual(['backoff']);
-    expect(w.events).toEqual([
-      { type: 'dial_failed', id: ID, at: T0, attempt: 1, error: 'connect ECONNREFUSED 127.0.0.1:9' }
-    ]);
+    expect(w.events).toEqual([{ type: 'dial_failed', id: ID, at: T0, attempt: 1, error: 'connect ECONNREFUSED 127.0.0.1:9' }]);
     expect(w.fake.current.cleanedUp).toBe(true);
     expect(w.actor.getSnapshot().context.lastError).toBe('connect ECONNREFUSED 127.0.0.1:9');
   });
@@ -698,8 +694,7 @@ describe('heartbeatDelay', () => {
   });
 
   it('schedules pings pingInterval ±10 % apart, and none when pings are off', () => {
-    const at = (random: number, pingInterval: number) =>
-      nextPingAt({ ...contextAt(0, { pingInterval }), random: () => random }, 5000);
+    const at = (random: number, pingInterval: number) => nextPingAt({ ...contextAt(0, { pingInterval }), random: () => random }, 5000);
     expect(at(0, 1000)).toBe(5900);
     expect(at(0.5, 1000)).toBe(6000);
     expect(at(1, 1000)).toBe(6100);
@@ -805,7 +800,12 @@ describe('worker.reconnect', () => {
     expect(w.fake.live).toBe(1);
     expect(w.tags()).toEqual(['dialing']);
     expect(w.events.at(-1)).toEqual({
-      type: 'disconnected', id: ID, at: T0 + 5000, code: 1000, reason: 'reconnect requested', cause: 'local_stop'
+      type: 'disconnected',
+      id: ID,
+      at: T0 + 5000,
+      code: 1000,
+      reason: 'reconnect requested',
+      cause: 'local_stop'
     });
     w.fake.current.open();
     expect(types(w)).toEqual(['connected', 'disconnected', 'connected']);
@@ -882,7 +882,10 @@ describe('worker.reconnect', () => {
 
 describe('the end of a worker', () => {
   // How its host hears that it ended without subscribing to it: `worker.ended`, last, on the listener it has.
-  function run(timing: TimingOverrides, drive: (link: ReturnType<typeof createTestLink>, actor: { send(event: { type: 'worker.stop' }): void }, clock: SimulatedClock) => void): string[] {
+  function run(
+    timing: TimingOverrides,
+    drive: (link: ReturnType<typeof createTestLink>, actor: { send(event: { type: 'worker.stop' }): void }, clock: SimulatedClock) => void
+  ): string[] {
     const clock = new SimulatedClock();
     clock.set(T0);
     const link = createTestLink(T0, () => clock.now());
@@ -904,10 +907,12 @@ describe('the end of a worker', () => {
         clock.increment(200); // no close reply: closeTimeout
       })
     ).toEqual(['connected', 'disconnected', 'worker.ended']);
-    expect(run({ retry: { maxRetries: 1 } }, (link, _actor, clock) => {
-      link.dials[0]?.fail();
-      clock.increment(1000);
-      link.dials[1]?.fail();
-    })).toEqual(['dial_failed', 'dial_failed', 'retired', 'worker.ended']);
+    expect(
+      run({ retry: { maxRetries: 1 } }, (link, _actor, clock) => {
+        link.dials[0]?.fail();
+        clock.increment(1000);
+        link.dials[1]?.fail();
+      })
+    ).toEqual(['dial_failed', 'dial_failed', 'retired', 'worker.ended']);
   });
 });

@@ -67,7 +67,12 @@ function modelEvents(snapshot: AnyMachineSnapshot): ModelEvent[] {
   return (ownEventTypes(snapshot) as string[]).flatMap((type): ModelEvent[] => {
     if (SELF_EVENTS.has(type)) return [];
     if (!type.includes('.heartbeatDelay.')) return [{ type }];
-    return snapshot.context.timing.keepaliveTimeout > 0 ? [{ type, expired: true }, { type, expired: false }] : [{ type, expired: false }];
+    return snapshot.context.timing.keepaliveTimeout > 0
+      ? [
+          { type, expired: true },
+          { type, expired: false }
+        ]
+      : [{ type, expired: false }];
   });
 }
 

@@ -13,7 +13,6 @@ import { usePoolFixture } from './helpers/pool-fixture.ts';
 // servers on 127.0.0.1 port 0. The pure-machine timing rules live in
 // worker-machine.test.ts on a simulated clock.
 
-
 const { logged, server: openServer, defer } = usePoolFixture();
 
 const TIMED_OUT = Symbol('timed out');
@@ -222,9 +221,7 @@ describe('connected', () => {
 
     await log.nth('connected', 4);
 
-    expect(log.kinds(id)).toEqual([
-      'connected', 'disconnected', 'connected', 'disconnected', 'connected', 'disconnected', 'connected'
-    ]);
+    expect(log.kinds(id)).toEqual(['connected', 'disconnected', 'connected', 'disconnected', 'connected', 'disconnected', 'connected']);
     expect(log.all('disconnected').map((e) => [e.code, e.reason, e.cause])).toEqual([
       [4001, 'close 1', 'remote_close'],
       [4001, 'close 2', 'remote_close'],

@@ -3,10 +3,7 @@ import type { HandshakeEvent } from '../worker-events.ts';
 import type { HandshakeLogic } from '../worker-machine.ts';
 
 /** The application-level handshake frames, as {@link parseAuthFrame} reads them. */
-export type AuthFrame =
-  | { type: 'auth.challenge'; challenge: string }
-  | { type: 'auth.ok' }
-  | { type: 'auth.rejected'; reason: string };
+export type AuthFrame = { type: 'auth.challenge'; challenge: string } | { type: 'auth.ok' } | { type: 'auth.rejected'; reason: string };
 
 /** Signs a challenge: returns (or resolves to) what goes in `["AUTH", <signed>]`. `id` is the peer's URL. */
 export type Signer = (challenge: string, id: string) => unknown;

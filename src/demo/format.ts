@@ -21,14 +21,7 @@ type Align = 'left' | 'right';
 // Dial errors carry the whole OS message; the status line only has room for the gist.
 const MAX_ERROR_CHARS = 48;
 // Fixed order so summary rows line up run after run.
-const CAUSES: readonly DisconnectCause[] = [
-  'remote_close',
-  'remote_error',
-  'network_error',
-  'keepalive_timeout',
-  'read_limit',
-  'local_stop'
-];
+const CAUSES: readonly DisconnectCause[] = ['remote_close', 'remote_error', 'network_error', 'keepalive_timeout', 'read_limit', 'local_stop'];
 
 /** A count with thousands separators: `12,345`. */
 export function formatCount(n: number): string {
@@ -90,8 +83,7 @@ export function formatStatus(rows: readonly StatusRow[], elapsedMs: number, now:
   const total = rows.reduce((sum, row) => sum + row.messages, 0);
   const rate = rows.reduce((sum, row) => sum + row.rate, 0);
   const header =
-    `[${formatSeconds(elapsedMs).padStart(6)}] ${countOf(rows.length, 'peer')}, ${connected} connected, ` +
-    `${countOf(total, 'message')} (${formatCount(rate)}/s)`;
+    `[${formatSeconds(elapsedMs).padStart(6)}] ${countOf(rows.length, 'peer')}, ${connected} connected, ` + `${countOf(total, 'message')} (${formatCount(rate)}/s)`;
   // With shards, a THREAD column says where each peer's frames are parsed.
   const threads = rows.some((row) => row.shard !== undefined);
   const table = formatTable(

@@ -169,13 +169,7 @@ async function closeAll(pool: DemoPool, consumed: Promise<void>, embedded: DemoP
 }
 
 /** Runs the pool until the duration ends or a signal arrives, then prints the summary. */
-async function run(
-  peers: readonly Target[],
-  durationMs: number | undefined,
-  embedded?: DemoPeers,
-  inspect = false,
-  shards?: number
-): Promise<number> {
+async function run(peers: readonly Target[], durationMs: number | undefined, embedded?: DemoPeers, inspect = false, shards?: number): Promise<number> {
   const inspector = inspect ? await createInspector() : undefined;
   let pool: DemoPool;
   let work: ShardWork | undefined;

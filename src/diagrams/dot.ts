@@ -45,8 +45,7 @@ function edgeText(labels: readonly string[], wrap = true): string {
 }
 
 /** Text for an HTML-like label. */
-const html = (text: string): string =>
-  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+const html = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 /** The widest note line, in characters, before a note's actions wrap. */
 const NOTE_WIDTH = 44;
@@ -137,7 +136,10 @@ const labelNodeOf = (edge: DiagramEdge): string => `${edge.from}__to__${edge.to}
 function labelNodes(scope: string | undefined, layout: Layout, indent: string): string[] {
   return layout.edges
     .filter((edge) => edge.from !== edge.to && scopeOf(edge, layout) === scope)
-    .map((edge) => `${indent}${labelNodeOf(edge)} [id=${quoted(transitionId(edge, layout))}, shape=plaintext, style="", margin="0.02,0.01", height=0, width=0, fontsize=9, fontcolor=${quoted(MUTED)}, label=${edgeText(edge.labels)}];`);
+    .map(
+      (edge) =>
+        `${indent}${labelNodeOf(edge)} [id=${quoted(transitionId(edge, layout))}, shape=plaintext, style="", margin="0.02,0.01", height=0, width=0, fontsize=9, fontcolor=${quoted(MUTED)}, label=${edgeText(edge.labels)}];`
+    );
 }
 
 function transitionId(edge: DiagramEdge, layout: Layout): string {

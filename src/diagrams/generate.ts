@@ -23,17 +23,16 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const diagrams = await collectDiagrams();
   for (const diagram of diagrams) {
-    const wrote = [
-      writeIfChanged(new URL(`${diagram.name}.mmd`, OUT), diagram.mermaid),
-      writeIfChanged(new URL(`${diagram.name}.svg`, OUT), diagram.svg)
-    ].some(Boolean);
+    const wrote = [writeIfChanged(new URL(`${diagram.name}.mmd`, OUT), diagram.mermaid), writeIfChanged(new URL(`${diagram.name}.svg`, OUT), diagram.svg)].some(Boolean);
     console.log(`${wrote ? 'wrote    ' : 'unchanged'} visualizations/${diagram.name}.{mmd,svg}  (${diagram.source})`);
   }
   const pageFile = new URL('inspector.html', OUT);
   const page = refreshPageSvgs(readFileSync(pageFile, 'utf8'), Object.fromEntries(diagrams.map((diagram) => [diagram.name, diagram.svg])));
   console.log(`${writeIfChanged(pageFile, page) ? 'wrote    ' : 'unchanged'} visualizations/inspector.html  (its worker chart)`);
   const pageModule = inspectorPageModule(page);
-  console.log(`${writeIfChanged(new URL('src/inspector/page-html.ts', ROOT), pageModule) ? 'wrote    ' : 'unchanged'} src/inspector/page-html.ts  (visualizations/inspector.html)`);
+  console.log(
+    `${writeIfChanged(new URL('src/inspector/page-html.ts', ROOT), pageModule) ? 'wrote    ' : 'unchanged'} src/inspector/page-html.ts  (visualizations/inspector.html)`
+  );
   const mermaid = Object.fromEntries(diagrams.map((diagram) => [diagram.name, diagram.mermaid]));
   for (const page of documentPages(ROOT)) {
     const file = new URL(page, ROOT);

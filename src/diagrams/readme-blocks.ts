@@ -15,7 +15,12 @@ import { existsSync, readdirSync } from 'node:fs';
 /** The Markdown pages that may embed diagrams: `README.md` and `docs/*.md`, relative to `root`. */
 export function documentPages(root: URL): string[] {
   const docs = new URL('docs/', root);
-  const pages = existsSync(docs) ? readdirSync(docs).filter((name) => name.endsWith('.md')).sort().map((name) => `docs/${name}`) : [];
+  const pages = existsSync(docs)
+    ? readdirSync(docs)
+        .filter((name) => name.endsWith('.md'))
+        .sort()
+        .map((name) => `docs/${name}`)
+    : [];
   return ['README.md', ...pages];
 }
 

@@ -53,7 +53,11 @@ export class ReplayWorker implements Worker {
   #connectedSince: number | undefined;
   #lastMessageAt: number | undefined;
 
-  constructor(readonly id: string, options: ReplayOptions, readonly logger?: Logger) {
+  constructor(
+    readonly id: string,
+    options: ReplayOptions,
+    readonly logger?: Logger
+  ) {
     this.#options = options;
     this.#label = redactUrl(id);
   }

@@ -2,7 +2,18 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { createPeerNamer, type PeerNamer } from './peer-name.ts';
 import { contextName, createTranslator, sanitizeSnapshot, type RefLike } from './sanitize.ts';
 import { StatsDeltas, TRAFFIC_ROWS_PER_SECOND, type WatchablePool } from './stats.ts';
-import type { WireActorEvent, WireActorRows, WireEvents, WireHistory, WireLastEvents, WireLifecycle, WireLifecycleEvent, WireMessage, WireSnapshotRows, WireStats } from './wire.ts';
+import type {
+  WireActorEvent,
+  WireActorRows,
+  WireEvents,
+  WireHistory,
+  WireLastEvents,
+  WireLifecycle,
+  WireLifecycleEvent,
+  WireMessage,
+  WireSnapshotRows,
+  WireStats
+} from './wire.ts';
 
 /** Receives batches: each one a JSON array of wire messages. */
 export type Sink = (batch: string) => void;

@@ -41,4 +41,3 @@ export function createPeerNamer(seed = randomSeed()): PeerNamer {
     return name;
   };
 }
-

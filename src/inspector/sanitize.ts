@@ -180,11 +180,7 @@ export function createTranslator(): Translator {
  * Lifecycle emits are kept from root actors only: the pool re-emits every
  * worker's events (custom workers' too), so each appears once.
  */
-function lifecycleOf(
-  action: { type: string; params: unknown },
-  ref: RefLike,
-  base: () => Omit<WireLifecycleEvent, 'type' | 'action'>
-): WireLifecycleEvent | undefined {
+function lifecycleOf(action: { type: string; params: unknown }, ref: RefLike, base: () => Omit<WireLifecycleEvent, 'type' | 'action'>): WireLifecycleEvent | undefined {
   if (action.type !== 'xstate.emit' || ref._parent !== undefined) return undefined;
   const lifecycle = sanitizeLifecycle((action.params as { event?: unknown } | undefined)?.event);
   if (lifecycle === undefined) return undefined;

@@ -169,13 +169,4 @@ export type StatelyShapedEvent = WireActorEvent | WireEventEvent | WireSnapshotE
  * rows of the page's own. `@xstate.event` is not sent (the page does not use
  * it; {@link StatelyShapedEvent} still includes it for the Stately adapter).
  */
-export type WireMessage =
-  | WireActorEvent
-  | WireSnapshotEvent
-  | WireEvents
-  | WireSnapshotRows
-  | WireStats
-  | WireReplayStart
-  | WireActorRows
-  | WireLastEvents
-  | WireHistory;
+export type WireMessage = WireActorEvent | WireSnapshotEvent | WireEvents | WireSnapshotRows | WireStats | WireReplayStart | WireActorRows | WireLastEvents | WireHistory;

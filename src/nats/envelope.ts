@@ -34,10 +34,11 @@ type Disconnected = Extract<PoolEvent, { kind: 'disconnected' }>;
  * its place among that peer's events of the epoch (an `owner_lost` closes its
  * epoch, with `seq` `Number.MAX_SAFE_INTEGER`).
  */
-export type ClusterEvent = (
-  | Exclude<PoolEvent, Disconnected>
-  | { readonly [K in keyof Disconnected]: K extends 'cause' ? ClusterDisconnectCause : Disconnected[K] }
-) & { readonly shard: string; readonly epoch: number; readonly seq: number };
+export type ClusterEvent = (Exclude<PoolEvent, Disconnected> | { readonly [K in keyof Disconnected]: K extends 'cause' ? ClusterDisconnectCause : Disconnected[K] }) & {
+  readonly shard: string;
+  readonly epoch: number;
+  readonly seq: number;
+};
 
 /** The `seq` of an `owner_lost` event: after every event of its epoch. */
 export const LAST_SEQ = Number.MAX_SAFE_INTEGER;

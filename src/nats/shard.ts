@@ -108,9 +108,7 @@ class NatsShard implements Shard {
     });
     this.#peers = new BucketMirror(buckets.peers, changed);
     this.#claims = new BucketMirror(buckets.claims, changed);
-    this.#publisher = new ReliablePublisher(jetstream(o.nats), `${o.shardId}.${Date.now()}`, (error) =>
-      this.#log.warn({ err: error }, 'publish failed; retrying')
-    );
+    this.#publisher = new ReliablePublisher(jetstream(o.nats), `${o.shardId}.${Date.now()}`, (error) => this.#log.warn({ err: error }, 'publish failed; retrying'));
     const limits = { maxBatch: o.maxBatch, maxBatchBytes: o.maxBatchBytes };
     // A handover waiting for a dial to finish goes on when the dial's outcome is in.
     const dialEnded = (event: PoolEvent): void => {
@@ -452,10 +450,7 @@ export async function createShard(options: ShardOptions): Promise<Shard> {
   // The same module a sharded pool's threads import, by URL or as the object; ShardModuleError if unusable.
   const module = checked.module === undefined ? undefined : await resolveShardModule(checked.module);
   const names = clusterNames(checked.cluster);
-  const [buckets, members] = await Promise.all([
-    openCluster(checked.nats, names, checked.streamMaxBytes),
-    openMembers(checked.nats, names, checked.leaseTtl)
-  ]);
+  const [buckets, members] = await Promise.all([openCluster(checked.nats, names, checked.streamMaxBytes), openMembers(checked.nats, names, checked.leaseTtl)]);
   const shard = new NatsShard(checked, { ...buckets, members }, module);
   shard.start();
   return shard;

@@ -107,15 +107,18 @@ export class PoolStore {
     } else {
       // No actor to listen to: poll, re-render at once on a lifecycle change, else at the throttle.
       let key = lifecycleKey(this.getSnapshot());
-      const timer = setInterval(() => {
-        const next = lifecycleKey(this.pool.stats());
-        if (next !== key) {
-          key = next;
-          this.#refresh(true);
-        } else if (this.#throttle > 0 && Date.now() - this.#lastCounters >= this.#throttle) {
-          this.#refresh(false);
-        }
-      }, Math.min(this.#poll, this.#throttle || this.#poll));
+      const timer = setInterval(
+        () => {
+          const next = lifecycleKey(this.pool.stats());
+          if (next !== key) {
+            key = next;
+            this.#refresh(true);
+          } else if (this.#throttle > 0 && Date.now() - this.#lastCounters >= this.#throttle) {
+            this.#refresh(false);
+          }
+        },
+        Math.min(this.#poll, this.#throttle || this.#poll)
+      );
       stops.push(() => clearInterval(timer));
     }
     this.#stop = () => stops.forEach((stop) => stop());

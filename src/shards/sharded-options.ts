@@ -51,7 +51,12 @@ export function checkShardedOptions(options: unknown): CheckedShardedOptions {
   if (input.shards === undefined) throw new InvalidOptionError('shards', `an integer from 1 to ${MAX_SHARDS}`, undefined);
   const shards = positiveInteger('shards', input.shards, 1, MAX_SHARDS);
   for (const [name, value] of Object.entries(input)) {
-    if (name !== 'logger' && name !== 'signal' && name !== 'onProcessError' && (typeof value === 'function' || ((name === 'inspect' || name === 'transport') && value !== undefined))) {
+    if (
+      name !== 'logger' &&
+      name !== 'signal' &&
+      name !== 'onProcessError' &&
+      (typeof value === 'function' || ((name === 'inspect' || name === 'transport') && value !== undefined))
+    ) {
       throw new InvalidOptionError(name, 'unset in a sharded pool (a function cannot cross a thread boundary: export it from the shard `module`)', value);
     }
   }

@@ -39,7 +39,10 @@ export async function pollUntil(condition: () => boolean, ms: number): Promise<b
 
 /** A tiny root actor that stands in for the pool actor, the parent of the workers' actors (`plugin.host`). */
 function createPoolStandIn(): AnyActorRef {
-  return createActor(fromCallback(() => () => {}), { id: 'contract-pool' }).start();
+  return createActor(
+    fromCallback(() => () => {}),
+    { id: 'contract-pool' }
+  ).start();
 }
 
 /**
@@ -216,11 +219,7 @@ export class WorkerRun {
     const stats = this.stats(`inside the ${String(event.kind)} event`);
     if (stats !== undefined && (event.kind === 'connected' || event.kind === 'disconnected')) {
       const expected = event.kind === 'connected';
-      this.report.expect(
-        'events.alternate',
-        stats.connected === expected,
-        `stats().connected is ${String(stats.connected)} inside the ${event.kind} event`
-      );
+      this.report.expect('events.alternate', stats.connected === expected, `stats().connected is ${String(stats.connected)} inside the ${event.kind} event`);
     }
     this.onEvent?.(event);
     this.#notify();

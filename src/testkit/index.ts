@@ -4,14 +4,7 @@ import { silentLogger } from '../logger.ts';
 import { wsTransport } from '../transports/ws.ts';
 import { Report } from './checks.ts';
 import { WorkerRun } from './harness.ts';
-import {
-  connectedLife,
-  stopBeforeStart,
-  stopInBackoff,
-  stopRacingStart,
-  stopWhileDialing,
-  type KitEnv
-} from './scenarios.ts';
+import { connectedLife, stopBeforeStart, stopInBackoff, stopRacingStart, stopWhileDialing, type KitEnv } from './scenarios.ts';
 import { kitRefusedUrl, startKitHungPeer, startKitPeer, type KitHungPeer, type KitPeer } from './servers.ts';
 import type { ContractOptions, ContractResult, ContractTarget } from './types.ts';
 

@@ -1,13 +1,6 @@
 import type { CloseCause } from '../../machines/worker-events.ts';
 import { InvalidOptionError } from '../errors.ts';
-import {
-  dialTarget,
-  utf8Length,
-  type Transport,
-  type TransportListener,
-  type TransportOpenOptions,
-  type TransportSocket
-} from '../transport.ts';
+import { dialTarget, utf8Length, type Transport, type TransportListener, type TransportOpenOptions, type TransportSocket } from '../transport.ts';
 
 /**
  * An event handler slot. Written as a method type so that a class whose

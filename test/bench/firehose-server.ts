@@ -52,8 +52,7 @@ const BATCH = Math.max(1000, PAYLOADS.length);
 /** One unmasked server-to-client text frame (payload < 64 KiB). */
 function frame(payload: string): Buffer {
   const body = Buffer.from(payload);
-  const header =
-    body.length < 126 ? Buffer.from([0x81, body.length]) : Buffer.from([0x81, 126, body.length >> 8, body.length & 255]);
+  const header = body.length < 126 ? Buffer.from([0x81, body.length]) : Buffer.from([0x81, 126, body.length >> 8, body.length & 255]);
   return Buffer.concat([header, body]);
 }
 

@@ -154,11 +154,7 @@ export async function startServer(port = 0, options: { host?: string; args?: str
 }
 
 /** Runs one client process to completion and returns the last JSON line it printed. */
-export function runClient(
-  script: string,
-  args: Array<string | number>,
-  options: { pin?: boolean; timeoutMs?: number } = {}
-): Promise<Record<string, unknown>> {
+export function runClient(script: string, args: Array<string | number>, options: { pin?: boolean; timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
   return withSlot(() => runClientNow(script, args, options.pin === true, options.timeoutMs ?? 180_000));
 }
 
@@ -178,21 +174,11 @@ async function runClientNow(script: string, args: Array<string | number>, pin: b
  * Runs a client that prints `{"ready":true}` at some point, calls `onReady`
  * then, and returns the JSON line printed after it.
  */
-export function runInteractiveClient(
-  script: string,
-  args: Array<string | number>,
-  onReady: () => Promise<void>,
-  timeoutMs = 180_000
-): Promise<Record<string, unknown>> {
+export function runInteractiveClient(script: string, args: Array<string | number>, onReady: () => Promise<void>, timeoutMs = 180_000): Promise<Record<string, unknown>> {
   return withSlot(() => runInteractiveNow(script, args, onReady, timeoutMs));
 }
 
-async function runInteractiveNow(
-  script: string,
-  args: Array<string | number>,
-  onReady: () => Promise<void>,
-  timeoutMs: number
-): Promise<Record<string, unknown>> {
+async function runInteractiveNow(script: string, args: Array<string | number>, onReady: () => Promise<void>, timeoutMs: number): Promise<Record<string, unknown>> {
   const child = start(script, args.map(String));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));

@@ -61,8 +61,7 @@ const pool = createPool({
 });
 /** Resolves once `count` distinct peers have been connected. */
 let waiting: { count: number; resolve: () => void } | undefined;
-const connectedCount = (count: number): Promise<void> =>
-  distinct >= count ? Promise.resolve() : new Promise((resolve) => (waiting = { count, resolve }));
+const connectedCount = (count: number): Promise<void> => (distinct >= count ? Promise.resolve() : new Promise((resolve) => (waiting = { count, resolve })));
 pool.actor.on('connected', (event) => {
   connectedEvents++;
   const index = Number(event.id.slice(event.id.lastIndexOf('/p') + 2));
@@ -74,7 +73,10 @@ pool.actor.on('disconnected', () => disconnectedEvents++);
 
 const cpuStart = process.cpuUsage();
 const started = performance.now();
-const ticker = setInterval(() => progress(`${((performance.now() - started) / 1000).toFixed(0)} s: ${connectedEvents} connected events, ${dials} dials, ${disconnectedEvents} disconnected`), 5000);
+const ticker = setInterval(
+  () => progress(`${((performance.now() - started) / 1000).toFixed(0)} s: ${connectedEvents} connected events, ${dials} dials, ${disconnectedEvents} disconnected`),
+  5000
+);
 let connectCallsMs = 0;
 for (let from = 0; from < peers; from += wave) {
   const callsStarted = performance.now();

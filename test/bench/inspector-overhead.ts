@@ -56,10 +56,13 @@ async function setUp(mode: Mode): Promise<{ inspect: Observer<InspectionEvent> |
     viewer = new WebSocket(inspector.url.replace('http:', 'ws:').replace('/?', '/ws?'));
     await new Promise((resolve) => viewer?.once('open', resolve));
   }
-  return { inspect: inspector.inspect, done: async () => {
-    viewer?.close();
-    await inspector.close();
-  } };
+  return {
+    inspect: inspector.inspect,
+    done: async () => {
+      viewer?.close();
+      await inspector.close();
+    }
+  };
 }
 
 /** Microseconds per connect/close cycle of one worker machine. */

@@ -17,7 +17,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_FLAGS, haveChromium } from '../helpers/chromium.ts';
-import { LONG_TASK_PROBE, clickToView, domNodes, firstScreen, keystrokeDelay, measureWindow, startChurnServer, watchPage, within, type PageWindow } from '../helpers/inspector-scale.ts';
+import {
+  LONG_TASK_PROBE,
+  clickToView,
+  domNodes,
+  firstScreen,
+  keystrokeDelay,
+  measureWindow,
+  startChurnServer,
+  watchPage,
+  within,
+  type PageWindow
+} from '../helpers/inspector-scale.ts';
 
 export interface InspectorRow {
   peers: number;
@@ -33,7 +44,10 @@ export interface InspectorRow {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The pool and the inspector in their own process (test/helpers/inspector-pool-process.ts). */
-async function startPoolProcess(port: number, peers: number): Promise<{ url: string; ask<T>(type: string, answer?: string): Promise<T>; tell(type: string): void; stop(): Promise<void> }> {
+async function startPoolProcess(
+  port: number,
+  peers: number
+): Promise<{ url: string; ask<T>(type: string, answer?: string): Promise<T>; tell(type: string): void; stop(): Promise<void> }> {
   const child = fork(fileURLToPath(new URL('../helpers/inspector-pool-process.ts', import.meta.url)), {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, CHURN_PORT: String(port), PEERS: String(peers) },
@@ -104,7 +118,16 @@ async function measureSize(browser: Browser, peers: number, windowMs: number, lo
       late = await measureWindow(second, secondWatch, Math.min(windowMs, 15_000));
       await second.close();
     }
-    return { peers, page: window, late, keystrokeMs, clickMs, domNodes: nodes, firstScreen: { rows: screen.rows, failing: screen.failing, notConnected }, pool: { cpuPct: poolCost.cpuPct, loopP99Ms: poolCost.loopP99Ms, loopMaxMs: poolCost.loopMaxMs } };
+    return {
+      peers,
+      page: window,
+      late,
+      keystrokeMs,
+      clickMs,
+      domNodes: nodes,
+      firstScreen: { rows: screen.rows, failing: screen.failing, notConnected },
+      pool: { cpuPct: poolCost.cpuPct, loopP99Ms: poolCost.loopP99Ms, loopMaxMs: poolCost.loopMaxMs }
+    };
   } finally {
     await pool.stop();
     await server.stop();
@@ -121,7 +144,11 @@ export function inspectorTable(rows: InspectorRow[]): string {
     `| | ${rows.map((row) => `${row.peers.toLocaleString('en-US')} peers`).join(' | ')} |`,
     `|---|${rows.map(() => '---').join('|')}|`,
     line('page main thread busy', (row) => `${pct(row.page.busyPct)}${row.late ? ` (${pct(row.late.busyPct)} opened late)` : ''}`),
-    line('long tasks per s, longest', (row) => `${row.page.longTasksPerS.toFixed(2)}, ${ms(row.page.longestTaskMs)}${row.late ? ` (late: ${row.late.longTasksPerS.toFixed(2)}, ${ms(row.late.longestTaskMs)})` : ''}`),
+    line(
+      'long tasks per s, longest',
+      (row) =>
+        `${row.page.longTasksPerS.toFixed(2)}, ${ms(row.page.longestTaskMs)}${row.late ? ` (late: ${row.late.longTasksPerS.toFixed(2)}, ${ms(row.late.longestTaskMs)})` : ''}`
+    ),
     line('delay per keystroke', (row) => ms(row.keystrokeMs)),
     line('click a row → view updated', (row) => ms(row.clickMs)),
     line('DOM nodes', (row) => row.domNodes.toLocaleString('en-US')),

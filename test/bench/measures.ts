@@ -86,12 +86,7 @@ type Sample = Record<string, unknown>;
  * and keeps the samples of the measured rounds per kind. In quick mode a
  * round's runs go in parallel: only completion matters there.
  */
-async function alternate<K extends string>(
-  plan: Plan,
-  kinds: readonly K[],
-  server: Server | undefined,
-  run: (kind: K) => Promise<Sample>
-): Promise<Map<K, Sample[]>> {
+async function alternate<K extends string>(plan: Plan, kinds: readonly K[], server: Server | undefined, run: (kind: K) => Promise<Sample>): Promise<Map<K, Sample[]>> {
   const samples = new Map<K, Sample[]>(kinds.map((kind) => [kind, []]));
   for (let round = 0; round < plan.warmup + plan.runs; round++) {
     const order = round % 2 === 0 ? kinds : [...kinds].reverse();
@@ -125,9 +120,7 @@ export interface InboxRow {
 export async function measureInbox(plan: Plan, server: Server): Promise<InboxRow[]> {
   const rows: InboxRow[] = [];
   for (const peers of plan.inboxPeers) {
-    const samples = await alternate(plan, INBOX_KINDS, server, (kind) =>
-      runClient('inbox-client.ts', [kind, server.port, plan.inboxCount, peers], { pin: true })
-    );
+    const samples = await alternate(plan, INBOX_KINDS, server, (kind) => runClient('inbox-client.ts', [kind, server.port, plan.inboxCount, peers], { pin: true }));
     rows.push({ peers, cpuUsPerMessage: field(samples, 'cpuUsPerMessage') });
   }
   return rows;
@@ -157,10 +150,7 @@ export async function measureConnect(plan: Plan, server: Server): Promise<Connec
   for (const peers of plan.connectSizes) {
     const lifecycle = { ...plan, runs: plan.connectRuns };
     const kinds = peers === Math.max(...plan.connectSizes) ? [...CONNECT_KINDS, ...CONNECT_FLOOR_KINDS] : CONNECT_KINDS;
-    const samples = (await alternate(lifecycle, kinds, server, (kind) => runClient('connect-client.ts', [kind, server.port, peers]))) as Map<
-      ConnectKind,
-      Sample[]
-    >;
+    const samples = (await alternate(lifecycle, kinds, server, (kind) => runClient('connect-client.ts', [kind, server.port, peers]))) as Map<ConnectKind, Sample[]>;
     rows.push({
       peers,
       connectMs: field(samples, 'connectMs'),
@@ -185,9 +175,7 @@ export interface FloorRow {
 
 export async function measureFloor(plan: Plan): Promise<FloorRow> {
   const count = plan.connectSizes[plan.connectSizes.length - 1] ?? 1000;
-  const samples = await alternate({ ...plan, runs: plan.connectRuns }, FLOOR_KINDS, undefined, (kind) =>
-    runClient('floor-client.ts', [kind, count], { pin: true })
-  );
+  const samples = await alternate({ ...plan, runs: plan.connectRuns }, FLOOR_KINDS, undefined, (kind) => runClient('floor-client.ts', [kind, count], { pin: true }));
   return { count, createUs: field(samples, 'createUs'), eventUs: field(samples, 'eventUs'), heapPerActor: field(samples, 'heapPerActor') };
 }
 
@@ -217,7 +205,13 @@ export async function measureRegister(plan: Plan): Promise<RegisterRow[]> {
   return plan.registerSizes.map((peers) => {
     const list = samples.get(peers)!;
     const of = (name: string): Summary => summarize(list.map((sample) => Number(sample[name])));
-    return { peers, connectUsPerPeer: of('connectUsPerPeer'), registerUsPerPeer: of('registerUsPerPeer'), registerCpuUsPerPeer: of('registerCpuUsPerPeer'), closeMs: of('closeMs') };
+    return {
+      peers,
+      connectUsPerPeer: of('connectUsPerPeer'),
+      registerUsPerPeer: of('registerUsPerPeer'),
+      registerCpuUsPerPeer: of('registerCpuUsPerPeer'),
+      closeMs: of('closeMs')
+    };
   });
 }
 
@@ -269,8 +263,7 @@ export interface StallResult {
 }
 
 export async function measureStall(plan: Plan, server: Server): Promise<StallResult[]> {
-  const one = async (policy: string): Promise<StallResult> =>
-    (await runClient('stall-client.ts', [server.port, plan.stallSeconds, policy])) as unknown as StallResult;
+  const one = async (policy: string): Promise<StallResult> => (await runClient('stall-client.ts', [server.port, plan.stallSeconds, policy])) as unknown as StallResult;
   if (plan.quick) return Promise.all(STALL_POLICIES.map(one));
   const results: StallResult[] = [];
   for (const policy of STALL_POLICIES) {

@@ -16,8 +16,7 @@ const { createPool } = await loadHoneybee();
 const peers = Number(process.argv[2] ?? '1000');
 const warmup = Number(process.argv[3] ?? '1000');
 
-const urls = (count: number, prefix: string): string[] =>
-  Array.from({ length: count }, (_, i) => `ws://127.0.0.1:9/${prefix}${i}`);
+const urls = (count: number, prefix: string): string[] => Array.from({ length: count }, (_, i) => `ws://127.0.0.1:9/${prefix}${i}`);
 
 async function register(list: string[]): Promise<{ connectUs: number; startedUs: number; cpuUs: number; closeMs: number }> {
   // Sockets stuck in CONNECTING: they never report anything.

@@ -95,24 +95,46 @@ export function targets(results: Results): TargetCheck[] {
   if (largest !== undefined) {
     const n = largest.peers;
     const peer = (of: Record<ConnectKind, Summary>): Summary => betterPeer(of);
-    checks.push(check(`time for ${n} peers to connect: honeybee / ${bestName(largest.connectMs)}`, '≤ 1.25×', ratio(largest.connectMs.honeybee, peer(largest.connectMs)), 1.25));
-    checks.push(check(`heap per idle peer (${n}): honeybee / ${bestName(largest.heapPerPeer)}`, '≤ 1.50×', ratio(largest.heapPerPeer.honeybee, peer(largest.heapPerPeer)), 1.5));
-    checks.push(check(`close() of ${n} connected peers: honeybee / ${bestName(largest.closeMs)}`, '≤ 1.25×', ratio(largest.closeMs.honeybee, peer(largest.closeMs)), 1.25));
-    checks.push(check(`connect CPU per peer (${n}): honeybee / ${bestName(largest.connectCpuUsPerPeer)}`, '(reported)', ratio(largest.connectCpuUsPerPeer.honeybee, peer(largest.connectCpuUsPerPeer)), Infinity));
-    checks.push(check(`close() CPU (${n}): honeybee / ${bestName(largest.closeCpuMs)}`, '(reported)', ratio(largest.closeCpuMs.honeybee, peer(largest.closeCpuMs)), Infinity));
+    checks.push(
+      check(`time for ${n} peers to connect: honeybee / ${bestName(largest.connectMs)}`, '≤ 1.25×', ratio(largest.connectMs.honeybee, peer(largest.connectMs)), 1.25)
+    );
+    checks.push(
+      check(`heap per idle peer (${n}): honeybee / ${bestName(largest.heapPerPeer)}`, '≤ 1.50×', ratio(largest.heapPerPeer.honeybee, peer(largest.heapPerPeer)), 1.5)
+    );
+    checks.push(
+      check(`close() of ${n} connected peers: honeybee / ${bestName(largest.closeMs)}`, '≤ 1.25×', ratio(largest.closeMs.honeybee, peer(largest.closeMs)), 1.25)
+    );
+    checks.push(
+      check(
+        `connect CPU per peer (${n}): honeybee / ${bestName(largest.connectCpuUsPerPeer)}`,
+        '(reported)',
+        ratio(largest.connectCpuUsPerPeer.honeybee, peer(largest.connectCpuUsPerPeer)),
+        Infinity
+      )
+    );
+    checks.push(
+      check(`close() CPU (${n}): honeybee / ${bestName(largest.closeCpuMs)}`, '(reported)', ratio(largest.closeCpuMs.honeybee, peer(largest.closeCpuMs)), Infinity)
+    );
   }
   const first = register[0];
   const last = register[register.length - 1];
   if (first !== undefined && last !== undefined) {
     checks.push(
-      check(`connect CPU per peer until dialing: ${last.peers} / ${first.peers} peers`, '≤ 1.25× (flat)', ratio(last.registerCpuUsPerPeer, first.registerCpuUsPerPeer), 1.25)
+      check(
+        `connect CPU per peer until dialing: ${last.peers} / ${first.peers} peers`,
+        '≤ 1.25× (flat)',
+        ratio(last.registerCpuUsPerPeer, first.registerCpuUsPerPeer),
+        1.25
+      )
     );
     checks.push(
       check(`registration time per peer: ${last.peers} / ${first.peers} peers`, '(reported)', ratio(last.registerUsPerPeer, first.registerUsPerPeer), Infinity)
     );
   }
   for (const stall of results.stall) {
-    checks.push(check(`stalled consumer (${stall.overflow}): RSS growth after the inbox filled`, `flat (< ${FLAT_MIB} MiB)`, stall.rssGrowthAfterFullMiB, FLAT_MIB, 'MiB'));
+    checks.push(
+      check(`stalled consumer (${stall.overflow}): RSS growth after the inbox filled`, `flat (< ${FLAT_MIB} MiB)`, stall.rssGrowthAfterFullMiB, FLAT_MIB, 'MiB')
+    );
   }
   if (results.verify !== undefined) checks.push(...verifyChecks(results.verify));
   return checks;
@@ -131,8 +153,17 @@ function inboxSection(rows: InboxRow[], plan: Plan): string {
   const body = rows.map((row) => {
     const c = row.cpuUsPerMessage;
     return [
-      String(row.peers), cell(c.raw), cell(c.honeybee), cell(c['honeybee-batch']), cell(c['honeybee-parse']), cell(c.partysocket), cell(c.nostr),
-      x(ratio(c.honeybee, c.raw)), x(ratio(c['honeybee-batch'], c.raw)), x(ratio(c.honeybee, c.partysocket)), x(ratio(c['honeybee-parse'], c.nostr))
+      String(row.peers),
+      cell(c.raw),
+      cell(c.honeybee),
+      cell(c['honeybee-batch']),
+      cell(c['honeybee-parse']),
+      cell(c.partysocket),
+      cell(c.nostr),
+      x(ratio(c.honeybee, c.raw)),
+      x(ratio(c['honeybee-batch'], c.raw)),
+      x(ratio(c.honeybee, c.partysocket)),
+      x(ratio(c['honeybee-parse'], c.nostr))
     ];
   });
   const best = rows.map((row) => {
@@ -145,7 +176,19 @@ function inboxSection(rows: InboxRow[], plan: Plan): string {
     `Ratios of the fastest runs (the least disturbed by other load), honeybee / raw ws: ${best.join('; ')}.`,
     '',
     table(
-      ['peers', 'raw ws', 'honeybee for await', 'honeybee batches()', 'honeybee + JSON.parse', 'partysocket', 'nostr-tools', 'hb / raw', 'hb batches / raw', 'hb / partysocket', 'hb+parse / nostr'],
+      [
+        'peers',
+        'raw ws',
+        'honeybee for await',
+        'honeybee batches()',
+        'honeybee + JSON.parse',
+        'partysocket',
+        'nostr-tools',
+        'hb / raw',
+        'hb batches / raw',
+        'hb / partysocket',
+        'hb+parse / nostr'
+      ],
       body
     )
   ].join('\n');
@@ -160,7 +203,17 @@ function sendSection(send: Record<string, Summary>, plan: Plan): string {
     '',
     table(
       ['raw ws.send', 'pool.send', 'partysocket', 'nostr-tools relay.send', 'hb / raw', 'hb / partysocket', 'hb / nostr'],
-      [[cell(s.raw), cell(s.honeybee), cell(s.partysocket), cell(s.nostr), x(ratio(s.honeybee, s.raw)), x(ratio(s.honeybee, s.partysocket)), x(ratio(s.honeybee, s.nostr))]]
+      [
+        [
+          cell(s.raw),
+          cell(s.honeybee),
+          cell(s.partysocket),
+          cell(s.nostr),
+          x(ratio(s.honeybee, s.raw)),
+          x(ratio(s.honeybee, s.partysocket)),
+          x(ratio(s.honeybee, s.nostr))
+        ]
+      ]
     )
   ].join('\n');
 }
@@ -185,11 +238,18 @@ function connectSection(rows: ConnectRow[]): string {
     for (const kind of ['raw', 'honeybee', 'partysocket', 'nostr', 'actor', 'actor-pool'] as const) {
       if (row.connectMs[kind] === undefined) continue;
       body.push([
-        String(row.peers), LABELS[kind],
-        cell(row.connectMs[kind]!), x(ratio(row.connectMs[kind]!, peer.connect)), cell(row.connectCpuUsPerPeer?.[kind]),
-        cell(KiB(row.heapPerPeer[kind]!)), x(ratio(row.heapPerPeer[kind]!, peer.heap)), x(ratio(row.heapPerPeer[kind]!, row.heapPerPeer.raw)),
+        String(row.peers),
+        LABELS[kind],
+        cell(row.connectMs[kind]!),
+        x(ratio(row.connectMs[kind]!, peer.connect)),
+        cell(row.connectCpuUsPerPeer?.[kind]),
+        cell(KiB(row.heapPerPeer[kind]!)),
+        x(ratio(row.heapPerPeer[kind]!, peer.heap)),
+        x(ratio(row.heapPerPeer[kind]!, row.heapPerPeer.raw)),
         cell(KiB(row.rssPerPeer[kind]!)),
-        cell(row.closeMs[kind]!), x(ratio(row.closeMs[kind]!, peer.close)), cell(row.closeCpuMs?.[kind])
+        cell(row.closeMs[kind]!),
+        x(ratio(row.closeMs[kind]!, peer.close)),
+        cell(row.closeCpuMs?.[kind])
       ]);
     }
   }
@@ -213,8 +273,13 @@ function registerSection(rows: RegisterRow[]): string {
     table(
       ['peers', 'connect() µs/peer', 'connect() until dialing µs/peer', 'vs smallest', 'CPU until dialing µs/peer', 'vs smallest', 'close() ms'],
       rows.map((row) => [
-        String(row.peers), cell(row.connectUsPerPeer), cell(row.registerUsPerPeer), x(ratio(row.registerUsPerPeer, base)),
-        cell(row.registerCpuUsPerPeer), x(ratio(row.registerCpuUsPerPeer, rows[0]!.registerCpuUsPerPeer)), cell(row.closeMs)
+        String(row.peers),
+        cell(row.connectUsPerPeer),
+        cell(row.registerUsPerPeer),
+        x(ratio(row.registerUsPerPeer, base)),
+        cell(row.registerCpuUsPerPeer),
+        x(ratio(row.registerCpuUsPerPeer, rows[0]!.registerCpuUsPerPeer)),
+        cell(row.closeMs)
       ])
     )
   ].join('\n');
@@ -227,7 +292,13 @@ function stormSection(results: StormResult[]): string {
     table(
       ['client', 'peers', 'server down ms', 'all back ms', 'dials', 'peak dials in 1 s', 'peak dials in 100 ms', 'dials spread over ms'],
       results.map((r) => [
-        r.kind, String(r.peers), r.serverDownMs.toFixed(0), r.allBackMs.toFixed(0), String(r.dials), String(r.peakDialsPerSecond), String(r.peakDialsPer100ms),
+        r.kind,
+        String(r.peers),
+        r.serverDownMs.toFixed(0),
+        r.allBackMs.toFixed(0),
+        String(r.dials),
+        String(r.peakDialsPerSecond),
+        String(r.peakDialsPer100ms),
         `${r.firstDialAfterDropMs.toFixed(0)}–${r.lastDialAfterDropMs.toFixed(0)}`
       ])
     )
@@ -241,12 +312,15 @@ function stormSection(results: StormResult[]): string {
  */
 function floorSection(floor: FloorRow, connect: ConnectRow[]): string {
   const rows = (['minimal', 'minimal-invoke', 'worker'] as const).map((kind) => [
-    kind, cell(floor.createUs[kind]), cell(floor.eventUs[kind]), cell(KiB(floor.heapPerActor[kind]))
+    kind,
+    cell(floor.createUs[kind]),
+    cell(floor.eventUs[kind]),
+    cell(KiB(floor.heapPerActor[kind]))
   ]);
   const lines = [
     `## XState floor: one actor per peer, no socket (${floor.count} actors)`,
     '',
-    '`minimal`: a two-state machine with one timer; `minimal-invoke`: the same invoking one callback actor (a socket adapter); `worker`: honeybee\'s worker machine with a test link whose socket opens on cue, ending `connected` (event: `socket.open`).',
+    "`minimal`: a two-state machine with one timer; `minimal-invoke`: the same invoking one callback actor (a socket adapter); `worker`: honeybee's worker machine with a test link whose socket opens on cue, ending `connected` (event: `socket.open`).",
     '',
     table(['actor', 'create + start µs', 'one event µs', 'heap KiB/actor'], rows)
   ];
@@ -273,7 +347,11 @@ function floorSection(floor: FloorRow, connect: ConnectRow[]): string {
 export function verifySection(verify: VerifyResult): string {
   const pool = verify.verifiedPerSecond.pool;
   const rows = Object.entries(verify.verifiedPerSecond).map(([setup, summary]) => [
-    setup === 'pool' ? 'one pool (verifies in its consumer)' : setup.startsWith('NATS') ? `${setup} (verify in the shard's transport)` : `${setup} (verify in \`process\`)`,
+    setup === 'pool'
+      ? 'one pool (verifies in its consumer)'
+      : setup.startsWith('NATS')
+        ? `${setup} (verify in the shard's transport)`
+        : `${setup} (verify in \`process\`)`,
     cell(summary),
     pool === undefined ? '–' : x(ratio(summary, pool))
   ]);
@@ -315,7 +393,10 @@ export function holdSection(hold: HoldResult): string {
         ['CPU time of that connect, per peer', `${n((m.connectCpuMs! * 1000) / hold.peers, 0)} µs`],
         ['heap per connected peer', `${n(m.heapPerPeer! / 1024, 2)} KiB (heap ${n(m.heapMiB, 0)} MiB in all)`],
         ['RSS per connected peer', `${n(m.rssPerPeer! / 1024, 2)} KiB (RSS ${n(m.rssMiB, 0)} MiB in all; ${n(m.rssIdleEndMiB, 0)} MiB after the idle time)`],
-        [`idle CPU over ${n(m.idleSeconds, 0)} s`, `${n(m.idleCpuPercent, 1)} % of one core (${n(m.idleCpuUsPerPeerPerSecond, 2)} µs per peer per second); ${count(m.pingsWhileIdle!)} pings reached the servers; ${m.dropsWhileIdle} drops`],
+        [
+          `idle CPU over ${n(m.idleSeconds, 0)} s`,
+          `${n(m.idleCpuPercent, 1)} % of one core (${n(m.idleCpuUsPerPeerPerSecond, 2)} µs per peer per second); ${count(m.pingsWhileIdle!)} pings reached the servers; ${m.dropsWhileIdle} drops`
+        ],
         ['event-loop delay while idle', `p99 ${n(m.eventLoopDelayP99Ms, 1)} ms, max ${n(m.eventLoopDelayMaxMs, 1)} ms`],
         ['`await pool.close()`', `${n(m.closeMs! / 1000, 2)} s (CPU ${n(m.closeCpuMs! / 1000, 2)} s); ${count(m.disconnectedEvents!)} disconnected events`]
       ]
@@ -331,7 +412,13 @@ function stallSection(results: StallResult[]): string {
     table(
       ['overflow', 'seconds', 'inbox depth', 'messages taken in', 'RSS when full MiB', 'RSS at end MiB', 'growth after full MiB', 'RSS samples MiB'],
       results.map((r) => [
-        r.overflow, String(r.seconds), String(r.inboxDepth), String(r.received), r.rssAtFullMiB.toFixed(1), r.rssEndMiB.toFixed(1), r.rssGrowthAfterFullMiB.toFixed(1),
+        r.overflow,
+        String(r.seconds),
+        String(r.inboxDepth),
+        String(r.received),
+        r.rssAtFullMiB.toFixed(1),
+        r.rssEndMiB.toFixed(1),
+        r.rssGrowthAfterFullMiB.toFixed(1),
         r.series.map((s) => s.rssMiB.toFixed(0)).join(' ')
       ])
     )
@@ -352,7 +439,10 @@ export function markdown(header: Record<string, unknown>, machine: Record<string
   ].join('\n');
   const sections = [
     intro,
-    `## Targets\n\n${table(['measure', 'target', 'measured', 'met'], checks.map((c) => [c.measure, c.target, c.measured, c.limit === Infinity ? '—' : c.met ? 'yes' : '**no**']))}`,
+    `## Targets\n\n${table(
+      ['measure', 'target', 'measured', 'met'],
+      checks.map((c) => [c.measure, c.target, c.measured, c.limit === Infinity ? '—' : c.met ? 'yes' : '**no**'])
+    )}`,
     results.inbox.length === 0 ? '' : inboxSection(results.inbox, plan),
     results.send.raw === undefined ? '' : sendSection(results.send, plan),
     results.connect.length === 0 ? '' : connectSection(results.connect),

@@ -60,14 +60,18 @@ const steps: Array<[string, string, () => Promise<void>]> = [
     'inspector',
     'inspector page at scale',
     async () =>
-      plan.quick ? log('inspector: skipped in --quick mode (npm run bench -- --only inspector runs it)') : void (await (await import('./inspector.ts')).measureInspector(outDir, log))
+      plan.quick
+        ? log('inspector: skipped in --quick mode (npm run bench -- --only inspector runs it)')
+        : void (await (await import('./inspector.ts')).measureInspector(outDir, log))
   ],
   ['verify', 'verification in shards', async () => void (results.verify = await (await import('./verify.ts')).measureVerify(plan, log))],
   [
     '100k',
     'one process holding many peers',
     async () =>
-      void (results.hold = await (await import('./hold.ts')).measureHold(
+      void (results.hold = await (
+        await import('./hold.ts')
+      ).measureHold(
         {
           peers: Number(option('peers') ?? 100_000),
           idleSeconds: Number(option('idle') ?? 25),

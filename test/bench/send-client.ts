@@ -17,7 +17,10 @@ const [kind = 'raw', portText = '0', countText = '100000'] = process.argv.slice(
 const total = Number(countText);
 const url = `ws://127.0.0.1:${portText}/send?mode=sink`;
 const CHUNK = 1000;
-const message = JSON.stringify(['EVENT', { id: 'a'.repeat(64), pubkey: 'b'.repeat(64), created_at: 1_700_000_000, kind: 1, tags: [], content: 'hello honeybee', sig: 'c'.repeat(128) }]);
+const message = JSON.stringify([
+  'EVENT',
+  { id: 'a'.repeat(64), pubkey: 'b'.repeat(64), created_at: 1_700_000_000, kind: 1, tags: [], content: 'hello honeybee', sig: 'c'.repeat(128) }
+]);
 
 const ioTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -55,7 +58,7 @@ async function sender(): Promise<(data: string) => void> {
 const send = await sender();
 const startCpu = process.cpuUsage();
 const startTime = process.hrtime.bigint();
-for (let sent = 0; sent < total; ) {
+for (let sent = 0; sent < total;) {
   const end = Math.min(total, sent + CHUNK);
   for (; sent < end; sent++) send(message);
   await ioTurn();

@@ -16,8 +16,7 @@ type NatsEntry = typeof import('../../src/nats/index.ts');
 type NodeEntry = typeof import('../../src/node.ts');
 
 const entry = process.env.HONEYBEE_ENTRY ?? '';
-const load = <T>(source: string, built: string): Promise<T> =>
-  (entry === '' ? import(source) : import(entry.replace(/node\.js$/, built))) as Promise<T>;
+const load = <T>(source: string, built: string): Promise<T> => (entry === '' ? import(source) : import(entry.replace(/node\.js$/, built))) as Promise<T>;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** CPU time of the whole process (every thread), µs. */

@@ -45,7 +45,9 @@ async function startShards(nats: TestNatsServer, cluster: string, count: number)
 
 async function stopShards(shards: Array<{ child: ChildProcess }>): Promise<void> {
   await Promise.all(
-    shards.map(({ child }) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGKILL')))))
+    shards.map(({ child }) =>
+      child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGKILL')))
+    )
   );
 }
 
@@ -92,7 +94,8 @@ export async function measureShards(plan: Plan, server: Server, outDir: string, 
   rows.push({ name: 'one pool', messagesPerSecond: summarize(paired.pool), cpuPerMessageNs: summarize(paired.poolCpu) });
   rows.push({ name: 'threads × 1', messagesPerSecond: summarize(paired.thread), cpuPerMessageNs: summarize(paired.threadCpu) });
   const crossing = summarize(paired.ratios);
-  for (const n of counts.filter((count) => count !== 1)) rows.push(await rates(`threads × ${n}`, runs, async () => ({ args: ['threads', n, server.port, PEERS, seconds] })));
+  for (const n of counts.filter((count) => count !== 1))
+    rows.push(await rates(`threads × ${n}`, runs, async () => ({ args: ['threads', n, server.port, PEERS, seconds] })));
   const samples: number[] = [];
   for (let run = 0; run < runs; run++) samples.push(Number((await runClient('shards-client.ts', ['reown-threads', server.port, 200])).reownMs));
   reown['threads (2 threads, 200 peers, terminate one)'] = summarize(samples);

@@ -41,7 +41,10 @@ for (let i = 0; i <= samples; i++) {
   if (i < samples) await sleep(interval);
 }
 // The inbox counts as full from the first sample at capacity; growth is measured from there.
-const fullAt = Math.max(1, series.findIndex((s) => s.depth >= DEFAULTS.inboxSize));
+const fullAt = Math.max(
+  1,
+  series.findIndex((s) => s.depth >= DEFAULTS.inboxSize)
+);
 const from = series[fullAt]!;
 const last = series[series.length - 1]!;
 const peakRss = Math.max(...series.slice(fullAt).map((s) => s.rssMiB));

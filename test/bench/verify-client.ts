@@ -17,8 +17,7 @@ type NatsEntry = typeof import('../../src/nats/index.ts');
 type NodeEntry = typeof import('../../src/node.ts');
 
 const entry = process.env.HONEYBEE_ENTRY ?? '';
-const load = <T>(source: string, built: string): Promise<T> =>
-  (entry === '' ? import(source) : import(entry.replace(/node\.js$/, built))) as Promise<T>;
+const load = <T>(source: string, built: string): Promise<T> => (entry === '' ? import(source) : import(entry.replace(/node\.js$/, built))) as Promise<T>;
 /** The shard module: `process` verifies in the shard. */
 export const SHARD_MODULE = new URL('./verify-shard.mjs', import.meta.url);
 /** Small batches: each message costs ≈ 2 ms, and a batch is the unit that arrives. */
@@ -55,7 +54,8 @@ async function rate<T>(batches: AsyncIterable<T[]>, take: (batch: T[]) => number
 /** Counts what a thread's `process` sent: verified events. A raw message means `process` never ran there. */
 function verifiedIn(batch: readonly unknown[]): number {
   for (const item of batch) {
-    if (typeof (item as { sig?: unknown }).sig !== 'string') throw new Error(`a shard sent ${JSON.stringify(item).slice(0, 120)}, not a verified event: its process did not run`);
+    if (typeof (item as { sig?: unknown }).sig !== 'string')
+      throw new Error(`a shard sent ${JSON.stringify(item).slice(0, 120)}, not a verified event: its process did not run`);
   }
   return batch.length;
 }

@@ -49,4 +49,11 @@ const shard = await createShard({
   pool: { transport: verifying, inboxSize: Number(env.INBOX_SIZE ?? 128) }
 });
 process.send?.({ shard: shard.id });
-process.on('SIGTERM', () => void shard.close().then(() => nats.close()).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void shard
+      .close()
+      .then(() => nats.close())
+      .then(() => process.exit(0))
+);

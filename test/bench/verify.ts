@@ -66,7 +66,9 @@ async function startShards(nats: TestNatsServer, cluster: string, count: number)
 
 async function stopShards(shards: ChildProcess[]): Promise<void> {
   await Promise.all(
-    shards.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGKILL')))))
+    shards.map((child) =>
+      child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGKILL')))
+    )
   );
 }
 

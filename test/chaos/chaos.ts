@@ -72,14 +72,24 @@ const one = async (seed: number): Promise<void> => {
   const report = check(readHistory(out));
   reports.push(report);
   console.log(formatReport(report));
-  console.log(`seed ${seed}: history in ${out}; replay with npm run chaos -- --seed ${seed} --duration ${values.duration}; re-check with npm run chaos -- --check ${out}`);
+  console.log(
+    `seed ${seed}: history in ${out}; replay with npm run chaos -- --seed ${seed} --duration ${values.duration}; re-check with npm run chaos -- --check ${out}`
+  );
 };
 await Promise.all(
   Array.from({ length: Math.max(1, Number(values.parallel)) }, async () => {
     for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) await one(seed);
   })
 );
-if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(reports.map(({ violations, ...rest }) => ({ ...rest, violations: violations.map(({ slice: _slice, ...v }) => v) })), null, 2));
+if (values.json !== undefined)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      reports.map(({ violations, ...rest }) => ({ ...rest, violations: violations.map(({ slice: _slice, ...v }) => v) })),
+      null,
+      2
+    )
+  );
 console.log(`\n${summarize(reports)}`);
 const failed = reports.filter((report) => report.violations.length > 0);
 console.log(`\n${reports.length} run(s), ${failed.length} with violations${failed.length > 0 ? `: seeds ${failed.map((r) => r.seed).join(', ')}` : ''}`);

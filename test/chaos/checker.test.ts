@@ -29,7 +29,15 @@ function connection(c: number, p: string, shard: string, inc: number, open: numb
  */
 function good(): Rec[] {
   const nemesis = (t: number, rec: Record<string, unknown>): Rec => ({ src: 'nemesis', t, ...rec }) as Rec;
-  const claim = (t: number, key: string, v: string | undefined, rev: number): Rec => ({ src: 'kv', t, b: 'claims', key, op: v === undefined ? 'DEL' : 'PUT', v: v ?? '', rev });
+  const claim = (t: number, key: string, v: string | undefined, rev: number): Rec => ({
+    src: 'kv',
+    t,
+    b: 'claims',
+    key,
+    op: v === undefined ? 'DEL' : 'PUT',
+    v: v ?? '',
+    rev
+  });
   const event = (t: number, p: string, kind: string, e: number, q: number, sh: string, more: object = {}): Rec => ({ src: 'event', t, p, kind, e, q, sh, ...more });
   return sortHistory([
     nemesis(0, { k: 'config', seed: 7, leaseTtl: LEASE, heartbeat: BEAT, peers: 2, shards: ['s1', 's2'] }),
@@ -108,7 +116,9 @@ describe('the chaos checker', () => {
 
   it('finds frames stamped with a later claim’s epoch (at publish, not at read)', () => {
     const late = edit(good(), (h) => h.map((r) => (r.src === 'inbox' && r.c === 2 && r.s === 3 ? { ...r, e: 7, q: 1 } : r)));
-    expect(invariants(late)).toEqual(expect.arrayContaining(['frames carry the epoch of the claim their connection opened under', '(epoch, seq) orders one peer’s stream']));
+    expect(invariants(late)).toEqual(
+      expect.arrayContaining(['frames carry the epoch of the claim their connection opened under', '(epoch, seq) orders one peer’s stream'])
+    );
   });
 
   it('finds an epoch that goes back along a peer’s connections', () => {
@@ -117,9 +127,7 @@ describe('the chaos checker', () => {
   });
 
   it('finds (epoch, seq) out of the peer’s real order', () => {
-    const swapped = edit(good(), (h) =>
-      h.map((r) => (isInbox(1, 1)(r) ? { ...r, q: 3 } : isInbox(1, 2)(r) ? { ...r, q: 2 } : r))
-    );
+    const swapped = edit(good(), (h) => h.map((r) => (isInbox(1, 1)(r) ? { ...r, q: 3 } : isInbox(1, 2)(r) ? { ...r, q: 2 } : r)));
     expect(invariants(swapped)).toEqual(['(epoch, seq) orders one peer’s stream']);
   });
 

@@ -265,7 +265,14 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
           continue;
         }
         doubles++;
-        violate('one connection per peer', `${p}: connection ${a.c} (${a.shard}) and ${b.c} (${b.shard}) both open for ${overlap} ms`, b.open, p, b.open - 2000, b.open + Math.min(overlap, 2000));
+        violate(
+          'one connection per peer',
+          `${p}: connection ${a.c} (${a.shard}) and ${b.c} (${b.shard}) both open for ${overlap} ms`,
+          b.open,
+          p,
+          b.open - 2000,
+          b.open + Math.min(overlap, 2000)
+        );
       }
     }
   }
@@ -281,7 +288,14 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
       if (since === undefined) return false;
       const lasted = until - since - overlapWith(incs.get(conn.inc)?.pauses ?? [], since, until);
       if (lasted <= heartbeat + claimSlack) return false;
-      violate('no connection without its claim', `${conn.p}: connection ${conn.c} on ${conn.shard} lived ${lasted} ms while the claim was ${holder ?? 'absent'}`, since, conn.p, since - 1000, since + lasted + 500);
+      violate(
+        'no connection without its claim',
+        `${conn.p}: connection ${conn.c} on ${conn.shard} lived ${lasted} ms while the claim was ${holder ?? 'absent'}`,
+        since,
+        conn.p,
+        since - 1000,
+        since + lasted + 500
+      );
       return true;
     };
     let reported = false;
@@ -307,7 +321,12 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     if (claim?.holder !== conn.shard) claim = (claims.get(conn.p) ?? []).find((c) => c.t > conn.open && c.t <= conn.open + 50 && c.holder === conn.shard) ?? claim;
     // A dial abandoned as it completed (closed at once, nothing read) is no connection to speak of.
     if (claim?.holder !== conn.shard && (messages.length > 0 || connEnd(conn) - conn.open > overlapTolerance)) {
-      violate('dial only under a claim', `${conn.p}: connection ${conn.c} opened by ${conn.shard} while the current claim was ${claim?.holder ?? 'absent'} (rev ${claim?.rev ?? '-'})`, conn.open, conn.p);
+      violate(
+        'dial only under a claim',
+        `${conn.p}: connection ${conn.c} opened by ${conn.shard} while the current claim was ${claim?.holder ?? 'absent'} (rev ${claim?.rev ?? '-'})`,
+        conn.open,
+        conn.p
+      );
     }
     // Inside a connection: 0, 1, 2 … in arrival order; an unchanged copy is a redelivery.
     const stamps = new Map<number, string>();
@@ -318,7 +337,14 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
       const stamp = `${m.e}/${m.q}`;
       if (claim !== undefined && claim.holder === conn.shard && m.e !== claim.rev && !wrongEpoch) {
         wrongEpoch = true;
-        violate('frames carry the epoch of the claim their connection opened under', `${conn.p}: connection ${conn.c} opened under epoch ${claim.rev}, frame ${m.s} carries epoch ${m.e} (seq ${m.q})`, m.t, conn.p, conn.open, m.t + 500);
+        violate(
+          'frames carry the epoch of the claim their connection opened under',
+          `${conn.p}: connection ${conn.c} opened under epoch ${claim.rev}, frame ${m.s} carries epoch ${m.e} (seq ${m.q})`,
+          m.t,
+          conn.p,
+          conn.open,
+          m.t + 500
+        );
       }
       if (m.s === expected) {
         stamps.set(m.s, stamp);
@@ -326,9 +352,20 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
         delivered++;
       } else if (m.s < expected) {
         if (stamps.get(m.s) === stamp) redelivered++;
-        else violate('no gap, reorder or duplicate inside a connection', `${conn.p}: connection ${conn.c} frame ${m.s} again as ${stamp} (first ${stamps.get(m.s) ?? 'never'})`, m.t, conn.p);
+        else
+          violate(
+            'no gap, reorder or duplicate inside a connection',
+            `${conn.p}: connection ${conn.c} frame ${m.s} again as ${stamp} (first ${stamps.get(m.s) ?? 'never'})`,
+            m.t,
+            conn.p
+          );
       } else {
-        violate('no gap, reorder or duplicate inside a connection', `${conn.p}: connection ${conn.c} frame ${m.s} arrived after ${expected - 1}: frames ${expected}..${m.s - 1} missing or late`, m.t, conn.p);
+        violate(
+          'no gap, reorder or duplicate inside a connection',
+          `${conn.p}: connection ${conn.c} frame ${m.s} arrived after ${expected - 1}: frames ${expected}..${m.s - 1} missing or late`,
+          m.t,
+          conn.p
+        );
         for (let s = expected; s < m.s; s++) stamps.set(s, 'missing');
         stamps.set(m.s, stamp);
         expected = m.s + 1;
@@ -345,7 +382,14 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
       const a = sorted[i - 1] as Conn;
       const b = sorted[i] as Conn;
       if ((connEpoch.get(b.c) ?? 0) < (connEpoch.get(a.c) ?? 0)) {
-        violate('per peer, epochs only grow', `${p}: connection ${b.c} (${b.shard}, epoch ${connEpoch.get(b.c)}) opened after ${a.c} (${a.shard}, epoch ${connEpoch.get(a.c)})`, b.open, p, a.open - 500, b.open + 1000);
+        violate(
+          'per peer, epochs only grow',
+          `${p}: connection ${b.c} (${b.shard}, epoch ${connEpoch.get(b.c)}) opened after ${a.c} (${a.shard}, epoch ${connEpoch.get(a.c)})`,
+          b.open,
+          p,
+          a.open - 500,
+          b.open + 1000
+        );
       }
     }
     // (epoch, seq) orders the peer's stream: sorted by it, frames follow the real order.
@@ -362,7 +406,12 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
       }
       const before = (order.get(a.c) ?? 0) < (order.get(b.c) ?? 0) || (a.c === b.c && a.s < b.s);
       if (!before) {
-        violate('(epoch, seq) orders one peer’s stream', `${p}: (epoch ${a.e}, seq ${a.q}) is frame ${a.c}/${a.s}, but (epoch ${b.e}, seq ${b.q}) is the earlier frame ${b.c}/${b.s}`, b.t, p);
+        violate(
+          '(epoch, seq) orders one peer’s stream',
+          `${p}: (epoch ${a.e}, seq ${a.q}) is frame ${a.c}/${a.s}, but (epoch ${b.e}, seq ${b.q}) is the earlier frame ${b.c}/${b.s}`,
+          b.t,
+          p
+        );
       }
     }
   }
@@ -385,7 +434,14 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     });
     if (missing.length > 0) {
       const t = conn.frames[missing[0] as number] as number;
-      violate('every acked inbox message delivered at least once', `${conn.p}: connection ${conn.c} on ${conn.shard}: ${missing.length} frame(s) never delivered (${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ' …' : ''})`, t, conn.p, t - 1000, t + 2000);
+      violate(
+        'every acked inbox message delivered at least once',
+        `${conn.p}: connection ${conn.c} on ${conn.shard}: ${missing.length} frame(s) never delivered (${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ' …' : ''})`,
+        t,
+        conn.p,
+        t - 1000,
+        t + 2000
+      );
     }
   }
 
@@ -445,7 +501,10 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     let healed = span.healed ?? span.heal ?? span.start;
     const natsLink = span.kind.startsWith('nats-term') || span.kind.startsWith('nats-kill') || span.kind === 'shard-cut';
     if (natsLink) {
-      const affected = span.kind === 'shard-cut' ? [span.target] : [...new Set([...incs.values()].filter((inc) => inc.spawn <= healed && (inc.end ?? Infinity) > healed).map((inc) => inc.shard))];
+      const affected =
+        span.kind === 'shard-cut'
+          ? [span.target]
+          : [...new Set([...incs.values()].filter((inc) => inc.spawn <= healed && (inc.end ?? Infinity) > healed).map((inc) => inc.shard))];
       let back = healed;
       for (const shard of affected) {
         const renewal = (renewals.get(shard ?? '') ?? []).find((t) => t > healed);
@@ -459,11 +518,33 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     if (settledAt === undefined && !judged) {
       perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: undefined, settle: undefined });
     } else if (settledAt === undefined) {
-      violate(RECOVERY, `fault ${span.index} (${span.kind}${span.target ? ` on ${span.target}` : ''}) never settled before ${spans[i + 1] ? 'the next fault' : 'the end'}: ${reason}`, windowEnd, reason?.split(':')[0], healed - 1000, windowEnd);
+      violate(
+        RECOVERY,
+        `fault ${span.index} (${span.kind}${span.target ? ` on ${span.target}` : ''}) never settled before ${spans[i + 1] ? 'the next fault' : 'the end'}: ${reason}`,
+        windowEnd,
+        reason?.split(':')[0],
+        healed - 1000,
+        windowEnd
+      );
     } else if (settledAt - healed > budget && windowEnd - healed > budget) {
-      violate(RECOVERY, `fault ${span.index} (${span.kind}) settled ${settledAt - healed} ms after it healed (budget ${budget} ms): last ${reason}`, settledAt, reason?.split(':')[0], settledAt - 3000, settledAt + 500);
+      violate(
+        RECOVERY,
+        `fault ${span.index} (${span.kind}) settled ${settledAt - healed} ms after it healed (budget ${budget} ms): last ${reason}`,
+        settledAt,
+        reason?.split(':')[0],
+        settledAt - 3000,
+        settledAt + 500
+      );
     }
-    if (settledAt !== undefined || judged) perFault.push({ index: span.index, kind: span.kind, target: span.target, reown: settledAt === undefined ? undefined : settledAt - span.start, settle: settledAt === undefined ? undefined : Math.max(0, settledAt - healed), natsBack: natsLink ? healed - (span.healed ?? span.heal ?? span.start) : undefined });
+    if (settledAt !== undefined || judged)
+      perFault.push({
+        index: span.index,
+        kind: span.kind,
+        target: span.target,
+        reown: settledAt === undefined ? undefined : settledAt - span.start,
+        settle: settledAt === undefined ? undefined : Math.max(0, settledAt - healed),
+        natsBack: natsLink ? healed - (span.healed ?? span.heal ?? span.start) : undefined
+      });
 
     // Movement: a fault that removes or returns one shard moves only that shard's share.
     const target = span.target;
@@ -476,18 +557,45 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
       for (const claim of list) {
         if (claim.holder === undefined) continue;
         if (claim.t > until) break;
-        if (judgeMoves && claim.t >= span.start && lastHolder !== undefined && claim.holder !== lastHolder && lastHolder !== target && claim.holder !== target && !touched(p, claim.t, claim.t)) {
+        if (
+          judgeMoves &&
+          claim.t >= span.start &&
+          lastHolder !== undefined &&
+          claim.holder !== lastHolder &&
+          lastHolder !== target &&
+          claim.holder !== target &&
+          !touched(p, claim.t, claim.t)
+        ) {
           moments++;
-          violate('a fault of one shard moves only its share', `fault ${span.index} (${span.kind} on ${target}): ${p} moved from ${lastHolder} to ${claim.holder} (rev ${claim.rev})`, claim.t, p);
+          violate(
+            'a fault of one shard moves only its share',
+            `fault ${span.index} (${span.kind} on ${target}): ${p} moved from ${lastHolder} to ${claim.holder} (rev ${claim.rev})`,
+            claim.t,
+            p
+          );
         }
         // A rejoining shard takes a peer back with a gap of about one dial.
         if (claim.t >= healed && claim.holder === target && lastHolder !== target && !touched(p, claim.t - leaseTtl, claim.t)) {
           const next = (connsOf.get(p) ?? []).find((conn) => conn.shard === target && conn.open >= claim.t - 50);
-          const prev = next === undefined ? undefined : [...(connsOf.get(p) ?? [])].filter((conn) => conn.open < next.open && conn.close !== undefined).sort((a, b) => (a.close ?? 0) - (b.close ?? 0)).at(-1);
+          const prev =
+            next === undefined
+              ? undefined
+              : [...(connsOf.get(p) ?? [])]
+                  .filter((conn) => conn.open < next.open && conn.close !== undefined)
+                  .sort((a, b) => (a.close ?? 0) - (b.close ?? 0))
+                  .at(-1);
           if (next !== undefined && prev?.close !== undefined && prev.close >= healed - 50) {
             const gap = next.open - prev.close;
             rejoinGaps.push(gap);
-            if (gap > rejoinGap) violate('a rejoining shard takes its peers back within about one dial', `fault ${span.index} (${span.kind} on ${target}): ${p} went ${gap} ms without a connection (${prev.shard} → ${target})`, next.open, p, prev.close - 1000, next.open + 500);
+            if (gap > rejoinGap)
+              violate(
+                'a rejoining shard takes its peers back within about one dial',
+                `fault ${span.index} (${span.kind} on ${target}): ${p} went ${gap} ms without a connection (${prev.shard} → ${target})`,
+                next.open,
+                p,
+                prev.close - 1000,
+                next.open + 500
+              );
           }
         }
         lastHolder = claim.holder;
@@ -504,7 +612,14 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     for (const event of sorted) {
       moments++;
       if (previous?.kind === event.kind) {
-        violate('connected and disconnected alternate per peer', `${p}: ${event.kind} (${event.sh}, epoch ${event.e}, seq ${event.q}) follows ${previous.kind} (${previous.sh}, epoch ${previous.e}, seq ${previous.q}) with nothing between`, event.t, p, previous.t - 500, event.t + 500);
+        violate(
+          'connected and disconnected alternate per peer',
+          `${p}: ${event.kind} (${event.sh}, epoch ${event.e}, seq ${event.q}) follows ${previous.kind} (${previous.sh}, epoch ${previous.e}, seq ${previous.q}) with nothing between`,
+          event.t,
+          p,
+          previous.t - 500,
+          event.t + 500
+        );
       }
       previous = event;
     }
@@ -518,9 +633,21 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
     moments++;
     const found = (events.get(conn.p) ?? []).filter((event) => event.kind === 'disconnected' && event.e === epoch && event.t <= end);
     if (found.length === 0) {
-      violate('a silent death still reports disconnected', `${conn.p}: ${conn.shard} was killed -9 holding it (epoch ${epoch}); no disconnected for that epoch was ever published`, killed, conn.p, killed - 500, killed + leaseTtl + heartbeat + dial);
+      violate(
+        'a silent death still reports disconnected',
+        `${conn.p}: ${conn.shard} was killed -9 holding it (epoch ${epoch}); no disconnected for that epoch was ever published`,
+        killed,
+        conn.p,
+        killed - 500,
+        killed + leaseTtl + heartbeat + dial
+      );
     } else if (!found.some((event) => event.code === 1006)) {
-      violate('a silent death still reports disconnected', `${conn.p}: after ${conn.shard} was killed -9, its disconnected (epoch ${epoch}) has code ${found[0]?.code}, not 1006`, found[0]?.t ?? killed, conn.p);
+      violate(
+        'a silent death still reports disconnected',
+        `${conn.p}: after ${conn.shard} was killed -9, its disconnected (epoch ${epoch}) has code ${found[0]?.code}, not 1006`,
+        found[0]?.t ?? killed,
+        conn.p
+      );
     }
   }
 
@@ -543,16 +670,28 @@ export function formatReport(report: Report, options: { maxViolations?: number; 
   const lines: string[] = [];
   const byInvariant = new Map<string, number>();
   for (const v of report.violations) byInvariant.set(v.invariant, (byInvariant.get(v.invariant) ?? 0) + 1);
-  lines.push(`seed ${report.seed}: ${report.violations.length} violation(s); ${report.moments} moments checked; doubles ${report.doubles} (+${report.pausedDoubles} during a pause, outside the assumptions)`);
-  lines.push(`  faults: ${Object.entries(report.faults).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  for (const f of report.perFault) lines.push(`  fault ${f.index} ${f.kind}${f.target ? ` (${f.target})` : ''}: ${f.reown === undefined ? 'not settled before the next fault (not judged)' : `re-owned ${f.reown} ms after its start, settled ${f.settle} ms after its heal${f.natsBack === undefined ? '' : ` (NATS clients back ${f.natsBack} ms after it)`}`}`);
-  lines.push(`  frames: ${report.frames.sent} sent, ${report.frames.owed} owed, ${report.frames.delivered} delivered, ${report.redelivered} redelivered; rejoin gaps (ms): ${report.rejoinGaps.length === 0 ? 'none' : `median ${report.rejoinGaps[report.rejoinGaps.length >> 1]}, max ${report.rejoinGaps.at(-1)}`}`);
+  lines.push(
+    `seed ${report.seed}: ${report.violations.length} violation(s); ${report.moments} moments checked; doubles ${report.doubles} (+${report.pausedDoubles} during a pause, outside the assumptions)`
+  );
+  lines.push(
+    `  faults: ${Object.entries(report.faults)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`
+  );
+  for (const f of report.perFault)
+    lines.push(
+      `  fault ${f.index} ${f.kind}${f.target ? ` (${f.target})` : ''}: ${f.reown === undefined ? 'not settled before the next fault (not judged)' : `re-owned ${f.reown} ms after its start, settled ${f.settle} ms after its heal${f.natsBack === undefined ? '' : ` (NATS clients back ${f.natsBack} ms after it)`}`}`
+    );
+  lines.push(
+    `  frames: ${report.frames.sent} sent, ${report.frames.owed} owed, ${report.frames.delivered} delivered, ${report.redelivered} redelivered; rejoin gaps (ms): ${report.rejoinGaps.length === 0 ? 'none' : `median ${report.rejoinGaps[report.rejoinGaps.length >> 1]}, max ${report.rejoinGaps.at(-1)}`}`
+  );
   for (const [invariant, n] of byInvariant) lines.push(`  VIOLATED ${n}×: ${invariant}`);
   for (const v of report.violations.slice(0, options.maxViolations ?? 10)) {
     lines.push(`\n  ✗ ${v.invariant} at ${new Date(v.t).toISOString()}: ${v.message}`);
     for (const r of v.slice.slice(0, options.maxSlice ?? 30)) lines.push(`      ${JSON.stringify(r)}`);
   }
-  if (report.violations.length > (options.maxViolations ?? 10)) lines.push(`\n  … ${report.violations.length - (options.maxViolations ?? 10)} more violation(s) in the history file`);
+  if (report.violations.length > (options.maxViolations ?? 10))
+    lines.push(`\n  … ${report.violations.length - (options.maxViolations ?? 10)} more violation(s) in the history file`);
   return lines.join('\n');
 }
 
@@ -585,10 +724,13 @@ export function summarize(reports: readonly Report[]): string {
     const sorted = [...values].sort((a, b) => a - b);
     return `median ${sorted[sorted.length >> 1]} ms, max ${sorted.at(-1)} ms (${sorted.length} judged)`;
   };
-  const lines = [`${reports.length} run(s): ${Object.values(faults).reduce((a, b) => a + b, 0)} faults, ${moments} moments checked, doubles ${doubles} (+${pausedDoubles} during a pause), ${count} violation(s)`];
+  const lines = [
+    `${reports.length} run(s): ${Object.values(faults).reduce((a, b) => a + b, 0)} faults, ${moments} moments checked, doubles ${doubles} (+${pausedDoubles} during a pause), ${count} violation(s)`
+  ];
   const allSettle = [...settle.values()].flat();
   lines.push(`longest time to settle after a heal: ${allSettle.length === 0 ? 'not judged' : `${Math.max(...allSettle)} ms`}; rejoin gaps: ${stats(gaps)}`);
-  for (const kind of Object.keys(faults).sort()) lines.push(`  ${kind}: ${faults[kind]} injected; re-owned ${stats(reown.get(kind))}; settled after heal ${stats(settle.get(kind))}`);
+  for (const kind of Object.keys(faults).sort())
+    lines.push(`  ${kind}: ${faults[kind]} injected; re-owned ${stats(reown.get(kind))}; settled after heal ${stats(settle.get(kind))}`);
   for (const [invariant, seeds] of violations) lines.push(`  VIOLATED: ${invariant} (seeds ${[...seeds].join(', ')})`);
   return lines.join('\n');
 }

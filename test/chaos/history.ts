@@ -44,5 +44,8 @@ export function readHistory(path: string): Rec[] {
 
 /** Sorts records by time, keeping each source's own order for equal times. */
 export function sortHistory(records: Rec[]): Rec[] {
-  return records.map((record, i) => ({ record, i })).sort((a, b) => a.record.t - b.record.t || a.i - b.i).map(({ record }) => record);
+  return records
+    .map((record, i) => ({ record, i }))
+    .sort((a, b) => a.record.t - b.record.t || a.i - b.i)
+    .map(({ record }) => record);
 }

@@ -65,7 +65,16 @@ function programs(): Promise<{ shard: string; peer: string }> {
     const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
     // Inside node_modules, so the bundles' imports of packages resolve as the sources' do.
     const outdir = here(`../../node_modules/.cache/honeybee-chaos-${process.pid}`);
-    await build({ entryPoints: [here('./shard-process.ts'), here('./peer-server.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outdir, outExtension: { '.js': '.mjs' }, logLevel: 'error' });
+    await build({
+      entryPoints: [here('./shard-process.ts'), here('./peer-server.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      outdir,
+      outExtension: { '.js': '.mjs' },
+      logLevel: 'error'
+    });
     process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
     return { shard: join(outdir, 'shard-process.mjs'), peer: join(outdir, 'peer-server.mjs') };
   })();
@@ -218,7 +227,15 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
               if (seen.has(entry.revision)) continue;
               seen.add(entry.revision);
               const key = bucket === 'members' ? entry.key : pathOf(peerIdOf(entry.key));
-              record({ src: 'kv', t: entry.created.getTime(), b: bucket, key, op: entry.operation === 'PUT' ? 'PUT' : 'DEL', v: entry.operation === 'PUT' ? entry.string() : '', rev: entry.revision });
+              record({
+                src: 'kv',
+                t: entry.created.getTime(),
+                b: bucket,
+                key,
+                op: entry.operation === 'PUT' ? 'PUT' : 'DEL',
+                v: entry.operation === 'PUT' ? entry.string() : '',
+                rev: entry.revision
+              });
             }
           } catch {
             // the server is down (a fault): watch again after the pause
@@ -295,9 +312,10 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
       const target = ids[fault.target % ids.length] as string;
       const shard = shards.get(target) as ShardHandle;
       const inc = shard.child.pid ?? 0;
-      const mark = (k: 'start' | 'heal' | 'healed', extra: Record<string, unknown> = {}): void =>
-        nemesis({ k, fault: index, kind: fault.kind, ms: fault.ms, ...extra });
-      log(`seed ${options.seed}: fault ${index + 1}/${faults.length} ${fault.kind}${fault.kind.startsWith('shard-') && fault.kind !== 'shard-join' ? ` on ${target}` : ''} for ${fault.ms} ms`);
+      const mark = (k: 'start' | 'heal' | 'healed', extra: Record<string, unknown> = {}): void => nemesis({ k, fault: index, kind: fault.kind, ms: fault.ms, ...extra });
+      log(
+        `seed ${options.seed}: fault ${index + 1}/${faults.length} ${fault.kind}${fault.kind.startsWith('shard-') && fault.kind !== 'shard-join' ? ` on ${target}` : ''} for ${fault.ms} ms`
+      );
       switch (fault.kind) {
         case 'nats-term-short':
         case 'nats-term-mid':
@@ -427,12 +445,13 @@ export async function runChaos(options: RunOptions): Promise<{ faults: Fault[]; 
     unfinished.delete(killAll);
   }
   // One history file: both logs, by time.
-  const lines = [readFileSync(ownLog, 'utf8'), readFileSync(peerLog, 'utf8')].join('\n').split('\n').filter((line) => line !== '');
+  const lines = [readFileSync(ownLog, 'utf8'), readFileSync(peerLog, 'utf8')]
+    .join('\n')
+    .split('\n')
+    .filter((line) => line !== '');
   const records = sortHistory(lines.map((line) => JSON.parse(line) as Rec));
   writeFileSync(options.out, records.map((rec) => JSON.stringify(rec)).join('\n') + '\n');
   rmSync(ownLog, { force: true });
   rmSync(peerLog, { force: true });
   return { faults, out: options.out };
 }
-
-

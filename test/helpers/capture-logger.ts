@@ -8,7 +8,12 @@ import { pino, type Level, type Logger } from 'pino';
 export function captureLogger(level: Level, lines: string[] = []): { logger: Logger; lines: string[] } {
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      lines.push(...chunk.toString().split('\n').filter((line) => line !== ''));
+      lines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((line) => line !== '')
+      );
       callback();
     }
   });

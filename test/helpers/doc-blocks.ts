@@ -71,7 +71,9 @@ function commentsBefore(lines: string[], fence: number): { prelude: string; run:
 
 /** The pages whose blocks are checked: README.md and every docs/*.md. */
 export function docPages(root: URL): string[] {
-  const docs = readdirSync(new URL('docs/', root)).filter((name) => name.endsWith('.md')).sort();
+  const docs = readdirSync(new URL('docs/', root))
+    .filter((name) => name.endsWith('.md'))
+    .sort();
   return ['README.md', ...docs.map((name) => `docs/${name}`)];
 }
 

@@ -117,7 +117,7 @@ export function createFakeSocket(link: TestLink, options: FakeSocketOptions = {}
       return maxLive;
     },
     commands: (type) => instances.flatMap((i) => i.commands).filter((c) => type === undefined || c.type === type),
-    allStoppedCleanedUp: () => instances.every((i) => i.live ? i === instances.at(-1) : i.cleanedUp || i.crashed),
+    allStoppedCleanedUp: () => instances.every((i) => (i.live ? i === instances.at(-1) : i.cleanedUp || i.crashed)),
     crashNextStart: () => {
       crashAtStart = true;
     }

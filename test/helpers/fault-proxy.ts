@@ -10,11 +10,7 @@ import type { AddressInfo } from 'node:net';
  *   Bytes are held (as a partitioned network's retransmissions would be) and
  *   flow again, in order, when the mode changes.
  */
-export type FaultMode =
-  | { kind: 'pass' }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'throttle'; bytesPerSecond: number }
-  | { kind: 'blackhole' };
+export type FaultMode = { kind: 'pass' } | { kind: 'delay'; ms: number } | { kind: 'throttle'; bytesPerSecond: number } | { kind: 'blackhole' };
 
 /** A direction of a proxied connection: `up` is client → server, `down` server → client. */
 export type Direction = 'up' | 'down';

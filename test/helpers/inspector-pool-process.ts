@@ -22,7 +22,11 @@ process.on('message', (message: { type: string }) => {
   switch (message.type) {
     case 'status': {
       const peers = pool.stats().peers;
-      send({ type: 'status', connected: peers.filter((peer) => peer.state === 'connected').length, notConnected: peers.filter((peer) => peer.state !== 'connected').length });
+      send({
+        type: 'status',
+        connected: peers.filter((peer) => peer.state === 'connected').length,
+        notConnected: peers.filter((peer) => peer.state !== 'connected').length
+      });
       return;
     }
     case 'cost-start': {
@@ -41,12 +45,20 @@ process.on('message', (message: { type: string }) => {
       clearInterval(cost.timer);
       const cpu = process.cpuUsage(cost.cpu);
       const lags = cost.lags.sort((a, b) => a - b);
-      send({ type: 'cost', cpuPct: ((cpu.user + cpu.system) / 1000 / (performance.now() - cost.wall)) * 100, loopP99Ms: lags[Math.floor(lags.length * 0.99)] ?? 0, loopMaxMs: lags.at(-1) ?? 0 });
+      send({
+        type: 'cost',
+        cpuPct: ((cpu.user + cpu.system) / 1000 / (performance.now() - cost.wall)) * 100,
+        loopP99Ms: lags[Math.floor(lags.length * 0.99)] ?? 0,
+        loopMaxMs: lags.at(-1) ?? 0
+      });
       return;
     }
     case 'close':
       stopDrain();
-      void pool.close().then(() => inspector.close()).then(() => process.exit(0));
+      void pool
+        .close()
+        .then(() => inspector.close())
+        .then(() => process.exit(0));
       return;
   }
 });

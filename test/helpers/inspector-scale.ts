@@ -115,7 +115,9 @@ export async function measureWindow(page: Page, watch: { cdp: CDPSession; bytes:
 
 /** Elements and text nodes in the document. */
 export function domNodes(page: Page): Promise<number> {
-  return page.evaluate(`(() => { let n = 0; const walk = document.createTreeWalker(document, NodeFilter.SHOW_ALL); while (walk.nextNode()) n++; return n; })()`) as Promise<number>;
+  return page.evaluate(
+    `(() => { let n = 0; const walk = document.createTreeWalker(document, NodeFilter.SHOW_ALL); while (walk.nextNode()) n++; return n; })()`
+  ) as Promise<number>;
 }
 
 /** Rows (`[data-peer]`) inside the viewport: how many, and how many of them are not connected. */
@@ -160,11 +162,11 @@ export async function clickToView(page: Page, peer: string): Promise<number> {
     }, { capture: true, once: true });
   })`) as Promise<number>;
   await page.evaluate('new Promise((resolve) => requestAnimationFrame(resolve))');
-  const box = await page.evaluate(`(() => {
+  const box = (await page.evaluate(`(() => {
     const row = [...document.querySelectorAll('[data-peer]')].find((node) => node.dataset.peer === ${JSON.stringify(peer)});
     const r = row.getBoundingClientRect();
     return { x: r.left + 20, y: r.top + r.height / 2 };
-  })()`) as { x: number; y: number };
+  })()`)) as { x: number; y: number };
   await page.mouse.click(box.x, box.y);
   return watch;
 }

@@ -70,18 +70,17 @@ export async function resolve(specifier, context, next) {
 /** Runs `script` (a TypeScript file) in a fresh Node process whose `xstate` is the patched copy; resolves with its last JSON line. */
 export function runAgainst<T>(hook: string, script: string, timeoutMs = 30_000): Promise<T> {
   return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--import', hook, script],
-      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const line = stdout.trim().split('\n').filter((text) => text.startsWith('{')).pop();
-        if (line === undefined) {
-          reject(new Error(`${script} printed no result${error ? ` (${error.message})` : ''}\n${stderr}`));
-          return;
-        }
-        resolve(JSON.parse(line) as T);
+    execFile(process.execPath, ['--import', 'tsx', '--import', hook, script], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const line = stdout
+        .trim()
+        .split('\n')
+        .filter((text) => text.startsWith('{'))
+        .pop();
+      if (line === undefined) {
+        reject(new Error(`${script} printed no result${error ? ` (${error.message})` : ''}\n${stderr}`));
+        return;
       }
-    );
+      resolve(JSON.parse(line) as T);
+    });
   });
 }

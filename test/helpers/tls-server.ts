@@ -25,9 +25,23 @@ export function generateCertificate(): TestCertificate {
     execFileSync(
       'openssl',
       [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', keyFile, '-out', certFile, '-days', '1',
-        '-subj', '/CN=honeybee test', '-addext', 'subjectAltName=IP:127.0.0.1'
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=honeybee test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1'
       ],
       { stdio: 'ignore' }
     );

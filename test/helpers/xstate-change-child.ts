@@ -28,10 +28,7 @@ for (let round = 0; round < 2; round++) {
   await Promise.all(ids.map((id) => pool.ready(id, { timeout: 5000 })));
   const sessions = [pool.actor.sessionId, ...ids.map((id) => String(pool.actor.system.get(id)?.sessionId))];
   let timer: NodeJS.Timeout | undefined;
-  const closed = await Promise.race([
-    pool.close().then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5000)))
-  ]);
+  const closed = await Promise.race([pool.close().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5000)))]);
   clearTimeout(timer);
   pools.push({ sessions, closed });
 }

@@ -117,7 +117,8 @@ export function orderViolations(messages: Recorder['messages']): string[] {
   for (const message of messages) {
     const known = epochOfConnection.get(message.frame.c);
     if (known === undefined) epochOfConnection.set(message.frame.c, message.epoch);
-    else if (known !== message.epoch) problems.push(`connection ${message.frame.c} of ${message.id}: frame ${message.frame.s} has epoch ${message.epoch}, earlier ones ${known}`);
+    else if (known !== message.epoch)
+      problems.push(`connection ${message.frame.c} of ${message.id}: frame ${message.frame.s} has epoch ${message.epoch}, earlier ones ${known}`);
     byPeer.set(message.id, [...(byPeer.get(message.id) ?? []), message]);
   }
   for (const [id, list] of byPeer) {

@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendezvousOwner } from '../../src/shards/rendezvous.ts';
 import { findNatsServer, startNatsServer, type TestNatsServer } from '../helpers/nats-server.ts';
 import { startSequenceServer, waitUntil, type SequenceServer } from '../helpers/sequence-server.ts';
-import { eventViolations, handoverGaps, sleep, startLocalShard, startProcessShard, startRecorder, type LocalShard, type ProcessShard, type Recorder } from './cluster-harness.ts';
+import {
+  eventViolations,
+  handoverGaps,
+  sleep,
+  startLocalShard,
+  startProcessShard,
+  startRecorder,
+  type LocalShard,
+  type ProcessShard,
+  type Recorder
+} from './cluster-harness.ts';
 
 const binary = findNatsServer();
 const PEERS = 20;
@@ -73,7 +83,9 @@ describe.skipIf(binary === undefined)('NATS shards: a shard killed with kill -9,
     victim = startProcessShard(nats.url, CLUSTER, 'p1', LEASE);
     await waitUntil(() => settled(['p1', 's1']), LEASE.heartbeat * 4 + 5000, 'p1 to take its share back');
     const gaps = handoverGaps(server, share, since);
-    console.log(`nats: a restarted shard took ${gaps.length} peers back; gap median ${gaps[gaps.length >> 1]} ms, longest ${gaps.at(-1)} ms (heartbeat ${LEASE.heartbeat})`);
+    console.log(
+      `nats: a restarted shard took ${gaps.length} peers back; gap median ${gaps[gaps.length >> 1]} ms, longest ${gaps.at(-1)} ms (heartbeat ${LEASE.heartbeat})`
+    );
     expect(gaps.length).toBe(share.length);
     expect(gaps.at(-1) ?? Infinity).toBeLessThan(LEASE.heartbeat / 2);
     expect(eventViolations(recorder.events)).toEqual([]);

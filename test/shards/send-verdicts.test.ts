@@ -5,7 +5,11 @@ import { BackpressureError, ConnectionUnavailableError, ErrorCodes, HoneybeeErro
 import { createShardedPool, type ShardedPool } from '../../src/shards/index.ts';
 
 /** Settles `promise` into what it resolved or the error it rejected with. */
-const outcome = (promise: Promise<void>): Promise<unknown> => promise.then(() => 'sent', (error: unknown) => error);
+const outcome = (promise: Promise<void>): Promise<unknown> =>
+  promise.then(
+    () => 'sent',
+    (error: unknown) => error
+  );
 
 describe('sendAsync: the fate of a send made in a thread', () => {
   let server: WebSocketServer;

@@ -96,11 +96,7 @@ describe('createShardedPool', () => {
     await pool.thread(victim)?.terminate();
     // A send to one of its peers now fails here, at once, with the typed error.
     expect(() => pool.send(owned[0] as string, 'x')).toThrow(ConnectionUnavailableError);
-    await waitUntil(
-      () => owned.every((id) => (seen.connected.get(id) ?? 0) > (before.get(id) ?? Infinity)),
-      10_000,
-      'every peer of the killed thread reconnected'
-    );
+    await waitUntil(() => owned.every((id) => (seen.connected.get(id) ?? 0) > (before.get(id) ?? Infinity)), 10_000, 'every peer of the killed thread reconnected');
     const reownMs = Date.now() - killedAt;
     console.log(`threads: ${owned.length} peers of a killed thread reconnected in ${reownMs} ms`);
     expect(pool.stats().shards.find((shard) => shard.shard === victim)?.restarts).toBe(1);

@@ -119,16 +119,17 @@ function apply(fault: Fault, proxy: FaultProxy, peer: number): void {
 async function main(): Promise<void> {
   const servers = await Promise.all(Array.from({ length: SERVERS }, () => startServer()));
   servers.forEach(serve);
-  const proxies = await Promise.all(
-    Array.from({ length: peerCount }, (_, peer) => startFaultProxy(`${(servers[peer % SERVERS] as TestServer).url}/peer-${peer}`))
-  );
+  const proxies = await Promise.all(Array.from({ length: peerCount }, (_, peer) => startFaultProxy(`${(servers[peer % SERVERS] as TestServer).url}/peer-${peer}`)));
   const timers = proxies.map((proxy, peer) => {
     const next = (): NodeJS.Timeout =>
-      setTimeout(() => {
-        if (calm) return;
-        apply(pick(), proxy, peer);
-        timers[peer] = next();
-      }, between(2000, 6000));
+      setTimeout(
+        () => {
+          if (calm) return;
+          apply(pick(), proxy, peer);
+          timers[peer] = next();
+        },
+        between(2000, 6000)
+      );
     return next();
   });
 

@@ -248,8 +248,12 @@ async function main(): Promise<void> {
   if (closeMs > 5000) violation(`close() took ${closeMs} ms`);
   if (leftover.length > 0) violation(`resources left after close: ${leftover.join(', ')}`);
 
-  const disconnects = Object.entries(causes).map(([cause, n]) => `${cause} ${n}`).join(', ');
-  const faults = Object.entries(report.faults).map(([fault, n]) => `${fault} ${n}`).join(', ');
+  const disconnects = Object.entries(causes)
+    .map(([cause, n]) => `${cause} ${n}`)
+    .join(', ');
+  const faults = Object.entries(report.faults)
+    .map(([fault, n]) => `${fault} ${n}`)
+    .join(', ');
   console.log(`
 ==================== honeybee soak: ${minutes} min, ${peerCount} peers ====================
 faults injected                   ${faults}
