@@ -349,9 +349,7 @@ export function verifySection(verify: VerifyResult): string {
   const rows = Object.entries(verify.verifiedPerSecond).map(([setup, summary]) => [
     setup === 'pool'
       ? 'one pool (verifies in its consumer)'
-      : setup.startsWith('NATS')
-        ? `${setup} (verify in the shard's transport)`
-        : `${setup} (verify in \`process\`)`,
+      : `${setup} (verify in \`process\`)`,
     cell(summary),
     pool === undefined ? '–' : x(ratio(summary, pool))
   ]);
@@ -364,7 +362,7 @@ export function verifySection(verify: VerifyResult): string {
   return [
     '## Verification: every message needs work (signed Nostr events)',
     '',
-    `${verify.peers} firehose peers replay ${verify.events} distinct signed events without pause; every message is parsed afresh and checked with nostr-tools' \`verifyEvent\` (id hash and Schnorr signature): in the consumer, in the thread shards' \`process\` (the verified events cross), or in the NATS shards' transport (\`createShard\` takes no shard module yet; the frames that verify go on to the stream). Verified events/s taken by the consumer over ${verify.seconds} s after a 1 s warm-up; cells are median (min–max) of the rounds; messages that failed verification: ${verify.invalid}.`,
+    `${verify.peers} firehose peers replay ${verify.events} distinct signed events without pause; every message is parsed afresh and checked with nostr-tools' \`verifyEvent\` (id hash and Schnorr signature): in the consumer, or in the shard module's \`process\` of the thread shards or the NATS shards (one process each; the verified events cross, to the sharded pool's inbox or over NATS to a cluster client). Verified events/s taken by the consumer over ${verify.seconds} s after a 1 s warm-up; cells are median (min–max) of the rounds; messages that failed verification: ${verify.invalid}.`,
     '',
     table(['setup', 'verified events/s', 'vs one pool'], rows),
     '',

@@ -2,8 +2,9 @@
  * One run of the verification bench (see verify.ts), in its own process:
  * `peers` firehose connections stream signed Nostr events without pause and
  * every one is parsed and verified (`verifyEvent`), either in the consumer
- * (`pool`), in the thread shards' `process` (`threads`), or in the NATS
- * shards' transport (`nats`; see verify-nats-shard.ts). Counts the
+ * (`pool`), or in the shard module's `process` of the thread shards
+ * (`threads`) or of the NATS shards (`nats`; see verify-nats-shard.ts), the
+ * verified events crossing to the consumer. Counts the
  * verified events the consumer takes over `seconds` after a 1 s warm-up.
  *
  * usage: tsx verify-client.ts <pool|threads|nats> <shards> <port> <peers> <seconds> [natsUrl cluster]
@@ -51,20 +52,11 @@ async function rate<T>(batches: AsyncIterable<T[]>, take: (batch: T[]) => number
   return { perSecond: ((last.count - first.count) * 1000) / (last.at - first.at), taken: count };
 }
 
-/** Counts what a thread's `process` sent: verified events. A raw message means `process` never ran there. */
+/** Counts what a shard's `process` sent (thread or NATS): verified events. A raw message means `process` never ran there. */
 function verifiedIn(batch: readonly unknown[]): number {
   for (const item of batch) {
     if (typeof (item as { sig?: unknown }).sig !== 'string')
       throw new Error(`a shard sent ${JSON.stringify(item).slice(0, 120)}, not a verified event: its process did not run`);
-  }
-  return batch.length;
-}
-
-/** Counts what a NATS shard sent: the relay messages whose events verified there (see verify-nats-shard.ts). */
-function relayedIn(batch: readonly unknown[]): number {
-  for (const item of batch) {
-    const data = (item as { data?: unknown }).data;
-    if (typeof data !== 'string' || !data.startsWith('["EVENT"')) throw new Error(`a NATS shard sent ${JSON.stringify(item).slice(0, 120)}, not a relay EVENT`);
   }
   return batch.length;
 }
@@ -106,7 +98,7 @@ if (kind === 'pool') {
   const nc = await connect({ servers: natsUrl });
   const client = await createClusterClient({ nats: nc, cluster, requestTimeout: 1000 });
   for (const url of urls) await client.connect(url);
-  result = await rate(client.inbox.batches() as AsyncIterable<unknown[]>, relayedIn, seconds);
+  result = await rate(client.inbox.batches() as AsyncIterable<unknown[]>, verifiedIn, seconds);
   await client.close();
   await nc.close();
 }
