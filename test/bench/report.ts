@@ -347,9 +347,7 @@ function floorSection(floor: FloorRow, connect: ConnectRow[]): string {
 export function verifySection(verify: VerifyResult): string {
   const pool = verify.verifiedPerSecond.pool;
   const rows = Object.entries(verify.verifiedPerSecond).map(([setup, summary]) => [
-    setup === 'pool'
-      ? 'one pool (verifies in its consumer)'
-      : `${setup} (verify in \`process\`)`,
+    setup === 'pool' ? 'one pool (verifies in its consumer)' : `${setup} (verify in \`process\`)`,
     cell(summary),
     pool === undefined ? '–' : x(ratio(summary, pool))
   ]);
