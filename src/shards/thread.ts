@@ -56,26 +56,37 @@ function packBatch(batch: readonly InboxMessage[]): ShardReport {
   const peer = new Uint32Array(count);
   const receivedAt = new Float64Array(count);
   const data = new Array<string | Uint8Array>(count);
-  // Frames come in runs from one peer: remember the last id before asking the map.
-  const index = new Map<string, number>();
-  let lastId = '';
-  let last = -1;
+  const peers = new PeerIndex(ids);
   for (let i = 0; i < count; i++) {
     const message = batch[i] as InboxMessage;
-    if (message.id !== lastId || last < 0) {
-      lastId = message.id;
-      last = index.get(lastId) ?? -1;
-      if (last < 0) {
-        last = ids.length;
-        ids.push(lastId);
-        index.set(lastId, last);
-      }
-    }
-    peer[i] = last;
+    peer[i] = peers.of(message.id);
     receivedAt[i] = message.receivedAt;
     data[i] = message.data;
   }
   return { type: 'packed', ids, peer, receivedAt, data };
+}
+
+/** Numbers a batch's peers in order of first appearance, into `ids`. */
+class PeerIndex {
+  readonly #index = new Map<string, number>();
+  // Frames come in runs from one peer: remember the last id before asking the map.
+  #lastId = '';
+  #last = -1;
+
+  constructor(readonly ids: string[]) {}
+
+  of(id: string): number {
+    if (id === this.#lastId && this.#last >= 0) return this.#last;
+    this.#lastId = id;
+    let at = this.#index.get(id);
+    if (at === undefined) {
+      at = this.ids.length;
+      this.ids.push(id);
+      this.#index.set(id, at);
+    }
+    this.#last = at;
+    return at;
+  }
 }
 
 /** Buffers handed back by the main thread, for {@link packFrames} to fill again. */
@@ -108,9 +119,7 @@ function packFrames(batch: readonly InboxMessage[]): { report: ShardReport; tran
   const receivedAt = new Float64Array(count);
   const ends = new Uint32Array(count);
   const binary = new Uint8Array(count);
-  const index = new Map<string, number>();
-  let lastId = '';
-  let last = -1;
+  const peers = new PeerIndex(ids);
   let size = 0;
   for (let i = 0; i < count; i++) size += (batch[i] as InboxMessage).data.length;
   const buffer = bufferFor(size);
@@ -118,16 +127,7 @@ function packFrames(batch: readonly InboxMessage[]): { report: ShardReport; tran
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const message = batch[i] as InboxMessage;
-    if (message.id !== lastId || last < 0) {
-      lastId = message.id;
-      last = index.get(lastId) ?? -1;
-      if (last < 0) {
-        last = ids.length;
-        ids.push(lastId);
-        index.set(lastId, last);
-      }
-    }
-    peer[i] = last;
+    peer[i] = peers.of(message.id);
     receivedAt[i] = message.receivedAt;
     const data = message.data as Uint8Array;
     bytes.set(data, offset);

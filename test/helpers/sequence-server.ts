@@ -23,7 +23,7 @@ export interface SequenceServer {
   readonly port: number;
   /** The peer URLs, `ws://127.0.0.1:<port>/p0` … */
   readonly urls: string[];
-  /** Times a path got a second open socket while one was still open (and still so after that event-loop turn). */
+  /** Times a path got a second OPEN socket (its close frame not yet in) while another was OPEN, still so after that event-loop turn. */
   readonly overlaps: number;
   /** Open sockets right now. */
   readonly open: number;
@@ -47,6 +47,11 @@ export async function startSequenceServer(options: { paths: number; intervalMs: 
   const history = new Map<string, Array<{ open: number; close?: number }>>();
   const live = new Map<WebSocket, { p: string; c: number; s: number }>();
   let overlaps = 0;
+  const openSockets = (p: string): number => {
+    let count = 0;
+    for (const [socket, state] of live) if (state.p === p && socket.readyState === socket.OPEN) count++;
+    return count;
+  };
   let nextConnection = 0;
   const emit = (socket: WebSocket, state: { p: string; c: number; s: number }, echo?: string): void => {
     const frame: SequenceFrame = echo === undefined ? { p: state.p, c: state.c, s: state.s } : { p: state.p, c: state.c, s: state.s, echo };
@@ -59,7 +64,9 @@ export async function startSequenceServer(options: { paths: number; intervalMs: 
     openByPath.set(p, open);
     // Judged after this turn of the event loop: a close and a connect that reached the server
     // together are handled in whatever order epoll lists them, which says nothing about the client.
-    if (open > 1) setImmediate(() => (openByPath.get(p) ?? 0) > 1 && overlaps++);
+    // A socket whose close frame has arrived (CLOSING) is on its way out: the client let it go
+    // before it dialed again, so only sockets still OPEN count (as the chaos checker judges).
+    if (open > 1) setImmediate(() => openSockets(p) > 1 && overlaps++);
     connections.set(p, (connections.get(p) ?? 0) + 1);
     const state = { p, c: nextConnection++, s: 0 };
     const span: { open: number; close?: number } = { open: Date.now() };
