@@ -115,31 +115,8 @@ export class Inbox<T = InboxMessage> implements InboxWriter, PoolInbox<T> {
    * {@link Inbox.onDrain}. After {@link Inbox.end} the message is ignored.
    */
   write(id: string, data: string | Uint8Array, receivedAt: number): boolean {
-    const queue = this.#queue;
-    if (queue.ended) return true;
-    this.#received++;
     // `T` is InboxMessage wherever write() is used (a pool's inbox); put() serves the other kinds.
-    const message = { id, data, receivedAt } as InboxMessage as T;
-    if (queue.size < this.#capacity) {
-      queue.push(message);
-      // A push may have gone straight to a waiting reader, so re-read the size.
-      return this.#overflow !== 'block' || queue.size < this.#capacity;
-    }
-    switch (this.#overflow) {
-      case 'block':
-        // Frames parsed after the socket was paused still arrive; keep them.
-        queue.push(message);
-        return false;
-      case 'drop-newest':
-        this.#drop(message);
-        return true;
-      case 'drop-oldest': {
-        const evicted = queue.evict();
-        queue.push(message);
-        if (evicted !== undefined) this.#drop(evicted);
-        return true;
-      }
-    }
+    return this.put({ id, data, receivedAt } as InboxMessage as T);
   }
 
   /**
@@ -153,20 +130,24 @@ export class Inbox<T = InboxMessage> implements InboxWriter, PoolInbox<T> {
     this.#received++;
     if (queue.size < this.#capacity) {
       queue.push(value);
+      // A push may have gone straight to a waiting reader, so re-read the size.
       return this.#overflow !== 'block' || queue.size < this.#capacity;
     }
-    if (this.#overflow === 'block') {
-      queue.push(value);
-      return false;
+    switch (this.#overflow) {
+      case 'block':
+        // Frames parsed after the socket was paused still arrive; keep them.
+        queue.push(value);
+        return false;
+      case 'drop-newest':
+        this.#drop(value);
+        return true;
+      case 'drop-oldest': {
+        const evicted = queue.evict();
+        queue.push(value);
+        if (evicted !== undefined) this.#drop(evicted);
+        return true;
+      }
     }
-    if (this.#overflow === 'drop-newest') {
-      this.#drop(value);
-      return true;
-    }
-    const evicted = queue.evict();
-    queue.push(value);
-    if (evicted !== undefined) this.#drop(evicted);
-    return true;
   }
 
   /**

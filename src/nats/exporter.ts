@@ -97,21 +97,25 @@ function jsonOf(values: readonly unknown[]): string[] | string {
   return texts;
 }
 
-/** Publishes JSON texts in stream messages of about `maxBatchBytes` at most. */
-async function publishValues(publisher: ReliablePublisher, subject: string, shard: string, json: readonly string[], limits: BatchLimits): Promise<void> {
-  let rows: string[] = [];
+/** Publishes `items` in stream messages of about `maxBatchBytes` at most (one item is never split). */
+async function publishChunked<T>(items: readonly T[], sizeOf: (item: T) => number, send: (chunk: T[]) => Promise<unknown>, limits: BatchLimits): Promise<void> {
+  let chunk: T[] = [];
   let bytes = 0;
-  for (const text of json) {
-    if (rows.length > 0 && bytes + text.length > limits.maxBatchBytes) {
-      await publisher.publish(subject, encodeValues(shard, rows));
-      rows = [];
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (chunk.length > 0 && bytes + size > limits.maxBatchBytes) {
+      await send(chunk);
+      chunk = [];
       bytes = 0;
     }
-    rows.push(text);
-    bytes += text.length + 1;
+    chunk.push(item);
+    bytes += size;
   }
-  if (rows.length > 0) await publisher.publish(subject, encodeValues(shard, rows));
+  if (chunk.length > 0) await send(chunk);
 }
+
+/** A frame's size in a stream message: its text, or its bytes as base64, with its id and stamp. */
+const frameSize = (row: Omit<ClusterMessage, 'shard'>): number => (typeof row.data === 'string' ? row.data.length : (row.data.byteLength * 4) / 3) + row.id.length + 48;
 
 /**
  * Moves a shard's pool inbox to the stream: one stream message per batch,
@@ -135,26 +139,19 @@ export async function exportInbox(
       const outcome = await runProcess(work.process, stamped, work.context);
       const json = outcome.ok ? jsonOf(outcome.values) : outcome.reason;
       if (typeof json !== 'string') {
-        await publishValues(publisher, subject, shard, json, limits);
+        await publishChunked(
+          json,
+          (text) => text.length + 1,
+          (rows) => publisher.publish(subject, encodeValues(shard, rows)),
+          limits
+        );
         continue;
       }
       const fate = work.failedBatch === 'pass' ? 'passed' : 'dropped';
       work.failed(batch.length, fate, json);
       if (fate === 'dropped') continue;
     }
-    let rows: Array<Omit<ClusterMessage, 'shard'>> = [];
-    let bytes = 0;
-    for (const row of stamped) {
-      const size = (typeof row.data === 'string' ? row.data.length : (row.data.byteLength * 4) / 3) + row.id.length + 48;
-      if (rows.length > 0 && bytes + size > limits.maxBatchBytes) {
-        await publisher.publish(subject, encodeInbox(shard, rows));
-        rows = [];
-        bytes = 0;
-      }
-      rows.push(row);
-      bytes += size;
-    }
-    if (rows.length > 0) await publisher.publish(subject, encodeInbox(shard, rows));
+    await publishChunked(stamped, frameSize, (rows) => publisher.publish(subject, encodeInbox(shard, rows)), limits);
   }
 }
 

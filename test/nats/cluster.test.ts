@@ -5,6 +5,7 @@ import { NoOwnerError, OwnerUnavailableError } from '../../src/errors.ts';
 import { createClusterClient, type ClusterClient, type ClusterEvent } from '../../src/nats/index.ts';
 import { rendezvousOwner } from '../../src/shards/rendezvous.ts';
 import { findNatsServer, startNatsServer, type TestNatsServer } from '../helpers/nats-server.ts';
+import { handoverGaps } from './cluster-harness.ts';
 import { SequenceChecker, startSequenceServer, waitUntil, type SequenceServer } from '../helpers/sequence-server.ts';
 
 const binary = findNatsServer();
@@ -39,19 +40,6 @@ function startShard(natsUrl: string, id: string): ShardProcess {
 
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** How long each path went without a connection across the handovers after `since` (epoch ms), sorted. */
-function handoverGaps(server: SequenceServer, paths: Iterable<string>, since: number): number[] {
-  const gaps: number[] = [];
-  for (const path of paths) {
-    const spans = server.history.get(path) ?? [];
-    for (let i = 1; i < spans.length; i++) {
-      const closed = spans[i - 1]?.close;
-      if (closed !== undefined && closed >= since) gaps.push((spans[i]?.open ?? 0) - closed);
-    }
-  }
-  return gaps.sort((a, b) => a - b);
 }
 
 describe.skipIf(binary === undefined)('NATS shards: three processes, 600 peers', () => {
