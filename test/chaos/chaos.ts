@@ -4,11 +4,14 @@
  * `--check history.jsonl` re-checks a recorded history. A failing run prints
  * its seed and the slices of history that break an invariant, and the
  * process exits 1. Options: --peers 200 --shards 3 --lease 3000
- * --heartbeat 1000 --out chaos-runs --parallel 1 --json summary.json; with
+ * --heartbeat 1000 --out chaos-runs --parallel 1 --json summary.json (several
+ * seeds run each in a process of its own); with
  * --check, --all lists every violation without its slice.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { check, formatReport, summarize, type Report } from './checker.ts';
 import { readHistory } from './history.ts';
@@ -47,17 +50,21 @@ if (values.check !== undefined) {
   process.exit(report.violations.length === 0 ? 0 : 1);
 }
 
+/** The seeds' processes (several seeds), ended with this one. */
+const children = new Set<ChildProcess>();
 // Ctrl-C (or a CI's SIGTERM) ends every process a run started: nats-server does not follow its parent.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    for (const child of children) child.kill('SIGTERM');
     killChaosProcesses();
     process.exit(130);
   });
 }
 mkdirSync(values.out, { recursive: true });
-const reports: Report[] = [];
 const queue = seedsOf();
-const one = async (seed: number): Promise<void> => {
+
+/** Runs one seed here, checks it, prints its report; returns the report. */
+const one = async (seed: number): Promise<Report> => {
   const out = join(values.out, `seed-${seed}.jsonl`);
   await runChaos({
     seed,
@@ -70,17 +77,44 @@ const one = async (seed: number): Promise<void> => {
     log: (line) => console.log(line)
   });
   const report = check(readHistory(out));
-  reports.push(report);
   console.log(formatReport(report));
   console.log(
     `seed ${seed}: history in ${out}; replay with npm run chaos -- --seed ${seed} --duration ${values.duration}; re-check with npm run chaos -- --check ${out}`
   );
+  return report;
 };
+
+/**
+ * Runs one seed in a process of its own. The fault proxies live in the
+ * process that runs the seed: a check of another seed (seconds of synchronous
+ * work) in the same event loop would freeze them, an unplanned fault.
+ */
+const inChild = (seed: number): Promise<Report> =>
+  new Promise((resolve, reject) => {
+    const json = join(values.out, `seed-${seed}.report.json`);
+    const args = ['--seed', String(seed), '--json', json, '--out', values.out];
+    for (const name of ['duration', 'peers', 'shards', 'lease', 'heartbeat'] as const) args.push(`--${name}`, String(values[name]));
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
+    children.add(child);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      children.delete(child);
+      try {
+        resolve((JSON.parse(readFileSync(json, 'utf8')) as Report[])[0] as Report);
+      } catch (error) {
+        reject(new Error(`seed ${seed}: its process exited ${code} without a report`, { cause: error }));
+      }
+    });
+  });
+
+const reports: Report[] = [];
+const single = queue.length === 1;
 await Promise.all(
   Array.from({ length: Math.max(1, Number(values.parallel)) }, async () => {
-    for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) await one(seed);
+    for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) reports.push(await (single ? one(seed) : inChild(seed)));
   })
 );
+reports.sort((a, b) => (a.seed ?? 0) - (b.seed ?? 0));
 if (values.json !== undefined)
   writeFileSync(
     values.json,
