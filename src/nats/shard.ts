@@ -281,6 +281,42 @@ class NatsShard implements Shard {
       }
     }
     for (const id of this.#held.keys()) if (!desired.has(id) && !this.#busy.has(id)) void this.#drop(id, true);
+    if (!claiming) return;
+    // A claim left on a peer nobody wants any more: its holder died (or restarted) holding it, so nobody
+    // else would ever end that connection in the events. Its rendezvous owner clears it and says so.
+    for (const [key, claim] of this.#claims.entries) {
+      const id = peerIdOf(key);
+      if (desired.has(id) || this.#held.has(id) || this.#busy.has(id)) continue;
+      if (claim.value === this.id || (!this.#seenHolding(claim.value) && rendezvousOwner(id, shares.claiming) === this.id)) {
+        void this.#retireOrphan(id, key, claim);
+      }
+    }
+  }
+
+  /**
+   * Deletes the claim `claim` on a peer no longer registered, whose holder is
+   * gone (the server has no ready key for it) or is this shard's earlier life,
+   * then reports that connection's end (`owner_lost`) unless this process
+   * closed it itself.
+   */
+  async #retireOrphan(id: string, key: string, claim: { value: string; revision: number }): Promise<void> {
+    this.#busy.add(id);
+    const incarnation = this.#lease.incarnation;
+    try {
+      if (claim.value !== this.id) {
+        const holder = await this.#members.current(claim.value);
+        if (holder !== undefined && memberOf(holder).ready !== false) return;
+      }
+      if (!this.#lease.mayClaim(incarnation)) return;
+      await this.#buckets.claims.delete(key, { previousSeq: claim.revision });
+      this.#claims.note(key, undefined);
+      if (this.#closedHere.get(id) !== claim.revision) this.#reportLost(id, claim.value, claim.revision);
+      this.#log.debug({ peer: id, epoch: claim.revision, holder: claim.value }, 'orphaned claim cleared');
+    } catch (error) {
+      this.#log.debug({ peer: id, err: error }, 'orphaned claim not cleared (it moved on)');
+    } finally {
+      this.#busy.delete(id);
+    }
   }
 
   /** Whether our worker for `id` is opening its socket now; the next reconcile (its `connected`, a heartbeat) looks again. */

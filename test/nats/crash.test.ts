@@ -91,4 +91,22 @@ describe.skipIf(binary === undefined)('NATS shards: a shard killed with kill -9,
     expect(eventViolations(recorder.events)).toEqual([]);
     expect(server.overlaps).toBe(0);
   }, 20_000);
+
+  it('ends a killed holder’s connection in the events, and clears its claim, when its peer is removed before anyone takes it over', async () => {
+    const orphan = server.urls.find((url) => owner(url) === 'p1') as string;
+    const epoch = recorder.client.owner(orphan)?.epoch ?? 0;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    // Removed while the dead holder's claim still stands: nobody will claim it again, so no new owner reports the loss.
+    await recorder.client.remove(orphan);
+    await waitUntil(
+      () => recorder.events.some((event) => event.id === orphan && event.kind === 'disconnected' && event.epoch === epoch),
+      LEASE.leaseTtl + LEASE.heartbeat * 2 + 3000,
+      'the end of the removed peer’s connection on the dead shard'
+    );
+    const end = recorder.events.findLast((event) => event.id === orphan);
+    expect(end).toMatchObject({ kind: 'disconnected', cause: 'owner_lost', code: 1006, shard: 'p1', epoch });
+    await waitUntil(() => recorder.client.owner(orphan) === undefined, 3000, 'its claim cleared');
+    expect(eventViolations(recorder.events)).toEqual([]);
+  }, 20_000);
 });
