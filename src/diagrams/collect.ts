@@ -4,6 +4,7 @@ import type { AnyStateMachine } from 'xstate';
 import { toMermaid } from './mermaid.ts';
 import { machineToModel } from './model.ts';
 import { publicView } from './public-view.ts';
+import { detachedStates, splitModel } from './split.ts';
 import { toSvg } from './svg.ts';
 
 /** The diagram files generated for one machine. */
@@ -13,7 +14,8 @@ export interface GeneratedDiagram {
   /** Where the machine is defined, relative to the repository root. */
   readonly source: string;
   readonly mermaid: string;
-  readonly svg: string;
+  /** The Graphviz drawing; none for a part of a chart split for Mermaid (the whole machine's SVG shows it). */
+  readonly svg?: string;
 }
 
 /** Where `machines/` lives next to this file's `src/`. */
@@ -87,7 +89,14 @@ export async function collectDiagrams(machinesDir: URL = MACHINES_DIR): Promise<
         const source = fileURLToPath(file).slice(fileURLToPath(root).length);
         const folded = publicView(machine, `${name}-public`);
         for (const model of [machineToModel(machine, name), ...(folded === undefined ? [] : [folded])]) {
-          diagrams.push({ name: model.name, source, mermaid: toMermaid(model), svg: await toSvg(model) });
+          // Graphviz draws the whole machine; Mermaid gets the states it cannot lay out in charts of their own.
+          let outer = model;
+          for (const id of detachedStates(model)) {
+            const split = splitModel(outer, id);
+            outer = split.outer;
+            diagrams.push({ name: split.inner.name, source, mermaid: toMermaid(split.inner) });
+          }
+          diagrams.push({ name: model.name, source, mermaid: toMermaid(outer), svg: await toSvg(model) });
         }
       }
     }

@@ -23,11 +23,17 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const diagrams = await collectDiagrams();
   for (const diagram of diagrams) {
-    const wrote = [writeIfChanged(new URL(`${diagram.name}.mmd`, OUT), diagram.mermaid), writeIfChanged(new URL(`${diagram.name}.svg`, OUT), diagram.svg)].some(Boolean);
-    console.log(`${wrote ? 'wrote    ' : 'unchanged'} visualizations/${diagram.name}.{mmd,svg}  (${diagram.source})`);
+    const wrote = [
+      writeIfChanged(new URL(`${diagram.name}.mmd`, OUT), diagram.mermaid),
+      diagram.svg !== undefined && writeIfChanged(new URL(`${diagram.name}.svg`, OUT), diagram.svg)
+    ].some(Boolean);
+    console.log(`${wrote ? 'wrote    ' : 'unchanged'} visualizations/${diagram.name}.${diagram.svg === undefined ? 'mmd' : '{mmd,svg}'}  (${diagram.source})`);
   }
   const pageFile = new URL('inspector.html', OUT);
-  const page = refreshPageSvgs(readFileSync(pageFile, 'utf8'), Object.fromEntries(diagrams.map((diagram) => [diagram.name, diagram.svg])));
+  const page = refreshPageSvgs(
+    readFileSync(pageFile, 'utf8'),
+    Object.fromEntries(diagrams.flatMap((diagram) => (diagram.svg === undefined ? [] : [[diagram.name, diagram.svg]])))
+  );
   console.log(`${writeIfChanged(pageFile, page) ? 'wrote    ' : 'unchanged'} visualizations/inspector.html  (its worker chart)`);
   const pageModule = inspectorPageModule(page);
   console.log(

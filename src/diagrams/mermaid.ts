@@ -11,6 +11,9 @@ const quote = (text: string): string => text.replaceAll('"', '#quot;').replaceAl
  */
 const FRONT_MATTER = ['---', 'config:', '  state:', '    nodeSpacing: 30', '    rankSpacing: 90', '---'];
 
+/** A compound state, also when drawn as one box (its inside in a chart of its own, see split.ts). */
+const isCompound = (node: DiagramNode): boolean => node.kind === 'compound' || node.kind === 'parallel';
+
 /** Where each state sits: its parent's id (undefined at the top). */
 type Parents = ReadonlyMap<string, DiagramNode | undefined>;
 
@@ -55,14 +58,14 @@ function edgeLine(edge: DiagramEdge, parents: Parents): string {
  */
 function title(node: DiagramNode): string | undefined {
   // A compound state's notes go in a note beside it: Mermaid keeps one line for its caption.
-  const notes = node.children.length > 0 ? [] : node.notes;
+  const notes = isCompound(node) ? [] : node.notes;
   if (node.id === node.label && notes.length === 0) return undefined;
   return `"${[node.label, ...notes].map(quote).join('<br/>')}"`;
 }
 
 /** The note beside a compound state that carries its notes (its internal transitions). */
 function compoundNotes(node: DiagramNode): string[] {
-  const own = node.children.length > 0 && node.notes.length > 0 ? [`note left of ${node.id}`, ...node.notes.map((note) => INDENT + note), 'end note'] : [];
+  const own = isCompound(node) && node.notes.length > 0 ? [`note left of ${node.id}`, ...node.notes.map((note) => INDENT + note), 'end note'] : [];
   return [...own, ...node.children.flatMap(compoundNotes)];
 }
 
