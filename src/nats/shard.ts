@@ -361,7 +361,15 @@ class NatsShard implements Shard {
       if (claim !== undefined && this.#closedHere.get(id) !== claim.revision) this.#reportLost(id, claim.value, claim.revision);
       this.#ledger.open(id, epoch, this.#writtenNow());
       this.#held.set(id, epoch);
-      this.pool.connect(desired.url, desired.options);
+      try {
+        this.pool.connect(desired.url, desired.options);
+      } catch (error) {
+        // A claim with no worker behind it would leave the peer owned and never dialed: give it back.
+        this.#held.delete(id);
+        this.#log.warn({ peer: id, err: error }, 'claimed, but the local pool refused the peer; claim released');
+        await this.#buckets.claims.delete(key, { previousSeq: epoch }).catch(() => {});
+        return;
+      }
       this.#log.debug({ peer: id, epoch }, 'claimed');
     } catch (error) {
       // Lost the race: the watcher tells who won.
