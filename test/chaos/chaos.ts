@@ -30,7 +30,9 @@ const { values } = parseArgs({
     parallel: { type: 'string', default: '1' },
     check: { type: 'string' },
     all: { type: 'boolean', default: false },
-    json: { type: 'string' }
+    json: { type: 'string' },
+    /** Set by a multi-seed run on each seed's process: its parent prints the summary. */
+    child: { type: 'boolean', default: false }
   }
 });
 
@@ -92,7 +94,7 @@ const one = async (seed: number): Promise<Report> => {
 const inChild = (seed: number): Promise<Report> =>
   new Promise((resolve, reject) => {
     const json = join(values.out, `seed-${seed}.report.json`);
-    const args = ['--seed', String(seed), '--json', json, '--out', values.out];
+    const args = ['--child', '--seed', String(seed), '--json', json, '--out', values.out];
     for (const name of ['duration', 'peers', 'shards', 'lease', 'heartbeat'] as const) args.push(`--${name}`, String(values[name]));
     const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
     children.add(child);
@@ -124,7 +126,8 @@ if (values.json !== undefined)
       2
     )
   );
-console.log(`\n${summarize(reports)}`);
 const failed = reports.filter((report) => report.violations.length > 0);
+if (values.child) process.exit(failed.length === 0 ? 0 : 1);
+console.log(`\n${summarize(reports)}`);
 console.log(`\n${reports.length} run(s), ${failed.length} with violations${failed.length > 0 ? `: seeds ${failed.map((r) => r.seed).join(', ')}` : ''}`);
 process.exit(failed.length === 0 ? 0 : 1);
