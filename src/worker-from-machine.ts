@@ -141,7 +141,6 @@ export class MachineWorker implements RunnableWorker {
   readonly #extra: object;
   #plugin: PoolPlugin | undefined;
   #onEnd: ((plugin: PoolPlugin, failure: RunFailure) => void) | undefined;
-  readonly #onEmitted = (emitted: { type: string }): void => this.#forward(emitted);
   readonly #transport: Transport | undefined;
 
   constructor(
@@ -186,7 +185,8 @@ export class MachineWorker implements RunnableWorker {
     const actor = createActor(this.#logic, { parent: plugin.host, id: this.#label, systemId: this.id, input });
     this.#link = link;
     this.#actor = actor;
-    actor.on('*', this.#onEmitted);
+    // A bound method, not an arrow field: no closure context per peer.
+    actor.on('*', this.#forward.bind(this));
     this.#plugin = plugin;
     this.#onEnd = onEnd as (plugin: PoolPlugin, failure: RunFailure) => void;
     // However the machine ends, its socket must not outlive it: a failed machine runs
