@@ -65,17 +65,20 @@ export class PeerLink implements WorkerLink, TransportListener {
   /** What the full inbox refused while reading is paused; created by the first refusal, dropped once all are in. */
   #held: HeldFrames | undefined = undefined;
 
-  // Every peer has one: fields only where a peer needs its own (the open options and the
-  // transport come from `options`, frames and activity are stamped with `tickNow`, which
-  // reads the clock once per tick, not per frame).
+  // Every peer has one: fields only where a peer needs its own (the label, the open options and
+  // the transport are worked out from the id and `options`, frames and activity are stamped with
+  // `tickNow`, which reads the clock once per tick, not per frame).
   constructor(
     readonly id: string,
-    /** The id with credentials removed, for logs and error messages. */
-    readonly label: string,
     readonly options: ConnectionOptions,
     readonly inbox: InboxWriter,
     readonly logger: Logger
   ) {}
+
+  /** The id with credentials removed, for error messages (only a failed write needs it). */
+  get label(): string {
+    return redactUrl(this.id);
+  }
 
   get transport(): Transport {
     return this.options.transport;
