@@ -149,7 +149,12 @@ export class PeerRegistry {
   /** What the pool machine is told at the end of this turn (see #toMachine). */
   #reportedEvents: WorkerEmitted[] = [];
   #reportedEnds: Ended[] = [];
-  readonly #flushReports = (): void => this.#sendReports();
+  /** Whether a flush of the reports is queued: at the next microtask, or at the next turn (see #toMachine). */
+  #flushQueued: 'microtask' | 'turn' | undefined = undefined;
+  readonly #flushReports = (): void => {
+    this.#flushQueued = undefined;
+    this.#sendReports();
+  };
 
   constructor(host: RegistryHost) {
     this.#host = host;
@@ -316,12 +321,27 @@ export class PeerRegistry {
    * reports (close() stopping every worker, say) reaches the machine in two
    * events, one with the lifecycle events in order and one with the ends,
    * rather than one or two per peer.
+   *
+   * Once the pool is closing, a worker's clean end waits for the next turn
+   * (`setTimeout(0)`) instead: the peers' close replies arrive one per I/O
+   * callback, and each end would otherwise cost the pool machine a
+   * transition of its own, while only close() waits for them (it resolves
+   * once the last is counted). Anything else reported meanwhile flushes them
+   * at its microtask, ahead of that turn.
    */
   #toMachine(report: WorkerEmitted | Ended): void {
-    const first = this.#reportedEvents.length + this.#reportedEnds.length === 0;
-    if (typeof report === 'object' && 'type' in report) this.#reportedEvents.push(report);
+    const isEnd = typeof report === 'string';
+    if (isEnd) this.#reportedEnds.push(report);
+    else if ('type' in report) this.#reportedEvents.push(report);
     else this.#reportedEnds.push(report);
-    if (first) queueMicrotask(this.#flushReports);
+    if (this.#flushQueued === 'microtask') return;
+    if (isEnd && this.closing) {
+      if (this.#flushQueued === undefined) setTimeout(this.#flushReports, 0);
+      this.#flushQueued = 'turn';
+      return;
+    }
+    this.#flushQueued = 'microtask';
+    queueMicrotask(this.#flushReports);
   }
 
   #sendReports(): void {
