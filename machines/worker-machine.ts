@@ -320,14 +320,14 @@ export const workerMachine = setup({
     emitKeepaliveTimeout: emit(({ context }) => keepaliveTimeoutEvent(context)),
     emitConnectionCrash: emit(({ context }) => disconnected(context, 1006, 'connection actor failed', 'network_error')),
     emitLocalStop: emit(({ context }) => disconnected(context, 1000, 'worker stopped', 'local_stop')),
-    // The link's socket reports straight to the worker. A link that throws is reported
-    // as a failed dial or a lost connection, never as the worker's own failure.
+    // The link's socket reports straight to the worker, through the actor's own `send`
+    // (XState binds it to the actor), not a closure per dial. A link that throws is
+    // reported as a failed dial or a lost connection, never as the worker's own failure.
     dialLink: ({ context, self }) => {
-      const report = (event: SocketEvent): void => self.send(event);
       try {
-        context.link.dial(report);
+        context.link.dial(self.send);
       } catch (error) {
-        report({ type: 'socket.failed', error: linkFailure(error) });
+        self.send({ type: 'socket.failed', error: linkFailure(error) });
       }
     },
     releaseLink: ({ context }) => {

@@ -23,6 +23,19 @@ function openOptionsOf(options: ConnectionOptions): TransportOpenOptions {
 }
 
 /**
+ * Frames a full inbox refused, oldest first, as data and receive time in
+ * turn, and the one callback the link waits for the drain with: a link
+ * needs them only under backpressure, so it makes them then.
+ */
+class HeldFrames {
+  readonly frames: Array<string | Uint8Array | number> = [];
+  /** Where the next frame to offer is in `frames`. */
+  next = 0;
+
+  constructor(readonly resume: () => void) {}
+}
+
+/**
  * The link every hosted worker machine dials through: it opens sockets with
  * the peer's {@link Transport}, listens to them, and keeps what the worker,
  * its machine and the pool façade share: the data-path counters and the
@@ -43,33 +56,32 @@ export class PeerLink implements WorkerLink, TransportListener {
   lastError: string | undefined = undefined;
   /** Set by a worker machine that consumes some inbound frames itself (see `WorkerLink`). */
   tap: FrameTap | undefined = undefined;
-  readonly transport: Transport;
   /** The current socket (none between sessions). */
   #socket: TransportSocket | undefined = undefined;
   /** True from open until the close starts: while sends may go out. */
   #open = false;
   #report: (event: SocketEvent) => void = ignore;
-  readonly #openOptions: TransportOpenOptions;
   #pingRefused = false;
-  // One function for every drain this link waits on, not one per pause.
-  readonly #resume = (): void => this.#onDrain();
-  /** Frames the full inbox refused, oldest first, as data and receive time in turn; undefined while none wait. */
-  #held: Array<string | Uint8Array | number> | undefined = undefined;
-  /** Where the next held frame to offer is in `#held`. */
-  #next = 0;
+  /** What the full inbox refused while reading is paused; created by the first refusal, dropped once all are in. */
+  #held: HeldFrames | undefined = undefined;
 
+  // Every peer has one: fields only where a peer needs its own (the label, the open options and
+  // the transport are worked out from the id and `options`, frames and activity are stamped with
+  // `tickNow`, which reads the clock once per tick, not per frame).
   constructor(
     readonly id: string,
-    /** The id with credentials removed, for logs and error messages. */
-    readonly label: string,
     readonly options: ConnectionOptions,
     readonly inbox: InboxWriter,
-    readonly logger: Logger,
-    /** Stamps received frames and activity; the default reads the clock once per tick, not per frame. */
-    readonly now: () => number = tickNow
-  ) {
-    this.transport = options.transport;
-    this.#openOptions = openOptionsOf(options);
+    readonly logger: Logger
+  ) {}
+
+  /** The id with credentials removed, for error messages (only a failed write needs it). */
+  get label(): string {
+    return redactUrl(this.id);
+  }
+
+  get transport(): Transport {
+    return this.options.transport;
   }
 
   /** Opens a socket with the transport; a socket still open is released first. */
@@ -77,7 +89,7 @@ export class PeerLink implements WorkerLink, TransportListener {
     this.release();
     this.#report = report;
     try {
-      this.#socket = this.transport.open(this.id, this.#openOptions, this);
+      this.#socket = this.transport.open(this.id, openOptionsOf(this.options), this);
     } catch (error) {
       this.#report = ignore;
       report({ type: 'socket.failed', error: redactUrl(errorText(error)) });
@@ -155,7 +167,7 @@ export class PeerLink implements WorkerLink, TransportListener {
     }
     this.sent += 1;
     this.bytesOut += bytes;
-    this.lastActivityAt = this.now();
+    this.lastActivityAt = tickNow();
   }
 
   // TransportListener: what the socket reports.
@@ -163,12 +175,12 @@ export class PeerLink implements WorkerLink, TransportListener {
   onOpen(): void {
     this.#open = true;
     this.paused = false;
-    this.lastActivityAt = this.now();
+    this.lastActivityAt = tickNow();
     this.#report({ type: 'socket.open' });
   }
 
   onMessage(data: string | Uint8Array, byteLength: number): void {
-    const at = this.now();
+    const at = tickNow();
     this.bytesIn += byteLength;
     this.lastActivityAt = at;
     // A custom machine may consume its own protocol frames (an auth handshake, probe answers).
@@ -180,7 +192,7 @@ export class PeerLink implements WorkerLink, TransportListener {
   }
 
   onPong(): void {
-    this.lastActivityAt = this.now();
+    this.lastActivityAt = tickNow();
   }
 
   onError(message: string): void {
@@ -209,12 +221,12 @@ export class PeerLink implements WorkerLink, TransportListener {
    * What is held is what the transport had already read when it paused.
    */
   #hold(data: string | Uint8Array, at: number): void {
-    if (this.#held === undefined) {
-      this.#held = [];
-      this.#next = 0;
-      this.inbox.onDrain(this.#resume);
+    let held = this.#held;
+    if (held === undefined) {
+      this.#held = held = new HeldFrames(() => this.#onDrain());
+      this.inbox.onDrain(held.resume);
     }
-    this.#held.push(data, at);
+    held.frames.push(data, at);
     this.inbox.noteHeld?.(1);
     // Not while closing: the peer's close reply must still be read.
     if (!this.paused && this.#open && this.transport.canPause) {
@@ -227,8 +239,9 @@ export class PeerLink implements WorkerLink, TransportListener {
   #onDrain(): void {
     const held = this.#held;
     if (held !== undefined) {
-      for (; this.#next < held.length; this.#next += 2) {
-        if (!this.inbox.offer(this.id, held[this.#next] as string | Uint8Array, held[this.#next + 1] as number)) return this.inbox.onDrain(this.#resume);
+      const frames = held.frames;
+      for (; held.next < frames.length; held.next += 2) {
+        if (!this.inbox.offer(this.id, frames[held.next] as string | Uint8Array, frames[held.next + 1] as number)) return this.inbox.onDrain(held.resume);
         this.inbox.noteHeld?.(-1);
       }
       this.#held = undefined;
@@ -240,7 +253,7 @@ export class PeerLink implements WorkerLink, TransportListener {
     const socket = this.#socket;
     if (!this.paused || socket === undefined) return;
     this.paused = false;
-    this.lastActivityAt = this.now();
+    this.lastActivityAt = tickNow();
     socket.resume();
   }
 }

@@ -15,12 +15,14 @@ type LevelAware = Logger & { isLevelEnabled?: (level: string) => boolean };
  */
 export class PeerLogger implements Logger {
   readonly #parent: LevelAware;
-  readonly #label: string;
   #child: Logger | undefined = undefined;
 
-  constructor(parent: Logger, label: string) {
+  constructor(
+    parent: Logger,
+    /** The peer id with credentials removed. */
+    readonly label: string
+  ) {
     this.#parent = parent;
-    this.#label = label;
   }
 
   debug(fields: unknown, message?: string, ...rest: unknown[]): void {
@@ -44,7 +46,7 @@ export class PeerLogger implements Logger {
   }
 
   #own(): Logger {
-    return (this.#child ??= this.#parent.child({ peer: this.#label }));
+    return (this.#child ??= this.#parent.child({ peer: this.label }));
   }
 
   #write(level: Level, fields: unknown, message: string | undefined, rest: unknown[]): void {

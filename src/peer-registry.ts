@@ -5,6 +5,7 @@ import { errorText } from './errors.ts';
 import type { EventStream } from './event-stream.ts';
 import type { Logger } from './logger.ts';
 import { redactUrl } from './normalize-url.ts';
+import { PeerLogger } from './peer-logger.ts';
 import { toWorkerEmitted } from './pool-event.ts';
 import { ReadyWaiters } from './ready-waiters.ts';
 import type { Transport } from './transport.ts';
@@ -24,6 +25,8 @@ const START_SLICE = 512;
 /** What every peer of one pool shares: one object, not a copy per peer. */
 interface PoolShared {
   readonly poolId: string;
+  /** The pool's logger, parent of every peer's. */
+  readonly logger: Logger;
   readonly inbox: InboxWriter;
   readonly host: AnyActorRef;
   readonly registry: PeerRegistry;
@@ -31,10 +34,14 @@ interface PoolShared {
 
 /**
  * A registered peer (or a removed one that is still finishing). It is also
- * the {@link PoolPlugin} its worker is started with, and that plugin's
- * event writer: one object per peer for all three.
+ * the peer's logger (the one its worker's factory is given), the
+ * {@link PoolPlugin} its worker is started with, and that plugin's event
+ * writer: one object per peer for all four. It exists before its worker
+ * (the factory is given its logger), which {@link PeerRegistry.add} sets.
  */
-export class PeerEntry implements PoolPlugin, EventWriter {
+export class PeerEntry extends PeerLogger implements PoolPlugin, EventWriter {
+  /** Set once, by {@link PeerRegistry.add}, to what the factory made. */
+  worker!: RunnableWorker;
   drops = 0;
   /** Pending `ready()` calls; created on the first one. */
   waiters: ReadyWaiters | undefined = undefined;
@@ -47,12 +54,16 @@ export class PeerEntry implements PoolPlugin, EventWriter {
 
   constructor(
     readonly id: string,
-    readonly label: string,
-    readonly worker: RunnableWorker,
+    label: string,
     readonly options: ConnectionOptions,
-    readonly logger: Logger,
     readonly shared: PoolShared
-  ) {}
+  ) {
+    super(shared.logger, label);
+  }
+
+  get logger(): Logger {
+    return this;
+  }
 
   get poolId(): string {
     return this.shared.poolId;
@@ -138,11 +149,16 @@ export class PeerRegistry {
   /** What the pool machine is told at the end of this turn (see #toMachine). */
   #reportedEvents: WorkerEmitted[] = [];
   #reportedEnds: Ended[] = [];
-  readonly #flushReports = (): void => this.#sendReports();
+  /** Whether a flush of the reports is queued: at the next microtask, or at the next turn (see #toMachine). */
+  #flushQueued: 'microtask' | 'turn' | undefined = undefined;
+  readonly #flushReports = (): void => {
+    this.#flushQueued = undefined;
+    this.#sendReports();
+  };
 
   constructor(host: RegistryHost) {
     this.#host = host;
-    this.#shared = { poolId: host.id, inbox: host.inbox, host: host.actor, registry: this };
+    this.#shared = { poolId: host.id, logger: host.logger, inbox: host.inbox, host: host.actor, registry: this };
     // A worker machine that fails reaches the pool actor as XState's error event; the worker's run ends here.
     host.actor.on('peer.crashed', (event) => this.crashed(event.id));
   }
@@ -173,6 +189,11 @@ export class PeerRegistry {
     return this.#registered.values();
   }
 
+  /** The entry of a peer about to be registered: its logger is what the worker factory is given. */
+  entry(id: string, label: string, options: ConnectionOptions): PeerEntry {
+    return new PeerEntry(id, label, options, this.#shared);
+  }
+
   /**
    * Registers a peer whose worker the factory has just made; its worker
    * starts after connect() returns, so even a transport that fails at once
@@ -180,15 +201,15 @@ export class PeerRegistry {
    * worker of this id still finishing ends first: one live socket per id, and
    * its actor's system id is free again.
    */
-  add(id: string, label: string, worker: RunnableWorker, options: ConnectionOptions, logger: Logger): PeerEntry {
-    const entry = new PeerEntry(id, label, worker, options, logger, this.#shared);
+  add(entry: PeerEntry, worker: RunnableWorker): void {
+    const id = entry.id;
+    entry.worker = worker;
     this.#registered.set(id, entry);
     const previous = this.#finishing.get(id);
     if (previous !== undefined) {
-      this.#host.actor.send({ type: 'pool.register', ids: [label] });
+      this.#host.actor.send({ type: 'pool.register', ids: [entry.label] });
       void previous.finished.then(() => this.#run(entry));
     } else if (this.#starting.push(entry) === 1) queueMicrotask(this.#startAll);
-    return entry;
   }
 
   /** Takes a peer out of the registry; its worker may still be finishing. */
@@ -300,12 +321,27 @@ export class PeerRegistry {
    * reports (close() stopping every worker, say) reaches the machine in two
    * events, one with the lifecycle events in order and one with the ends,
    * rather than one or two per peer.
+   *
+   * Once the pool is closing, a worker's clean end waits for the next turn
+   * (`setTimeout(0)`) instead: the peers' close replies arrive one per I/O
+   * callback, and each end would otherwise cost the pool machine a
+   * transition of its own, while only close() waits for them (it resolves
+   * once the last is counted). Anything else reported meanwhile flushes them
+   * at its microtask, ahead of that turn.
    */
   #toMachine(report: WorkerEmitted | Ended): void {
-    const first = this.#reportedEvents.length + this.#reportedEnds.length === 0;
-    if (typeof report === 'object' && 'type' in report) this.#reportedEvents.push(report);
+    const isEnd = typeof report === 'string';
+    if (isEnd) this.#reportedEnds.push(report);
+    else if ('type' in report) this.#reportedEvents.push(report);
     else this.#reportedEnds.push(report);
-    if (first) queueMicrotask(this.#flushReports);
+    if (this.#flushQueued === 'microtask') return;
+    if (isEnd && this.closing) {
+      if (this.#flushQueued === undefined) setTimeout(this.#flushReports, 0);
+      this.#flushQueued = 'turn';
+      return;
+    }
+    this.#flushQueued = 'microtask';
+    queueMicrotask(this.#flushReports);
   }
 
   #sendReports(): void {

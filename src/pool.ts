@@ -19,7 +19,6 @@ import { normalizeUrl, redactUrl } from './normalize-url.ts';
 import { resolveConnectOptions, resolvePoolOptions, resolveReadyOptions, type Runtime } from './options.ts';
 import type { Pool } from './pool-api.ts';
 import { PeerRegistry, type PeerEntry } from './peer-registry.ts';
-import { PeerLogger } from './peer-logger.ts';
 import { ReadyWaiters } from './ready-waiters.ts';
 import { TimerWheel } from './timer-wheel.ts';
 import type {
@@ -139,11 +138,11 @@ class HoneybeePool implements Pool {
     if (this.#peers.has(id)) throw new PeerExistsError(redactUrl(id));
     const connection = options === undefined ? this.#options.connection : resolveConnectOptions(this.#options.connection, options, this.#options);
     const label = redactUrl(id);
-    const logger = new PeerLogger(this.#logger, label);
-    const worker = this.#createWorker(id, label, logger, connection);
-    this.#peers.add(id, label, worker, connection, logger);
+    // The peer's entry is its logger too: one object per peer (see PeerEntry).
+    const entry = this.#peers.entry(id, label, connection);
+    this.#peers.add(entry, this.#createWorker(id, label, entry, connection));
     this.#checkSocketLimit(connection);
-    logger.debug('registered');
+    entry.debug('registered');
     return id;
   }
 

@@ -117,6 +117,17 @@ function endsByEmit(logic: AnyStateMachine): boolean {
 const NO_EXTRA: object = Object.freeze({});
 
 /**
+ * What a factory's workers run: the machine, its extra input and its own
+ * transport. One object per factory, shared by its workers (one per worker
+ * only when `input` is a function of the peer id).
+ */
+interface MachineSpec {
+  readonly logic: AnyStateMachine;
+  readonly extra: object;
+  readonly transport: Transport | undefined;
+}
+
+/**
  * A {@link Worker} that runs a worker machine as a child of the pool actor,
  * so the machine appears in the pool's actor tree and inspector under the
  * peer's id (credentials removed).
@@ -136,25 +147,23 @@ export class MachineWorker implements RunnableWorker {
   #lastError: string | undefined = undefined;
   /** How the last try ended (a failed dial or a lost connection); cleared on `connected`. */
   #lastEnd: Extract<PoolEvent, { kind: 'dial_failed' | 'disconnected' }> | undefined = undefined;
-  readonly #label: string;
-  readonly #logic: AnyStateMachine;
-  readonly #extra: object;
+  readonly #spec: MachineSpec;
   #plugin: PoolPlugin | undefined;
   #onEnd: ((plugin: PoolPlugin, failure: RunFailure) => void) | undefined;
-  readonly #onEmitted = (emitted: { type: string }): void => this.#forward(emitted);
-  readonly #transport: Transport | undefined;
 
+  // Every peer has one: the machine, extra input and transport are the factory's (one shared
+  // spec), and the label is worked out where it is needed (run(), errors) rather than kept.
   constructor(
-    logic: AnyStateMachine,
+    spec: MachineSpec,
     readonly id: string,
-    readonly logger: Logger,
-    extraInput: object = NO_EXTRA,
-    transport?: Transport
+    readonly logger: Logger
   ) {
-    this.#logic = logic;
-    this.#extra = extraInput;
-    this.#label = redactUrl(id);
-    this.#transport = transport;
+    this.#spec = spec;
+  }
+
+  /** The peer id with credentials removed, for the actor's id and error messages. */
+  get #label(): string {
+    return redactUrl(this.id);
   }
 
   start(plugin: PoolPlugin): Promise<void> {
@@ -176,17 +185,18 @@ export class MachineWorker implements RunnableWorker {
       onEnd(plugin, undefined);
       return;
     }
-    const own = this.#transport;
+    const { logic, extra, transport: own } = this.#spec;
+    const label = this.#label;
     const options = own === undefined || own === plugin.options.transport ? plugin.options : { ...plugin.options, transport: own };
-    const link = new PeerLink(this.id, this.#label, options, plugin.inbox, this.logger);
-    const extra = this.#extra;
+    const link = new PeerLink(this.id, options, plugin.inbox, this.logger);
     const input = extra === NO_EXTRA ? { id: this.id, link, timing: plugin.options } : { ...extra, id: this.id, link, timing: plugin.options };
     // The system id is the peer id, so `pool.actor.system.get(id)` finds this actor (an O(1) map entry;
     // the pool starts a peer's next worker only after the previous one with that id has finished).
-    const actor = createActor(this.#logic, { parent: plugin.host, id: this.#label, systemId: this.id, input });
+    const actor = createActor(logic, { parent: plugin.host, id: label, systemId: this.id, input });
     this.#link = link;
     this.#actor = actor;
-    actor.on('*', this.#onEmitted);
+    // A bound method, not an arrow field: no closure context per peer.
+    actor.on('*', this.#forward.bind(this));
     this.#plugin = plugin;
     this.#onEnd = onEnd as (plugin: PoolPlugin, failure: RunFailure) => void;
     // However the machine ends, its socket must not outlive it: a failed machine runs
@@ -195,7 +205,7 @@ export class MachineWorker implements RunnableWorker {
     // The default machine says `worker.ended` on the listener above; a failure of it reaches
     // the pool actor as `xstate.error.actor.*`, and the pool calls settleCrash(). Any other
     // machine is subscribed to.
-    if (!endsByEmit(this.#logic)) {
+    if (!endsByEmit(logic)) {
       actor.subscribe({
         complete: () => this.#ended(undefined),
         error: (error) => this.#ended({ error })
@@ -346,9 +356,10 @@ export class MachineWorker implements RunnableWorker {
 export function workerFromMachine<TLogic extends AnyStateMachine>(machine: TLogic & AcceptsHostedInput<TLogic>, ...[options]: OptionsArgs<TLogic>): WorkerFactory {
   const input = options?.input;
   const transport = options?.transport;
+  const shared: MachineSpec = { logic: machine, extra: typeof input === 'function' ? NO_EXTRA : (input ?? NO_EXTRA), transport };
   const factory: WorkerFactory = (_ctx, id, logger) => {
-    const extra = typeof input === 'function' ? (input as (id: string) => object)(id) : (input ?? NO_EXTRA);
-    return new MachineWorker(machine, id, logger, extra, transport);
+    const spec = typeof input === 'function' ? { ...shared, extra: (input as (id: string) => object)(id) } : shared;
+    return new MachineWorker(spec, id, logger);
   };
   traits.set(factory, { transport, pingFrames: machine === workerMachine });
   return factory;

@@ -17,6 +17,7 @@ import {
 import { DEFAULTS } from '../src/options.ts';
 import { createPool } from '../src/node.ts';
 import type { Pool } from '../src/pool.ts';
+import type { Transport } from '../src/transport.ts';
 import type { PeerStats, PoolEvent, PoolPlugin, Worker, WorkerFactory, WorkerStats } from '../src/types.ts';
 import { VERSION } from '../src/version.ts';
 import { collect, refusedUrl, startHungServer } from './helpers/servers.ts';
@@ -585,6 +586,60 @@ describe('Pool', () => {
       // Stopped in backoff, every worker ends at once, in the turn of close().
       await pool.close();
       expect(finished).toEqual([ids]);
+      expect(pool.actor.getSnapshot().context.live).toBe(0);
+    });
+
+    it('counts the ends of one I/O turn while closing with one peer.finished, though each close reply has a turn of its own', async () => {
+      // Sockets that open and answer a close frame each in a callback of its own, as a real
+      // socket does (one I/O callback per socket, a microtask checkpoint after each).
+      const transport: Transport = {
+        name: 'own-turns',
+        canPing: true,
+        canPause: true,
+        canSetHeaders: true,
+        canSetTls: true,
+        open(_url, _options, listener) {
+          let open = false;
+          setImmediate(() => {
+            open = true;
+            listener.onOpen();
+          });
+          return {
+            bufferedAmount: 0,
+            get isOpen() {
+              return open;
+            },
+            send: () => 0,
+            ping() {},
+            close() {
+              open = false;
+              setImmediate(() => listener.onClose(1000, '', 'local_stop'));
+            },
+            pause() {},
+            resume() {},
+            release() {
+              open = false;
+            }
+          };
+        }
+      };
+      const finished: Array<readonly string[]> = [];
+      const pool = newPool({
+        transport,
+        inspect: (inspection) => {
+          if (inspection.type !== '@xstate.event') return;
+          const event = inspection.event as { type: string; ids?: readonly string[] };
+          if (event.type === 'peer.finished') finished.push(event.ids ?? []);
+        }
+      });
+      const events = recordEvents(pool);
+      const ids = Array.from({ length: 20 }, (_, i) => pool.connect(`ws://127.0.0.1:1/p${i}`));
+      for (const id of ids) await events.waitFor(kindOf('connected', id));
+      await pool.close();
+      // Twenty close replies in twenty callbacks of one turn: one transition of the pool machine, not twenty.
+      expect(finished).toEqual([ids]);
+      await events.done;
+      expect(events.items.filter((event) => event.kind === 'disconnected')).toHaveLength(ids.length);
       expect(pool.actor.getSnapshot().context.live).toBe(0);
     });
   });
