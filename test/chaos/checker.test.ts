@@ -4,7 +4,7 @@
  * that hid a violation would make one of these fail.
  */
 import { describe, expect, it } from 'vitest';
-import { check, formatReport } from './checker.ts';
+import { check, formatReport, type CheckOptions } from './checker.ts';
 import { sortHistory, type Rec } from './history.ts';
 
 const LEASE = 3000;
@@ -75,7 +75,7 @@ function good(): Rec[] {
 
 const edit = (history: Rec[], change: (records: Rec[]) => Rec[]): Rec[] => sortHistory(change([...history]));
 const isInbox = (c: number, s: number) => (r: Rec) => r.src === 'inbox' && r.c === c && r.s === s;
-const invariants = (history: Rec[]): string[] => [...new Set(check(history).violations.map((v) => v.invariant))];
+const invariants = (history: Rec[], options?: CheckOptions): string[] => [...new Set(check(history, options).violations.map((v) => v.invariant))];
 
 describe('the chaos checker', () => {
   it('passes a history that keeps every promise, and measures it', () => {
@@ -147,6 +147,15 @@ describe('the chaos checker', () => {
     expect(invariants(lost)).toEqual(['every acked inbox message delivered at least once']);
     const diedWithShard = edit(good(), (h) => h.filter((r) => !isInbox(0, 3)(r)));
     expect(check(diedWithShard).violations).toEqual([]);
+  });
+
+  it('lets a killed shard lose what it read after its last delivered frame, however long before the kill, but nothing before that frame', () => {
+    // s1 (killed at 2000) read /p0's frames at 200, 700, 1200 and 1700; its publishing stalled (its NATS link down, say) after the first.
+    const stalled = edit(good(), (h) => h.filter((r) => !(r.src === 'inbox' && r.c === 0 && r.s >= 1)));
+    expect(check(stalled, { killWindow: 500 }).violations).toEqual([]);
+    // Frames 2 and 3 reached the stream, so frame 1, read before them, was acked too: losing it is a violation.
+    const hole = edit(good(), (h) => h.filter((r) => !isInbox(0, 1)(r)));
+    expect(invariants(hole, { killWindow: 500 })).toContain('every acked inbox message delivered at least once');
   });
 
   it('finds a cluster that does not settle within leaseTtl + heartbeat + a dial after the heal', () => {

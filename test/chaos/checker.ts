@@ -22,7 +22,9 @@
  * - frames sent after the shard's close frame reached the peer server
  *   (less 100 ms), or without one less than `closeWindow` ms before the
  *   connection closed, may die with it, and frames a shard read in the `killWindow` ms before
- *   it was `kill -9`'d may die with its process; every other frame is owed.
+ *   it was `kill -9`'d (or before the newest of its frames that was delivered,
+ *   whichever is earlier: it publishes in read order) may die with its process;
+ *   every other frame is owed.
  */
 import type { Rec } from './history.ts';
 import { ONE_SHARD_KINDS } from './schedule.ts';
@@ -419,16 +421,29 @@ export function check(history: readonly Rec[], options: CheckOptions = {}): Repo
   // --- The inbox: every owed frame delivered at least once -----------------------------------
   let sent = 0;
   let owed = 0;
+  // A shard publishes its inbox one acked batch at a time, in the order it read it: the newest
+  // frame of a killed process that was delivered (by the peer's send time) is how far its acks
+  // reached. What it read after that, or within the kill window before it or before the kill,
+  // may have died unacked with it (its NATS link was down, say, for seconds before the kill).
+  const ackedUpTo = new Map<number, number>();
+  for (const conn of conns.values()) {
+    if (incs.get(conn.inc)?.killed === undefined) continue;
+    for (const m of inbox.get(conn.c) ?? []) {
+      const t = conn.frames[m.s];
+      if (t !== undefined) ackedUpTo.set(conn.inc, Math.max(ackedUpTo.get(conn.inc) ?? -Infinity, t));
+    }
+  }
   for (const conn of conns.values()) {
     const got = new Set((inbox.get(conn.c) ?? []).map((m) => m.s));
     const killed = incs.get(conn.inc)?.killed;
+    const mayDie = killed === undefined ? Infinity : Math.min(killed, ackedUpTo.get(conn.inc) ?? -Infinity) - killWindow;
     const missing: number[] = [];
     conn.frames.forEach((t, s) => {
       sent++;
       // Owed up to the shard's close frame (frames crossing it may be dropped), else up to the close.
       const ended = conn.closing === undefined ? connEnd(conn) - closeWindow : conn.closing - 100;
       if (t > Math.min(ended, quiet - closeWindow)) return;
-      if (killed !== undefined && t >= killed - killWindow && t <= killed) return;
+      if (killed !== undefined && t >= mayDie && t <= killed) return;
       owed++;
       if (!got.has(s)) missing.push(s);
     });
