@@ -5,6 +5,8 @@ interface PeerState {
   epoch: number;
   shard: string;
   open: boolean;
+  /** A `disconnected` of `epoch` was passed on: that connection is over, and a late `connected` of it is stale. */
+  ended: boolean;
 }
 
 /**
@@ -15,7 +17,10 @@ interface PeerState {
  * - an event of an epoch older than one already passed on is left out (its
  *   connection's end was passed on already, reported by whoever saw it);
  * - a repeated `connected` or `disconnected` within an epoch is left out
- *   (an `owner_lost` after the holder's own `disconnected`, or the reverse);
+ *   (an `owner_lost` after the holder's own `disconnected`, or the reverse),
+ *   and so is anything of an epoch whose end was passed on already (a cut-off
+ *   holder's `connected`, published after it came back, of a connection
+ *   whose `owner_lost` another shard reported meanwhile);
  * - an event of a newer epoch while an older epoch's connection is still
  *   open is preceded by that connection's `disconnected` (`owner_lost`,
  *   code 1006), made here; a newer epoch's own `disconnected` closes it
@@ -28,26 +33,32 @@ export class EventOrder {
   take(event: ClusterEvent): ClusterEvent[] {
     const state = this.#peers.get(event.id);
     if (state === undefined) {
-      this.#peers.set(event.id, { epoch: event.epoch, shard: event.shard, open: event.kind === 'connected' });
+      this.#peers.set(event.id, { epoch: event.epoch, shard: event.shard, open: event.kind === 'connected', ended: event.kind === 'disconnected' });
       return [event];
     }
-    if (event.epoch < state.epoch) return [];
+    if (event.epoch < state.epoch || (event.epoch === state.epoch && state.ended)) return [];
     const out: ClusterEvent[] = [];
     if (event.epoch > state.epoch) {
       // A newer epoch's disconnected closes what was open itself (its connected died with its shard).
       if (state.open && event.kind === 'disconnected') {
-        Object.assign(state, { epoch: event.epoch, shard: event.shard, open: false });
+        Object.assign(state, { epoch: event.epoch, shard: event.shard, open: false, ended: true });
         return [event];
       }
       if (state.open) out.push(lost(event, state));
       state.epoch = event.epoch;
       state.open = false;
+      state.ended = false;
     }
     state.shard = event.shard;
     if (event.kind === 'connected' || event.kind === 'disconnected') {
       const opens = event.kind === 'connected';
-      if (opens === state.open) return out;
+      if (opens === state.open) {
+        // A disconnected with nothing open still ends its epoch (its connected was lost, or is late).
+        if (!opens) state.ended = true;
+        return out;
+      }
       state.open = opens;
+      state.ended = !opens;
     }
     out.push(event);
     return out;

@@ -52,4 +52,17 @@ describe('EventOrder', () => {
       ['connected', 12, '']
     ]);
   });
+
+  it('drops a cut-off holder’s late connected and disconnected of an epoch whose owner_lost was passed on already (a removed peer)', () => {
+    // Chaos seed 2: the peer was removed while its holder was cut off; another shard cleared the claim and
+    // reported the end of epoch 9; the holder published that connection's connected and disconnected after it came back.
+    expect(run([connected(1), disconnected(1), disconnected(9, 's2', 'owner_lost'), connected(9, 's1'), disconnected(9, 's1')])).toEqual([
+      ['connected', 1, ''],
+      ['disconnected', 1, 'local_stop']
+    ]);
+    expect(run([connected(1), disconnected(9, 's2', 'owner_lost'), connected(9, 's1'), disconnected(9, 's1')])).toEqual([
+      ['connected', 1, ''],
+      ['disconnected', 9, 'owner_lost']
+    ]);
+  });
 });
