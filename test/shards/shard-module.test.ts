@@ -40,7 +40,9 @@ describe('a shard module', () => {
     const reading = (async () => {
       for await (const batch of pool.inbox.batches()) values.push(...batch);
     })();
-    await waitUntil(() => values.length >= 300, 10_000, 'parsed frames');
+    // Both threads' frames: one thread can be well ahead of the other while its module loads.
+    const shards = (): Set<string> => new Set(values.map((value) => value.shard));
+    await waitUntil(() => values.length >= 300 && shards().size === 2, 15_000, 'parsed frames from both threads');
     await pool.close();
     await reading;
     // Parsed in the thread: plain objects with the owning shard's name, only the even frames.
