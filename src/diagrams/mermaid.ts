@@ -1,4 +1,4 @@
-import type { DiagramEdge, DiagramModel, DiagramNode } from './model.ts';
+import { enteredLeaf, treeOf, type DiagramEdge, type DiagramModel, type DiagramNode } from './model.ts';
 
 const INDENT = '  ';
 
@@ -16,22 +16,6 @@ const isCompound = (node: DiagramNode): boolean => node.kind === 'compound' || n
 
 /** Where each state sits: its parent's id (undefined at the top). */
 type Parents = ReadonlyMap<string, DiagramNode | undefined>;
-
-function parentsOf(root: DiagramNode): Map<string, DiagramNode | undefined> {
-  const parents = new Map<string, DiagramNode | undefined>();
-  const visit = (node: DiagramNode, parent: DiagramNode | undefined): void => {
-    parents.set(node.id, parent);
-    for (const child of node.children) visit(child, node);
-  };
-  for (const child of root.children) visit(child, undefined);
-  return parents;
-}
-
-/** The leaf a compound state enters first (itself for a leaf). */
-function enteredLeaf(node: DiagramNode): DiagramNode {
-  const first = node.children.find((child) => child.id === node.initial);
-  return first === undefined ? node : enteredLeaf(first);
-}
 
 /**
  * An edge line. A transition from inside a compound state to that state
@@ -112,7 +96,7 @@ function stateLines(node: DiagramNode, model: DiagramModel, parents: Parents): s
  * ```
  */
 export function toMermaid(model: DiagramModel): string {
-  const parents = parentsOf(model.root);
+  const parents = treeOf(model.root).parent;
   const lines = bodyLines(model.root, model, undefined, parents);
   lines.push(...model.root.children.flatMap(compoundNotes));
   const anchor = model.root.initial;

@@ -34,6 +34,30 @@ export interface DiagramModel {
   readonly everywhere: readonly string[];
 }
 
+/** Every state of a diagram by id, and each one's parent (`undefined` at the top). */
+export interface DiagramTree {
+  readonly nodes: ReadonlyMap<string, DiagramNode>;
+  readonly parent: ReadonlyMap<string, DiagramNode | undefined>;
+}
+
+export function treeOf(root: DiagramNode): DiagramTree {
+  const nodes = new Map<string, DiagramNode>();
+  const parent = new Map<string, DiagramNode | undefined>();
+  const visit = (node: DiagramNode, above: DiagramNode | undefined): void => {
+    nodes.set(node.id, node);
+    parent.set(node.id, above);
+    for (const child of node.children) visit(child, node);
+  };
+  for (const child of root.children) visit(child, undefined);
+  return { nodes, parent };
+}
+
+/** The leaf a compound state enters first (itself for a leaf). */
+export function enteredLeaf(node: DiagramNode): DiagramNode {
+  const first = node.children.find((child) => child.id === node.initial);
+  return first === undefined ? node : enteredLeaf(first);
+}
+
 type Guard = unknown;
 
 function guardName(guard: Guard): string | undefined {

@@ -1,4 +1,4 @@
-import type { DiagramEdge, DiagramModel, DiagramNode } from './model.ts';
+import { enteredLeaf, treeOf, type DiagramEdge, type DiagramModel, type DiagramNode, type DiagramTree } from './model.ts';
 
 /**
  * Splitting a chart that Mermaid's default layout cannot draw cleanly.
@@ -11,41 +11,24 @@ import type { DiagramEdge, DiagramModel, DiagramNode } from './model.ts';
  * ends on a plain box named after the state it leads to.
  */
 
-interface Walk {
-  readonly parent: Map<string, DiagramNode | undefined>;
-  readonly nodes: Map<string, DiagramNode>;
-}
-
-function walk(root: DiagramNode): Walk {
-  const parent = new Map<string, DiagramNode | undefined>();
-  const nodes = new Map<string, DiagramNode>();
-  const visit = (node: DiagramNode, above: DiagramNode | undefined): void => {
-    parent.set(node.id, above);
-    nodes.set(node.id, node);
-    for (const child of node.children) visit(child, node);
-  };
-  for (const child of root.children) visit(child, undefined);
-  return { parent, nodes };
-}
-
-const isCompound = (node: DiagramNode): boolean => node.children.length > 0;
+const hasChildren = (node: DiagramNode): boolean => node.children.length > 0;
 
 /** The states drawn in a chart of their own: a compound state inside a compound state that has a compound state inside it. */
 export function detachedStates(model: DiagramModel): string[] {
-  const { parent, nodes } = walk(model.root);
-  return [...nodes.values()].filter((node) => isCompound(node) && parent.get(node.id) !== undefined && node.children.some(isCompound)).map((node) => node.id);
+  const { parent, nodes } = treeOf(model.root);
+  return [...nodes.values()].filter((node) => hasChildren(node) && parent.get(node.id) !== undefined && node.children.some(hasChildren)).map((node) => node.id);
 }
 
 /** Whether `id` is `ancestor` or lies inside it. */
-function within(id: string, ancestor: string, parent: Walk['parent']): boolean {
+function within(id: string, ancestor: string, parent: DiagramTree['parent']): boolean {
   for (let at: string | undefined = id; at !== undefined; at = parent.get(at)?.id) if (at === ancestor) return true;
   return false;
 }
 
 /** `live`, `hooked`, `hooked.live`: a state's name relative to the detached state around it. */
-function relativeName(id: string, ancestor: string, walked: Walk): string {
+function relativeName(id: string, ancestor: string, tree: DiagramTree): string {
   const names: string[] = [];
-  for (let at = walked.nodes.get(id); at !== undefined && at.id !== ancestor; at = walked.parent.get(at.id)) names.unshift(at.label);
+  for (let at = tree.nodes.get(id); at !== undefined && at.id !== ancestor; at = tree.parent.get(at.id)) names.unshift(at.label);
   return names.join('.');
 }
 
@@ -65,26 +48,20 @@ function replaceNode(node: DiagramNode, id: string, by: (node: DiagramNode) => D
   return { ...node, children: node.children.map((child) => replaceNode(child, id, by)) };
 }
 
-/** The leaf a compound state enters first (itself for a leaf). */
-function enteredLeaf(node: DiagramNode): DiagramNode {
-  const first = node.children.find((child) => child.id === node.initial);
-  return first === undefined ? node : enteredLeaf(first);
-}
-
 /**
  * Splits `model` at the compound state `id`: the chart with `id` drawn as one
  * box (its inside named in it), and `<name>-<id>`, the chart of its inside.
  */
 export function splitModel(model: DiagramModel, id: string): { outer: DiagramModel; inner: DiagramModel } {
-  const walked = walk(model.root);
-  const detached = walked.nodes.get(id);
-  if (detached === undefined || !isCompound(detached)) throw new Error(`${model.name} has no compound state ${id}`);
+  const tree = treeOf(model.root);
+  const detached = tree.nodes.get(id);
+  if (detached === undefined || !hasChildren(detached)) throw new Error(`${model.name} has no compound state ${id}`);
   // A lifted edge is listed in the state both its ends now sit in directly, beside the edges already there.
   const scopeOf = (from: string, to: string): string | undefined => {
-    const parent = walked.parent.get(from)?.id;
-    return parent === walked.parent.get(to)?.id ? parent : undefined;
+    const parent = tree.parent.get(from)?.id;
+    return parent === tree.parent.get(to)?.id ? parent : undefined;
   };
-  const inside = (state: string): boolean => state !== id && within(state, id, walked.parent);
+  const inside = (state: string): boolean => state !== id && within(state, id, tree.parent);
   const innerName = `${model.name}-${id}`;
 
   const outerEdges: DiagramEdge[] = [];
@@ -93,9 +70,9 @@ export function splitModel(model: DiagramModel, id: string): { outer: DiagramMod
     const to = inside(edge.to) || (edge.to === id && from);
     if (from && to) continue;
     if (from)
-      outerEdges.push({ ...edge, from: id, scope: scopeOf(id, edge.to), labels: edge.labels.map((label) => `${label} (in ${relativeName(edge.from, id, walked)})`) });
+      outerEdges.push({ ...edge, from: id, scope: scopeOf(id, edge.to), labels: edge.labels.map((label) => `${label} (in ${relativeName(edge.from, id, tree)})`) });
     else if (to)
-      outerEdges.push({ ...edge, to: id, scope: scopeOf(edge.from, id), labels: edge.labels.map((label) => `${label} (to ${relativeName(edge.to, id, walked)})`) });
+      outerEdges.push({ ...edge, to: id, scope: scopeOf(edge.from, id), labels: edge.labels.map((label) => `${label} (to ${relativeName(edge.to, id, tree)})`) });
     else outerEdges.push(edge);
   }
   const names = detached.children.map((child) => child.label).join(', ');
@@ -120,11 +97,11 @@ export function splitModel(model: DiagramModel, id: string): { outer: DiagramMod
       innerEdges.push(edge);
       continue;
     }
-    const source = walked.nodes.get(edge.from) as DiagramNode;
+    const source = tree.nodes.get(edge.from) as DiagramNode;
     const leaf = enteredLeaf(source);
-    const target = walked.nodes.get(edge.to) as DiagramNode;
+    const target = tree.nodes.get(edge.to) as DiagramNode;
     exits.set(target.id, { ...target, children: [], initial: undefined, notes: [], kind: 'atomic' });
-    const labels = leaf === source ? edge.labels : edge.labels.map((label) => `${label} (in ${relativeName(source.id, id, walked)})`);
+    const labels = leaf === source ? edge.labels : edge.labels.map((label) => `${label} (in ${relativeName(source.id, id, tree)})`);
     innerEdges.push({ from: leaf.id, to: target.id, labels, scope: undefined });
   }
   const withLoops = (node: DiagramNode): DiagramNode => ({
