@@ -303,10 +303,7 @@ class NatsShard implements Shard {
     this.#busy.add(id);
     const incarnation = this.#lease.incarnation;
     try {
-      if (claim.value !== this.id) {
-        const holder = await this.#members.current(claim.value);
-        if (holder !== undefined && memberOf(holder).ready !== false) return;
-      }
+      if (claim.value !== this.id && !(await this.#holderGone(claim.value))) return;
       if (!this.#lease.mayClaim(incarnation)) return;
       await this.#buckets.claims.delete(key, { previousSeq: claim.revision });
       this.#claims.note(key, undefined);
@@ -317,6 +314,17 @@ class NatsShard implements Shard {
     } finally {
       this.#busy.delete(id);
     }
+  }
+
+  /** Whether the server itself has no ready key for `shard` (our view of it may lag): only then are its claims free. */
+  async #holderGone(shard: string): Promise<boolean> {
+    const holder = await this.#members.current(shard);
+    return holder === undefined || memberOf(holder).ready === false;
+  }
+
+  /** Deletes a claim we just wrote, by its revision, without dialing under it (a newer claim stays). */
+  #giveBack(key: string, epoch: number): Promise<void> {
+    return this.#buckets.claims.delete(key, { previousSeq: epoch }).catch(() => {});
   }
 
   /** Whether our worker for `id` is opening its socket now; the next reconcile (its `connected`, a heartbeat) looks again. */
@@ -338,16 +346,13 @@ class NatsShard implements Shard {
     this.#busy.add(id);
     const incarnation = this.#lease.incarnation;
     try {
-      if (claim !== undefined && claim.value !== this.id) {
-        const holder = await this.#members.current(claim.value);
-        if (holder !== undefined && memberOf(holder).ready !== false) {
-          // Our view says it is gone; the server may expire it a moment later: ask again soon.
-          this.#retryTimer ??= setTimeout(() => {
-            this.#retryTimer = undefined;
-            this.#reconcileSoon();
-          }, 100);
-          return;
-        }
+      if (claim !== undefined && claim.value !== this.id && !(await this.#holderGone(claim.value))) {
+        // Our view says it is gone; the server may expire it a moment later: ask again soon.
+        this.#retryTimer ??= setTimeout(() => {
+          this.#retryTimer = undefined;
+          this.#reconcileSoon();
+        }, 100);
+        return;
       }
       if (!this.#lease.mayClaim(incarnation)) return;
       const value = new TextEncoder().encode(this.id);
@@ -355,7 +360,7 @@ class NatsShard implements Shard {
       this.#claims.note(key, { value: this.id, revision: epoch });
       if (!this.#lease.mayClaim(incarnation)) {
         // The lease lapsed while the claim was on its way: give it straight back, dial nothing.
-        await this.#buckets.claims.delete(key, { previousSeq: epoch }).catch(() => {});
+        await this.#giveBack(key, epoch);
         return;
       }
       if (claim !== undefined && this.#closedHere.get(id) !== claim.revision) this.#reportLost(id, claim.value, claim.revision);
@@ -367,7 +372,7 @@ class NatsShard implements Shard {
         // A claim with no worker behind it would leave the peer owned and never dialed: give it back.
         this.#held.delete(id);
         this.#log.warn({ peer: id, err: error }, 'claimed, but the local pool refused the peer; claim released');
-        await this.#buckets.claims.delete(key, { previousSeq: epoch }).catch(() => {});
+        await this.#giveBack(key, epoch);
         return;
       }
       this.#log.debug({ peer: id, epoch }, 'claimed');

@@ -7,31 +7,22 @@
  * to the stream. Honeybee is loaded from the bench's build
  * (`HONEYBEE_ENTRY`) or the sources.
  */
-import { connect } from '@nats-io/transport-node';
+import { runShardProcess } from '../helpers/shard-main.ts';
 
 type NatsEntry = typeof import('../../src/nats/index.ts');
 
 const entry = process.env.HONEYBEE_ENTRY ?? '';
 const { createShard } = (await (entry === '' ? import('../../src/nats/index.ts') : import(entry.replace(/node\.js$/, 'nats/index.js')))) as NatsEntry;
 
-const env = process.env;
-const nats = await connect({ servers: env.NATS_URL as string, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-const shard = await createShard({
-  nats,
-  cluster: env.CLUSTER as string,
-  shardId: env.SHARD_ID as string,
-  leaseTtl: Number(env.LEASE_TTL ?? 2000),
-  heartbeat: Number(env.HEARTBEAT ?? 500),
-  maxBatch: Number(env.MAX_BATCH ?? 256),
-  module: new URL('./verify-shard.mjs', import.meta.url),
-  pool: { inboxSize: Number(env.INBOX_SIZE ?? 128) }
-});
-process.send?.({ shard: shard.id });
-process.on(
-  'SIGTERM',
-  () =>
-    void shard
-      .close()
-      .then(() => nats.close())
-      .then(() => process.exit(0))
+const shard = await runShardProcess(
+  createShard,
+  { reconnectTimeWait: 100 },
+  {
+    leaseTtl: 2000,
+    heartbeat: 500,
+    maxBatch: Number(process.env.MAX_BATCH ?? 256),
+    module: new URL('./verify-shard.mjs', import.meta.url),
+    pool: { inboxSize: Number(process.env.INBOX_SIZE ?? 128) }
+  }
 );
+process.send?.({ shard: shard.id });

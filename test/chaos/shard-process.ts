@@ -7,30 +7,21 @@
  * Reports `{ ready }` over IPC once it has joined the buckets, then what it
  * holds; SIGTERM leaves gracefully and exits 0.
  */
-import { connect } from '@nats-io/transport-node';
 import { createShard } from '../../src/nats/index.ts';
+import { runShardProcess } from '../helpers/shard-main.ts';
 
-const env = process.env;
-const nats = await connect({ servers: env.NATS_URL as string, maxReconnectAttempts: -1, waitOnFirstConnect: true });
-const shard = await createShard({
-  nats,
-  cluster: env.CLUSTER as string,
-  shardId: env.SHARD_ID as string,
-  leaseTtl: Number(env.LEASE_TTL),
-  heartbeat: Number(env.HEARTBEAT),
-  pool: {
-    reconnectDelay: 100,
-    retry: { initialDelay: 50, maxDelay: 500 },
-    headers: { 'x-shard': env.SHARD_ID as string, 'x-incarnation': String(process.pid) }
-  }
-});
+const shard = await runShardProcess(
+  createShard,
+  { waitOnFirstConnect: true },
+  {
+    pool: {
+      reconnectDelay: 100,
+      retry: { initialDelay: 50, maxDelay: 500 },
+      headers: { 'x-shard': process.env.SHARD_ID as string, 'x-incarnation': String(process.pid) }
+    }
+  },
+  () => clearInterval(timer)
+);
 process.send?.({ ready: true, pid: process.pid });
 const timer = setInterval(() => process.send?.({ held: shard.held().size }), 250);
-process.on('SIGTERM', () => {
-  clearInterval(timer);
-  void shard
-    .close()
-    .then(() => nats.close())
-    .then(() => process.exit(0));
-});
 process.on('disconnect', () => process.exit(1));
