@@ -27,7 +27,7 @@ describe('npm run bench -- --quick', () => {
     await run('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', out], { maxBuffer: 16 * 1024 * 1024 });
     const report = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as {
       machine: Record<string, unknown>;
-      targets: Array<{ measure: string; value: number }>;
+      targets: Array<{ measure: string; value: number; limit: number | null }>;
       results: {
         inbox: Array<{ peers: number; cpuUsPerMessage: Record<string, Summary> }>;
         send: Record<string, Summary>;
@@ -76,6 +76,13 @@ describe('npm run bench -- --quick', () => {
     for (const setup of ['pool', 'threads × 1', 'threads × 2']) expectSummary(results.verify.verifiedPerSecond[setup]);
     expect(results.verify.invalid).toBe(0);
     expect(report.targets.map((target) => target.measure)).toContain('verified events/s: threads × 2 / one pool (both verify every event)');
+    // The lifecycle targets are judged against the floor (decided 2026-12-07), at its limits.
+    const lifecycle = report.targets.filter((target) => target.measure.endsWith(': honeybee / floor') && target.limit !== null);
+    expect(lifecycle.map((target) => [target.measure.replace(/\d+/, 'N'), target.limit])).toEqual([
+      ['time for N peers to connect: honeybee / floor', 1.1],
+      ['heap per idle peer (N): honeybee / floor', 1.15],
+      ['close() of N connected peers: honeybee / floor', 1.1]
+    ]);
     // One line per target of performance.md, each with a number.
     expect(report.targets.length).toBeGreaterThanOrEqual(16);
     for (const target of report.targets) expect(Number.isFinite(target.value)).toBe(true);

@@ -5,7 +5,7 @@
  * the per-message hot loops live in the measure scripts themselves.
  */
 import WS from 'ws';
-import type { PoolOptions, Transport } from '../../src/node.ts';
+import type { PoolOptions, Transport, TransportListener, TransportSocket } from '../../src/node.ts';
 import type { AnyActorRef } from 'xstate';
 
 type Honeybee = typeof import('../../src/node.ts');
@@ -151,7 +151,7 @@ export interface FloorActors {
  * No link, no counters, no registry, no logger: whatever honeybee costs beyond
  * these actors is its own, not XState's.
  */
-export async function floorActors(pool: boolean): Promise<FloorActors> {
+export async function floorActors(pool: boolean, peerLogic?: PeerLogic): Promise<FloorActors> {
   const { createActor, emit, fromCallback, setup } = await import('xstate');
   const { TimerWheel, indexScheduler } = await loadSchedulers();
   const peer = setup({}).createMachine({
@@ -178,11 +178,85 @@ export async function floorActors(pool: boolean): Promise<FloorActors> {
   let next = 0;
   return {
     spawn() {
-      const actor = createActor(peer, { parent, id: `p${next++}` });
-      if (pool) actor.on('*', (event) => (parent as AnyActorRef).send({ type: 'forward', event: { type: event.type as 'connected', id: actor.id } }));
-      return actor.start();
+      const actor: AnyActorRef = peerLogic === undefined ? createActor(peer, { parent, id: `p${next++}` }) : peerLogic.create(parent as AnyActorRef, next++);
+      if (pool) actor.on('*', (event: { type: string }) => (parent as AnyActorRef).send({ type: 'forward', event: { type: event.type as 'connected', id: actor.id } }));
+      actor.start();
+      return actor;
     }
   };
+}
+
+/** Another peer actor under the floor's parent (see {@link machineActors}). */
+interface PeerLogic {
+  create(parent: AnyActorRef, index: number): AnyActorRef;
+}
+
+type Report = (event: { type: string; code?: number; reason?: string; cause?: string }) => void;
+
+/**
+ * A link that only reports: `open()`, and a close reply a microtask after
+ * `close()`, as the cue transport's sockets do. A class, so a link is one
+ * object and no closures (tsx gives every closure of this file a `name`).
+ */
+export class ReportingLink {
+  lastActivityAt = 0;
+  paused = false;
+  tap = undefined;
+  #report: Report | undefined = undefined;
+
+  dial(report: Report): void {
+    this.#report = report;
+  }
+
+  open(): void {
+    this.#report?.({ type: 'socket.open' });
+  }
+
+  close(): void {
+    queueMicrotask(() => this.#report?.({ type: 'socket.closed', code: 1000, reason: '', cause: 'local_stop' }));
+  }
+
+  ping(): void {}
+
+  release(): void {
+    this.#report = undefined;
+  }
+
+  sendFrame(): boolean {
+    return false;
+  }
+}
+
+/**
+ * honeybee's default worker machine alone, under the floor's parent (same
+ * clock, scheduler and re-emitting pool machine), with the input a pool
+ * gives it (id, a link, the default timing) and its system id: no registry,
+ * no façade, no PeerLink, no transport. Between the floor and a pool, it
+ * says how much of honeybee's cost is its machine and how much the rest.
+ * Each spawned actor's link is in `links`, in spawn order.
+ */
+export async function machineActors(): Promise<FloorActors & { links: ReportingLink[] }> {
+  const [{ createActor }, { workerMachine }, { DEFAULTS }] = await Promise.all([import('xstate'), loadMachines(), loadOptions()]);
+  const links: ReportingLink[] = [];
+  const timing = { ...DEFAULTS, retry: { ...DEFAULTS.retry } };
+  const actors = await floorActors(true, {
+    create(parent, index) {
+      const id = `ws://127.0.0.1:1/p${index}`;
+      const link = new ReportingLink();
+      links.push(link);
+      return createActor(workerMachine, { parent, id, systemId: id, input: { id, link: link as never, timing: timing as never } });
+    }
+  });
+  return { ...actors, links };
+}
+
+type Options = typeof import('../../src/options.ts');
+
+/** The options module (its DEFAULTS) from the same build (or sources) as {@link loadHoneybee}. */
+function loadOptions(): Promise<Options> {
+  const entry = process.env.HONEYBEE_ENTRY;
+  if (entry === undefined || entry === '') return import('../../src/options.ts');
+  return import(entry.replace(/node\.js$/, 'options.js')) as Promise<Options>;
 }
 
 /** Raw `ws` plus {@link floorActors}: the floor of the lifecycle measures. */
@@ -317,12 +391,54 @@ export async function openFleet(kind: Kind, urls: string[], hooks: FleetOptions 
 }
 
 /**
+ * One socket of {@link cueTransport}: CONNECTING until cued, then open until
+ * closed. A class, so a socket is one object with no closures (this file
+ * runs through tsx, which gives every closure a `name` property of its own:
+ * a per-peer cost no user pays, which would count as honeybee's heap).
+ */
+class CueSocket implements TransportSocket {
+  readonly bufferedAmount = 0;
+  #open = false;
+
+  constructor(readonly listener: TransportListener) {}
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  cue(): void {
+    this.#open = true;
+    this.listener.onOpen();
+  }
+
+  send(data: string | Uint8Array | ArrayBuffer): number {
+    return typeof data === 'string' ? data.length : data.byteLength;
+  }
+
+  ping(): void {}
+
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    queueMicrotask(() => this.listener.onClose(1000, '', 'local_stop'));
+  }
+
+  pause(): void {}
+
+  resume(): void {}
+
+  release(): void {
+    this.#open = false;
+  }
+}
+
+/**
  * A transport with no network, for the measures of honeybee's own cost: its
  * sockets hang in CONNECTING until `openAll()` opens every one dialed so far,
  * and an open socket answers `close()` on the next microtask, as a quick peer would.
  */
 export function cueTransport(): { transport: Transport; readonly dialed: number; openAll(): void } {
-  const opens: Array<() => void> = [];
+  const sockets: CueSocket[] = [];
   const transport: Transport = {
     name: 'cue',
     canPing: true,
@@ -330,38 +446,18 @@ export function cueTransport(): { transport: Transport; readonly dialed: number;
     canSetHeaders: true,
     canSetTls: true,
     open(_url, _options, listener) {
-      let open = false;
-      opens.push(() => {
-        open = true;
-        listener.onOpen();
-      });
-      return {
-        bufferedAmount: 0,
-        get isOpen() {
-          return open;
-        },
-        send: (data) => (typeof data === 'string' ? data.length : data.byteLength),
-        ping() {},
-        close() {
-          if (!open) return;
-          open = false;
-          queueMicrotask(() => listener.onClose(1000, '', 'local_stop'));
-        },
-        pause() {},
-        resume() {},
-        release() {
-          open = false;
-        }
-      };
+      const socket = new CueSocket(listener);
+      sockets.push(socket);
+      return socket;
     }
   };
   return {
     transport,
     get dialed() {
-      return opens.length;
+      return sockets.length;
     },
     openAll() {
-      for (const open of opens) open();
+      for (const socket of sockets) socket.cue();
     }
   };
 }

@@ -6,16 +6,21 @@
  * the socket measures, so a change to the machines or the pool shows here
  * first; `ab.ts` then tells whether it survives among real sockets.
  *
+ * With `machine` it measures honeybee's default worker machine alone, under
+ * the floor's parent, with a link that only reports (no registry, façade,
+ * PeerLink or transport): the floor, the machine and the pool side by side
+ * say which part of honeybee's cost is the machine's.
+ *
  * With `floor` it measures the same three phases on the floor's bare actors
  * instead (`floorActors(true)`: one XState actor per peer under a pool
  * machine that re-emits; the close reply arrives a microtask after the close,
  * as the cue transport's does): what honeybee costs beyond that is its own.
  *
- * usage: HONEYBEE_ENTRY=<build>/src/node.js node --expose-gc --import tsx test/bench/pool-micro.ts [peers] [rounds] [floor]
+ * usage: HONEYBEE_ENTRY=<build>/src/node.js node --expose-gc --import tsx test/bench/pool-micro.ts [peers] [rounds] [honeybee|machine|floor]
  * (without HONEYBEE_ENTRY it measures the TypeScript sources, which tsx makes slower)
  */
 import type { AnyActorRef } from 'xstate';
-import { collectGarbage, cueTransport, floorActors, loadHoneybee } from './fleet.ts';
+import { collectGarbage, cueTransport, floorActors, loadHoneybee, machineActors } from './fleet.ts';
 import { summarize } from './harness.ts';
 
 const [peersText = '10000', roundsText = '7', mode = 'honeybee'] = process.argv.slice(2);
@@ -81,8 +86,29 @@ async function floor(): Promise<Subject> {
   };
 }
 
+// The default worker machine alone under the floor's parent: what the machine costs beyond the floor's actor.
+async function machine(): Promise<Subject> {
+  const actors = await machineActors();
+  const started: AnyActorRef[] = [];
+  return {
+    async register(peers) {
+      for (let i = 0; i < peers; i++) started.push(actors.spawn());
+    },
+    open: () => {
+      for (const link of actors.links) link.open();
+    },
+    async close() {
+      for (const actor of started) actor.send({ type: 'worker.stop' });
+      await turn();
+      if (started.some((actor) => actor.getSnapshot().status !== 'done')) throw new Error('a worker machine did not finish');
+    }
+  };
+}
+
+const SUBJECTS: Record<string, () => Promise<Subject>> = { honeybee, floor, machine };
+
 async function round(peers: number): Promise<Round> {
-  const subject = await (mode === 'floor' ? floor() : honeybee());
+  const subject = await SUBJECTS[mode]!();
   collectGarbage();
   const heapBefore = process.memoryUsage().heapUsed;
   let start = process.cpuUsage();
@@ -100,7 +126,7 @@ async function round(peers: number): Promise<Round> {
   return { register, open, close: cpuPerPeer(process.cpuUsage(start), peers), heap };
 }
 
-if (mode !== 'honeybee' && mode !== 'floor') throw new Error(`unknown mode ${mode}: honeybee or floor`);
+if (SUBJECTS[mode] === undefined) throw new Error(`unknown mode ${mode}: honeybee, machine or floor`);
 const peers = Number(peersText);
 await round(1000); // warm-up: JIT and the module graph
 const rounds: Round[] = [];
