@@ -5,7 +5,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // they run after the rest of the suite and before the matrix, so none of them shares the 2 cores
 // with the whole suite. vitest runs projects of a lower groupOrder first.
 const ALONE = ['test/chaos/chaos.test.ts'];
-const TIMED = ['test/nats/lease.test.ts', 'test/nats/crash.test.ts', 'test/nats/cluster.test.ts'];
+const TIMED = ['test/nats/lease.test.ts', 'test/nats/crash.test.ts', 'test/nats/cluster.test.ts', 'test/nats/churn.test.ts'];
 
 export default defineConfig({
   test: {

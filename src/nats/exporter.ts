@@ -20,6 +20,16 @@ interface PeerEpochs {
   readonly next: Array<{ readonly from: number; readonly epoch: number }>;
   eventEpoch: number;
   eventSeq: number;
+  /** Epochs opened so far: a peer forgotten and claimed again before its entry went keeps it. */
+  opens: number;
+}
+
+/** A peer whose worker has ended here: its entry goes once the exporter has taken `upTo` frames. */
+interface Ending {
+  readonly id: string;
+  readonly peer: PeerEpochs;
+  readonly opens: number;
+  readonly upTo: number;
 }
 
 /**
@@ -35,12 +45,19 @@ interface PeerEpochs {
  */
 export class EpochLedger {
   readonly #peers = new Map<string, PeerEpochs>();
+  /** Peers to forget, in the order they ended (their `upTo` never decreases). */
+  readonly #ending: Ending[] = [];
   #taken = 0;
+
+  /** Peers with an entry: held ones, and ended ones whose frames the exporter has not all taken yet. */
+  get size(): number {
+    return this.#peers.size;
+  }
 
   #of(id: string): PeerEpochs {
     let peer = this.#peers.get(id);
     if (peer === undefined) {
-      peer = { epoch: 0, seq: 0, next: [], eventEpoch: 0, eventSeq: 0 };
+      peer = { epoch: 0, seq: 0, next: [], eventEpoch: 0, eventSeq: 0, opens: 0 };
       this.#peers.set(id, peer);
     }
     return peer;
@@ -52,6 +69,7 @@ export class EpochLedger {
     peer.next.push({ from: written, epoch });
     peer.eventEpoch = epoch;
     peer.eventSeq = 0;
+    peer.opens += 1;
   }
 
   /** The stamp of the next frame the exporter takes, which is `id`'s. */
@@ -62,7 +80,30 @@ export class EpochLedger {
       peer.epoch = peer.next.shift()?.epoch ?? peer.epoch;
       peer.seq = 0;
     }
-    return { epoch: peer.epoch, seq: ++peer.seq };
+    const stamp = { epoch: peer.epoch, seq: ++peer.seq };
+    if (this.#ending.length > 0) this.#sweep();
+    return stamp;
+  }
+
+  /**
+   * `id`'s worker here has ended and its events have been stamped; `written`
+   * counts the frames kept so far, its last among them. Once the exporter
+   * has taken that many, nothing more of `id` can come, and its entry goes,
+   * unless the peer was claimed again meanwhile. Without this a shard would
+   * keep an entry for every peer id it ever held.
+   */
+  forget(id: string, written: number): void {
+    const peer = this.#peers.get(id);
+    if (peer === undefined) return;
+    this.#ending.push({ id, peer, opens: peer.opens, upTo: written });
+    this.#sweep();
+  }
+
+  #sweep(): void {
+    while (this.#ending.length > 0 && (this.#ending[0]?.upTo ?? Infinity) <= this.#taken) {
+      const { id, peer, opens } = this.#ending.shift() as Ending;
+      if (this.#peers.get(id) === peer && peer.opens === opens) this.#peers.delete(id);
+    }
   }
 
   /** The stamp of `id`'s next event (events are read as they are written: no queue to wait through). */

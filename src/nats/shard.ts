@@ -159,6 +159,16 @@ class NatsShard implements Shard {
     return new Map(this.#held);
   }
 
+  /**
+   * How many peers this shard keeps records for beyond those it holds:
+   * epochs in the ledger, connections it closed itself. Both shrink back
+   * as peers come and go (a test churns peer ids through a shard).
+   * @internal
+   */
+  records(): { ledger: number; closedHere: number } {
+    return { ledger: this.#ledger.size, closedHere: this.#closedHere.size };
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#leave();
     return this.#closing;
@@ -281,6 +291,7 @@ class NatsShard implements Shard {
       }
     }
     for (const id of this.#held.keys()) if (!desired.has(id) && !this.#busy.has(id)) void this.#drop(id, true);
+    this.#forgetClosed();
     if (!claiming) return;
     // A claim left on a peer nobody wants any more: its holder died (or restarted) holding it, so nobody
     // else would ever end that connection in the events. Its rendezvous owner clears it and says so.
@@ -290,6 +301,19 @@ class NatsShard implements Shard {
       if (claim.value === this.id || (!this.#seenHolding(claim.value) && rendezvousOwner(id, shares.claiming) === this.id)) {
         void this.#retireOrphan(id, key, claim);
       }
+    }
+  }
+
+  /**
+   * A connection this process closed matters only while its claim is the
+   * peer's current one (a later claim has a higher revision, and revisions
+   * never come back): once the mirror shows another claim or none, its entry
+   * goes. Peers being claimed or dropped now are left for the next reconcile.
+   */
+  #forgetClosed(): void {
+    for (const [id, epoch] of this.#closedHere) {
+      if (this.#busy.has(id)) continue;
+      if (this.#claims.entries.get(peerKey(id))?.revision !== epoch) this.#closedHere.delete(id);
     }
   }
 
@@ -420,10 +444,14 @@ class NatsShard implements Shard {
     try {
       await this.pool.remove(id).catch(() => {});
       this.#closedHere.set(id, epoch);
+      // The events reader takes the final event on a later microtask: let it run. By then every frame of the
+      // ended worker is in the inbox (or held in its link, which counts), so the ledger may let the peer go
+      // once the exporter has taken them.
+      await new Promise((resolve) => setImmediate(resolve));
+      this.#ledger.forget(id, this.#writtenNow());
       if (release) {
-        // The events reader takes the final event on a later microtask: let it run, then wait until that event
-        // is on its way to the server, ahead of the delete (a heartbeat at most, if earlier publishes are stuck).
-        await new Promise((resolve) => setImmediate(resolve));
+        // Wait until that final event is on its way to the server, ahead of the delete (a heartbeat at most,
+        // if earlier publishes are stuck).
         await within(this.#events.sent(), this.#o.heartbeat);
         await this.#buckets.claims.delete(peerKey(id), { previousSeq: epoch });
       }
