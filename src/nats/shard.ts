@@ -174,11 +174,15 @@ class NatsShard implements Shard {
     return this.#closing;
   }
 
-  /** Renews the moment the NATS connection is back, not up to a heartbeat later: a lapsed shard rejoins sooner. */
+  /**
+   * The moment the NATS connection is back: the publish whose ack the old connection lost goes again (not
+   * after its 2 s timeout), and the lease renews (not up to a heartbeat later), so a lapsed shard rejoins sooner.
+   */
   async #onReconnect(): Promise<void> {
     for await (const status of this.#o.nats.status()) {
       if (this.#closing !== undefined) return;
       if (status.type === 'reconnect') {
+        this.#publisher.retryNow();
         this.#lease.renew();
         this.#reconcileSoon();
       }
