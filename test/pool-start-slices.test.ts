@@ -70,4 +70,28 @@ describe('a burst of connect() calls', () => {
     expect(pool.peers()).toContain(last);
     await pool.close();
   });
+
+  it('re-emits a burst of lifecycle events from the pool actor in order, in transitions of at most 256', async () => {
+    const cue = cueTransport();
+    const reports: number[] = [];
+    const pool = createPool({
+      transport: cue.transport,
+      pingInterval: 0,
+      inspect: (inspection) => {
+        const event = inspection.event as { type: string; events?: readonly unknown[] };
+        if (inspection.type === '@xstate.event' && event.type === 'peer.events') reports.push(event.events?.length ?? 0);
+      }
+    });
+    const fromActor: string[] = [];
+    pool.actor.on('connected', (event) => fromActor.push(event.id));
+    const ids = Array.from({ length: SLICE }, (_, i) => pool.connect(`ws://127.0.0.1:9/p${i}`));
+    await microtask();
+    // Every socket of the slice opens in one turn: 512 `connected` events reported at once.
+    cue.openAll();
+    await Promise.all(ids.map((id) => pool.ready(id)));
+    await microtask();
+    expect(fromActor).toEqual(ids);
+    expect(reports).toEqual([256, 256]);
+    await pool.close();
+  });
 });
