@@ -78,8 +78,9 @@ describe('a burst of connect() calls', () => {
       transport: cue.transport,
       pingInterval: 0,
       inspect: (inspection) => {
+        if (inspection.type !== '@xstate.event') return;
         const event = inspection.event as { type: string; events?: readonly unknown[] };
-        if (inspection.type === '@xstate.event' && event.type === 'peer.events') reports.push(event.events?.length ?? 0);
+        if (event.type === 'peer.events') reports.push(event.events?.length ?? 0);
       }
     });
     const fromActor: string[] = [];
