@@ -361,11 +361,7 @@ export class PeerRegistry {
     const actor = this.#host.actor;
     // A pool actor that has ended takes nothing more (the last reports of a closed pool).
     if (actor.getSnapshot().status !== 'active') return;
-    if (events.length <= EVENTS_PER_REPORT) {
-      if (events.length > 0) actor.send({ type: 'peer.events', events });
-    } else {
-      for (let at = 0; at < events.length; at += EVENTS_PER_REPORT) actor.send({ type: 'peer.events', events: events.slice(at, at + EVENTS_PER_REPORT) });
-    }
+    for (let at = 0; at < events.length; at += EVENTS_PER_REPORT) actor.send({ type: 'peer.events', events: events.slice(at, at + EVENTS_PER_REPORT) });
     const ids = ends.filter((end): end is string => typeof end === 'string');
     if (ids.length > 0) actor.send({ type: 'peer.finished', ids });
     if (ids.length === ends.length) return;

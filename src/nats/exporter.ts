@@ -45,8 +45,9 @@ interface Ending {
  */
 export class EpochLedger {
   readonly #peers = new Map<string, PeerEpochs>();
-  /** Peers to forget, in the order they ended (their `upTo` never decreases). */
-  readonly #ending: Ending[] = [];
+  /** Peers to forget, in the order they ended (their `upTo` never decreases); those before `#endingAt` are done. */
+  #ending: Ending[] = [];
+  #endingAt = 0;
   #taken = 0;
 
   /** Peers with an entry: held ones, and ended ones whose frames the exporter has not all taken yet. */
@@ -81,7 +82,7 @@ export class EpochLedger {
       peer.seq = 0;
     }
     const stamp = { epoch: peer.epoch, seq: ++peer.seq };
-    if (this.#ending.length > 0) this.#sweep();
+    if (this.#endingAt < this.#ending.length) this.#sweep();
     return stamp;
   }
 
@@ -99,10 +100,16 @@ export class EpochLedger {
     this.#sweep();
   }
 
+  // Read by index, not shift(): a lapse ends every held peer at once, and shifting thousands is quadratic.
   #sweep(): void {
-    while (this.#ending.length > 0 && (this.#ending[0]?.upTo ?? Infinity) <= this.#taken) {
-      const { id, peer, opens } = this.#ending.shift() as Ending;
+    const ending = this.#ending;
+    while (this.#endingAt < ending.length && (ending[this.#endingAt] as Ending).upTo <= this.#taken) {
+      const { id, peer, opens } = ending[this.#endingAt++] as Ending;
       if (this.#peers.get(id) === peer && peer.opens === opens) this.#peers.delete(id);
+    }
+    if (this.#endingAt === ending.length) {
+      this.#ending = [];
+      this.#endingAt = 0;
     }
   }
 

@@ -399,6 +399,7 @@ class NatsShard implements Shard {
       } catch (error) {
         // A claim with no worker behind it would leave the peer owned and never dialed: give it back.
         this.#held.delete(id);
+        this.#ledger.forget(id, this.#writtenNow());
         this.#log.warn({ peer: id, err: error }, 'claimed, but the local pool refused the peer; claim released');
         await this.#giveBack(key, epoch);
         return;
